@@ -1,0 +1,56 @@
+"""What every command shares: the error boundary, consoles, JSON output, progress."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+
+from tokkit.corpora import CorpusError
+from tokkit.errors import TokkitError
+
+#: errors that are the user's to fix: print one line, exit 1, no traceback
+USER_ERRORS = (TokkitError, CorpusError)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit 1."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
+    """Run the app; a user error becomes one line on stderr and exit code 1."""
+    try:
+        app(args=args, standalone_mode=False)
+    except USER_ERRORS as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    return 0
+
+
+def write_json(path: Path, payload: Any, force: bool) -> None:
+    """Write ``payload`` as JSON, atomically; refuse an existing file without ``force``."""
+    from tokkit.atomic import atomic_file
+
+    with atomic_file(path, force=force) as handle:
+        json.dump(payload, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")

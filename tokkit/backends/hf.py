@@ -1,0 +1,194 @@
+"""Tokenizers in Hugging Face's ``tokenizers`` format (``tokenizer.json``).
+
+This is the backend most of tokkit stands on: every trainer builds a
+``tokenizers.Tokenizer``, and GGUF vocabularies are converted into one. The Rust library
+does the encoding; this module adds what the contract needs on top: exact bytes per
+token (read off the decoder: byte-level, byte-fallback, meta-space or plain), special
+tokens by role, and saving.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from tokenizers import Tokenizer as RustTokenizer
+
+from tokkit.byte_map import chars_to_bytes
+from tokkit.errors import TokkitError
+from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
+
+_BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+
+# Literal strings that name a role, for tokenizers that carry no role metadata of their own.
+_ROLE_NAMES = {
+    "bos": ("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>", "<|endoftext|>"),
+    "eos": ("</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>"),
+    "pad": ("<pad>", "<|pad|>", "[PAD]", "<|finetune_right_pad_id|>"),
+    "unk": ("<unk>", "[UNK]", "<|unk|>"),
+}
+
+
+def _decoder_kinds(decoder: dict | None) -> set[str]:
+    """The decoder types in a tokenizer.json ``decoder`` (flattening Sequence)."""
+    if not decoder:
+        return set()
+    if decoder.get("type") == "Sequence":
+        kinds: set[str] = set()
+        for sub in decoder.get("decoders", []):
+            kinds |= _decoder_kinds(sub)
+        if any(d.get("type") == "Replace" and d.get("pattern", {}).get("String") == "▁" for d in decoder.get("decoders", [])):
+            kinds.add("Metaspace")
+        return kinds
+    return {decoder.get("type", "")}
+
+
+class HFTokenizer(Tokenizer):
+    """A ``tokenizers.Tokenizer`` behind the tokkit contract."""
+
+    format = "hf"
+
+    def __init__(
+        self,
+        tokenizer: RustTokenizer,
+        name: str = "tokenizer",
+        specials: SpecialTokens | None = None,
+        provenance: Provenance | None = None,
+        chat_template: str | None = None,
+    ):
+        super().__init__(name, provenance)
+        self._tok = tokenizer
+        config = json.loads(tokenizer.to_str())
+        self._kinds = _decoder_kinds(config.get("decoder"))
+        self._added = {t["id"]: t for t in config.get("added_tokens", [])}
+        self._special_ids = frozenset(i for i, t in self._added.items() if t.get("special"))
+        self._specials = specials or self._guess_roles(config)
+        self.chat_template = chat_template
+
+    @property
+    def backend(self) -> RustTokenizer:
+        """The underlying ``tokenizers.Tokenizer``."""
+        return self._tok
+
+    def _guess_roles(self, config: dict) -> SpecialTokens:
+        by_text = {t["content"]: i for i, t in self._added.items()}
+        roles: dict[str, int] = {}
+        for role, names in _ROLE_NAMES.items():
+            for literal in names:
+                if literal in by_text:
+                    roles[role] = by_text[literal]
+                    break
+        unk = (config.get("model") or {}).get("unk_token")
+        if unk is not None and "unk" not in roles:
+            unk_id = self._tok.token_to_id(unk)
+            if unk_id is not None:
+                roles["unk"] = unk_id
+        if isinstance((config.get("model") or {}).get("unk_id"), int) and "unk" not in roles:
+            roles["unk"] = config["model"]["unk_id"]
+        return SpecialTokens(**roles)
+
+    # -- contract ------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return self._tok.get_vocab_size(with_added_tokens=True)
+
+    @property
+    def specials(self) -> SpecialTokens:
+        return self._specials
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        return self._special_ids
+
+    def encode(self, text: str) -> list[int]:
+        return self._tok.encode(text, add_special_tokens=False).ids
+
+    def encode_batch(self, texts) -> list[list[int]]:
+        texts = list(texts)
+        fast = getattr(self._tok, "encode_batch_fast", None) or self._tok.encode_batch
+        return [e.ids for e in fast(texts, add_special_tokens=False)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._tok.decode(list(ids), skip_special_tokens=False)
+
+    def id_to_token(self, id: int) -> str:
+        token = self._tok.id_to_token(id)
+        if token is None:
+            raise IndexError(f"id {id} is outside the vocabulary (size {self.vocab_size})")
+        return token
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._tok.token_to_id(token)
+
+    def token_bytes(self, id: int) -> bytes | None:
+        if id in self._special_ids:
+            return None
+        token = self.id_to_token(id)
+        if id in self._added:  # added, non-special tokens hold literal text
+            return token.encode("utf-8")
+        if "ByteLevel" in self._kinds:
+            raw = chars_to_bytes(token)
+            return raw if raw is not None else token.encode("utf-8")
+        if "ByteFallback" in self._kinds:
+            match = _BYTE_PIECE.match(token)
+            if match:
+                return bytes([int(match.group(1), 16)])
+        if "Metaspace" in self._kinds:
+            token = token.replace("▁", " ")
+        return token.encode("utf-8")
+
+    def tokens(self, text: str) -> list[Piece]:
+        enc = self._tok.encode(text, add_special_tokens=False)
+        return [Piece(i, t, s, e) for i, t, (s, e) in zip(enc.ids, enc.tokens, enc.offsets)]
+
+    def _write(self, folder: Path) -> dict[str, Any]:
+        self._tok.save(str(folder / "tokenizer.json"))
+        config: dict[str, Any] = {}
+        for role, id in self.specials.items():
+            config[f"{role}_token"] = self.id_to_token(id)
+        if self.chat_template:
+            config["chat_template"] = self.chat_template
+        config["tokenizer_class"] = "PreTrainedTokenizerFast"
+        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return {}
+
+    def to_transformers(self):
+        from tokkit.errors import require
+
+        transformers = require("transformers", "lm")
+        kwargs = {f"{role}_token": self.id_to_token(id) for role, id in self.specials.items()}
+        fast = transformers.PreTrainedTokenizerFast(tokenizer_object=RustTokenizer.from_str(self._tok.to_str()), **kwargs)
+        if self.chat_template:
+            fast.chat_template = self.chat_template
+        return fast
+
+
+def load_tokenizer_json(path: Path, name: str | None = None) -> HFTokenizer:
+    """Load a ``tokenizer.json`` file, reading roles from a ``tokenizer_config.json`` beside it."""
+    try:
+        rust = RustTokenizer.from_file(str(path))
+    except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TokkitError(f"{path} is not a valid tokenizer.json: {first}") from exc
+    specials, template = _read_tokenizer_config(path.parent / "tokenizer_config.json", rust)
+    return HFTokenizer(rust, name=name or str(path), specials=specials, chat_template=template)
+
+
+def _read_tokenizer_config(path: Path, rust: RustTokenizer) -> tuple[SpecialTokens | None, str | None]:
+    if not path.is_file():
+        return None, None
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TokkitError(f"{path} is not valid JSON: {exc}") from exc
+    roles: dict[str, int] = {}
+    for role in ("bos", "eos", "pad", "unk"):
+        value = config.get(f"{role}_token")
+        if isinstance(value, dict):  # older transformers wrote AddedToken dicts
+            value = value.get("content")
+        if isinstance(value, str) and rust.token_to_id(value) is not None:
+            roles[role] = rust.token_to_id(value)
+    template = config.get("chat_template") if isinstance(config.get("chat_template"), str) else None
+    return (SpecialTokens(**roles) if roles else None), template

@@ -1,0 +1,30 @@
+"""The one error type a user sees.
+
+Every failure that is the user's to fix (a missing file, an impossible vocabulary size,
+an output that exists) raises :class:`TokkitError` with a message of one line that says
+what is wrong and what to do. The CLI prints that line and exits non-zero; anything else
+is a bug and keeps its traceback.
+"""
+
+
+class TokkitError(Exception):
+    """A problem with the user's input, explained in one line."""
+
+
+class MissingExtraError(TokkitError):
+    """An optional dependency group is not installed."""
+
+    def __init__(self, extra: str, package: str):
+        super().__init__(
+            f"this needs the '{package}' package: pip install 'tokkit[{extra}]'"
+        )
+
+
+def require(module: str, extra: str):
+    """Import an optional module, or raise one clear line saying which extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(extra, module.split(".")[0]) from exc

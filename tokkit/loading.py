@@ -1,0 +1,144 @@
+"""``tokkit.load(spec)``: one entry point for every tokenizer format tokkit reads.
+
+A spec is a path (a file or a folder) or ``hf:NAME`` for the Hugging Face hub. The
+format is recognised from the content (magic bytes, the files in a folder), not only
+from the name. Formats live in a registry: each entry says how to recognise a path and
+which function loads it, so adding a format is adding one entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tokkit.errors import TokkitError
+from tokkit.plugins import load_plugin, plugins
+from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
+
+ACCEPTED = (
+    "a tokenizer folder (tokkit's own, or a HF model folder with tokenizer.json or tokenizer.model), "
+    "tokenizer.json, a SentencePiece .model, a tiktoken BPE file (.tiktoken), a GGUF file, or hf:NAME"
+)
+
+
+@dataclass(frozen=True)
+class Format:
+    """A file format: how to recognise a path, and the ``module:function`` that loads it."""
+
+    name: str
+    recognise: Callable[[Path], bool]
+    loader: str
+
+    def load(self, path: Path, name: str) -> Tokenizer:
+        module, func = self.loader.split(":")
+        return getattr(importlib.import_module(module), func)(path, name)
+
+
+def _head(path: Path, n: int = 16) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(n)
+    except OSError:
+        return b""
+
+
+def _is_json(path: Path) -> bool:
+    return path.is_file() and _head(path, 64).lstrip()[:1] == b"{"
+
+
+def _is_gguf(path: Path) -> bool:
+    return path.is_file() and _head(path, 4) == b"GGUF"
+
+
+def _is_tiktoken(path: Path) -> bool:
+    """A tiktoken BPE file: lines of ``base64 rank``."""
+    head = _head(path, 256)
+    line = head.split(b"\n", 1)[0].split()
+    return path.is_file() and len(line) == 2 and line[1].isdigit()
+
+
+def _is_sentencepiece(path: Path) -> bool:
+    """A serialized ``ModelProto``: field 1 (pieces) as a length-delimited message."""
+    return path.is_file() and path.suffix != ".json" and _head(path, 1) == b"\x0a"
+
+
+FORMATS: list[Format] = [
+    Format("tokkit", lambda p: (p / "tokkit.json").is_file(), "tokkit.loading:load_tokkit_folder"),
+    Format("hf", lambda p: (p / "tokenizer.json").is_file(), "tokkit.loading:load_hf_folder"),
+    Format("hf", _is_json, "tokkit.loading:load_hf_file"),
+    Format("gguf", _is_gguf, "tokkit.backends.gguf:load_gguf"),
+    Format("sentencepiece", lambda p: (p / "tokenizer.model").is_file(), "tokkit.backends.sentencepiece:load_sentencepiece_folder"),
+    Format("sentencepiece", _is_sentencepiece, "tokkit.backends.sentencepiece:load_sentencepiece"),
+    Format("tiktoken", _is_tiktoken, "tokkit.backends.tiktoken:load_tiktoken"),
+]
+
+
+def load(spec: str | Path, name: str | None = None) -> Tokenizer:
+    """Load a tokenizer from any format tokkit knows (see :data:`ACCEPTED`)."""
+    spec_str = str(spec)
+    if spec_str.startswith("hf:"):
+        return load_from_hub(spec_str[3:], name or spec_str)
+    path = Path(spec_str).expanduser()
+    if not path.exists():
+        raise TokkitError(f"no tokenizer at {spec_str}: expected {ACCEPTED}")
+    for fmt in FORMATS:
+        if fmt.recognise(path):
+            return fmt.load(path, name or spec_str)
+    raise TokkitError(f"cannot tell what tokenizer format {spec_str} is: expected {ACCEPTED}")
+
+
+def load_hf_file(path: Path, name: str) -> Tokenizer:
+    from tokkit.backends.hf import load_tokenizer_json
+
+    return load_tokenizer_json(path, name)
+
+
+def load_hf_folder(path: Path, name: str) -> Tokenizer:
+    return load_hf_file(path / "tokenizer.json", name)
+
+
+def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
+    """A folder tokkit saved: ``tokkit.json`` says the format and the roles.
+
+    Formats of the leaf packages (the hybrid morphological tokenizer) are found through
+    the ``tokkit.formats`` entry points, so the core never imports them.
+    """
+    try:
+        meta = json.loads((path / "tokkit.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TokkitError(f"{path / 'tokkit.json'} is not valid JSON: {exc}") from exc
+    fmt = meta.get("format", "hf")
+    matching = [f for f in FORMATS if f.name == fmt and f.recognise(path)]
+    if fmt in plugins("tokkit.formats"):
+        tokenizer = load_plugin("tokkit.formats", fmt)(path, name)
+    elif matching:
+        tokenizer = matching[0].load(path, name)
+    else:
+        raise TokkitError(f"{path} holds a tokenizer of format '{fmt}', which this tokkit cannot load")
+    roles = meta.get("specials") or {}
+    if roles:
+        tokenizer._specials = SpecialTokens(**{k: int(v) for k, v in roles.items()})
+    tokenizer.provenance = Provenance(
+        algorithm=meta.get("algorithm", fmt),
+        params=meta.get("params") or {},
+        corpus=meta.get("corpus"),
+        seed=meta.get("seed"),
+    )
+    return tokenizer
+
+
+def load_from_hub(repo: str, name: str) -> Tokenizer:
+    """``hf:NAME``: fetch ``tokenizer.json`` from the Hugging Face hub (needs a network)."""
+    from tokenizers import Tokenizer as RustTokenizer
+
+    from tokkit.backends.hf import HFTokenizer
+
+    try:
+        rust = RustTokenizer.from_pretrained(repo)
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TokkitError(f"cannot fetch hf:{repo} from the hub ({first}); download it and pass its folder instead") from exc
+    return HFTokenizer(rust, name=name)

@@ -1,0 +1,87 @@
+"""The interface every trainer implements, and what they share.
+
+A trainer is a class with an ``Options`` dataclass (its algorithm options, each with a
+default and a help text, from which the CLI builds ``tokkit train ALGO --help``) and one
+method, :meth:`Trainer.train`, that turns a corpus and one or more vocabulary sizes into
+one :class:`~tokkit.tokenizer.Tokenizer` per size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Iterator
+
+from tokkit.corpora import Corpus
+from tokkit.errors import TokkitError
+from tokkit.progress import Progress
+from tokkit.tokenizer import Provenance, Tokenizer
+
+#: the special tokens a tokkit-trained tokenizer starts with, and their roles
+DEFAULT_SPECIALS = ("<|endoftext|>", "<|pad|>")
+DEFAULT_ROLES = {"bos": "<|endoftext|>", "eos": "<|endoftext|>", "pad": "<|pad|>"}
+
+
+def option(default: Any, help: str, **extra: Any) -> Any:
+    """A trainer option: a dataclass field whose metadata carries the CLI help text."""
+    return dataclasses.field(default=default, metadata={"help": help, **extra})
+
+
+@dataclasses.dataclass
+class NoOptions:
+    """A trainer without algorithm options."""
+
+
+class Trainer(ABC):
+    """Turns a corpus into tokenizers of one or more vocabulary sizes."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any | None = None, seed: int = 0):
+        self.options = options if options is not None else self.Options()
+        self.seed = seed
+
+    @abstractmethod
+    def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, Tokenizer]:
+        """One tokenizer per requested size, keyed by size."""
+
+    def provenance(self, corpus: Corpus, vocab_size: int, fingerprint: dict | None = None) -> Provenance:
+        params = dataclasses.asdict(self.options)
+        params["vocab_size"] = vocab_size
+        return Provenance(algorithm=self.name, params=params, corpus=fingerprint or corpus.describe(), seed=self.seed)
+
+
+def stream_texts(corpus: Corpus, progress: Progress | None, label: str = "reading corpus") -> Iterator[str]:
+    """The corpus's texts, counting bytes on the progress display; empty corpora are refused."""
+    task = progress.add(label, unit="bytes") if progress else None
+    seen = 0
+    for text in corpus.texts():
+        if text:
+            seen += 1
+            if task is not None:
+                task.advance(len(text.encode("utf-8", "surrogatepass")))
+        yield text
+    if task is not None:
+        task.done()
+    if seen == 0:
+        raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
+
+
+def check_sizes(vocab_sizes: list[int], minimum: int, what: str) -> list[int]:
+    """Sorted, distinct sizes; each at least ``minimum`` (the alphabet and special tokens)."""
+    if not vocab_sizes:
+        raise TokkitError("give at least one vocabulary size")
+    sizes = sorted(set(vocab_sizes))
+    if sizes[0] < minimum:
+        raise TokkitError(f"vocabulary size {sizes[0]} is below the {minimum} that {what} needs")
+    return sizes
+
+
+def check_reached(reached: int, wanted: int, corpus: Corpus) -> None:
+    if reached < wanted:
+        raise TokkitError(
+            f"corpus {corpus.spec} gives only {reached} tokens, fewer than the {wanted} asked for: "
+            f"ask for at most {reached} or train on more text"
+        )
