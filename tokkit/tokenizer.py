@@ -164,13 +164,17 @@ class Tokenizer(ABC):
         from tokkit.atomic import atomic_directory
 
         with atomic_directory(folder, force=force) as tmp:
-            extra = self._write(tmp)
-            meta = (self.provenance or Provenance(algorithm=self.format)).to_json()
-            meta.update({"format": self.format, "name": self.name, "vocab_size": self.vocab_size})
-            meta["specials"] = dict(self.specials.items())
-            meta.update(extra)
-            (tmp / "tokkit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self.write_into(tmp)
         return Path(folder)
+
+    def write_into(self, folder: Path) -> None:
+        """Write the saved form into an existing, empty ``folder`` (``save`` makes it atomic)."""
+        extra = self._write(folder)
+        meta = (self.provenance or Provenance(algorithm=self.format)).to_json()
+        meta.update({"format": self.format, "name": self.name, "vocab_size": self.vocab_size})
+        meta["specials"] = dict(self.specials.items())
+        meta.update(extra)
+        (folder / "tokkit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} format={self.format} vocab_size={self.vocab_size}>"
