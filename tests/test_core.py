@@ -1,0 +1,139 @@
+"""The Tokenizer contract, loading, saving and the trainer registry, on a small BPE."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tokkit
+from tokkit.corpora import TextCorpus
+from tokkit.errors import TokkitError
+
+
+@pytest.fixture(scope="module")
+def bpe(mixed_corpus):
+    return tokkit.train("bpe", mixed_corpus, 400)[400]
+
+
+@given(st.text())
+def test_token_bytes_concatenate_to_the_text(bpe, text):
+    ids = bpe.encode(text)
+    assert bpe.decode(ids) == text
+    assert b"".join(bpe.token_bytes(i) for i in ids) == text.encode("utf-8")
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_pieces_carry_ids_and_offsets_in_order(bpe, text):
+    pieces = bpe.tokens(text)
+    assert [p.id for p in pieces] == bpe.encode(text)
+    for piece in pieces:
+        assert 0 <= piece.start <= piece.end <= len(text)
+        assert piece.token == bpe.id_to_token(piece.id)
+    starts = [p.start for p in pieces]
+    assert starts == sorted(starts)
+
+
+def test_specials_by_role_carry_no_bytes(bpe):
+    roles = dict(bpe.specials.items())
+    assert bpe.id_to_token(roles["eos"]) == "<|endoftext|>"
+    assert roles["bos"] == roles["eos"]
+    assert bpe.id_to_token(roles["pad"]) == "<|pad|>"
+    for id in roles.values():
+        assert bpe.is_special(id) and bpe.token_bytes(id) is None
+    assert bpe.all_token_bytes()[roles["pad"]] is None
+    assert len(bpe.all_token_bytes()) == bpe.vocab_size
+
+
+def test_encode_batch_equals_encode(bpe):
+    texts = ["one", "", "İstanbul'da 2024", "敏捷的棕色狐狸"]
+    assert bpe.encode_batch(texts) == [bpe.encode(t) for t in texts]
+
+
+def test_save_and_load_give_the_same_tokenizer(bpe, mixed_corpus, tmp_path):
+    folder = bpe.save(tmp_path / "tok")
+    assert sorted(p.name for p in folder.iterdir()) == ["tokenizer.json", "tokenizer_config.json", "tokkit.json"]
+    meta = json.loads((folder / "tokkit.json").read_text())
+    assert meta["algorithm"] == "bpe" and meta["vocab_size"] == 400 and meta["seed"] == 0
+    assert meta["corpus"] == {"spec": mixed_corpus.spec, "sha256": mixed_corpus.fingerprint()}
+    loaded = tokkit.load(folder)
+    text = "The quick brown fox İı 🎉"
+    assert loaded.encode(text) == bpe.encode(text)
+    assert loaded.specials == bpe.specials
+    # the plain tokenizer.json loads too, and the roles come from tokenizer_config.json
+    plain = tokkit.load(folder / "tokenizer.json")
+    assert plain.encode(text) == bpe.encode(text) and plain.specials == bpe.specials
+
+
+def test_save_refuses_an_existing_folder_and_force_replaces_it(bpe, tmp_path):
+    target = tmp_path / "tok"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    with pytest.raises(TokkitError, match="exists"):
+        bpe.save(target)
+    assert (target / "keep.txt").exists()
+    bpe.save(target, force=True)
+    assert not (target / "keep.txt").exists() and (target / "tokenizer.json").exists()
+
+
+def test_a_failed_save_leaves_nothing(bpe, tmp_path, monkeypatch):
+    def broken(folder):
+        (folder / "tokenizer.json").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bpe, "_write", broken)
+    with pytest.raises(OSError):
+        bpe.save(tmp_path / "tok")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_to_transformers_encodes_identically(bpe):
+    fast = bpe.to_transformers()
+    for text in ["Hello world", "İstanbul'da  2024 yılında\n\tsekme", "🎉 emoji ZWJ 👩‍👩‍👧", ""]:
+        assert fast.encode(text, add_special_tokens=False) == bpe.encode(text)
+        assert fast.decode(bpe.encode(text)) == text
+    assert fast.eos_token == "<|endoftext|>" and fast.pad_token == "<|pad|>"
+
+
+def test_load_rejects_missing_unknown_and_corrupt_files(tmp_path):
+    with pytest.raises(TokkitError, match="no tokenizer at"):
+        tokkit.load(tmp_path / "missing")
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("just some words\n")
+    with pytest.raises(TokkitError, match="cannot tell what tokenizer format"):
+        tokkit.load(unknown)
+    corrupt = tmp_path / "tokenizer.json"
+    corrupt.write_text('{"version": "1.0", "model": {"type": "BPE", "vocab": 3}}')
+    with pytest.raises(TokkitError, match="not a valid tokenizer.json"):
+        tokkit.load(corrupt)
+
+
+def test_registry_names_the_algorithms_and_rejects_unknown_ones():
+    names = tokkit.trainer_names()
+    for name in ("bpe", "unigram", "char", "superword", "supertoken", "hybrid"):
+        assert name in names
+    with pytest.raises(TokkitError, match="unknown algorithm 'nope'.*bpe"):
+        tokkit.get_trainer("nope")
+
+
+def test_bad_sizes_and_empty_corpora_are_refused(mixed_corpus):
+    with pytest.raises(TokkitError, match="below the 258"):
+        tokkit.train("bpe", mixed_corpus, 100)
+    with pytest.raises(TokkitError, match="gives only"):
+        tokkit.train("bpe", mixed_corpus, 100_000)
+    with pytest.raises(TokkitError, match="empty"):
+        tokkit.train("bpe", TextCorpus(["", ""]), 300)
+    with pytest.raises(TokkitError, match="bpe"):
+        tokkit.train("bpe", mixed_corpus, 300, no_such_option=1)
+
+
+def test_smaller_sizes_are_prefixes_of_the_largest(mixed_corpus):
+    tokenizers = tokkit.train("bpe", mixed_corpus, [300, 500])
+    small, large = tokenizers[300], tokenizers[500]
+    assert small.vocab_size == 300 and large.vocab_size == 500
+    for i in range(300):
+        assert small.id_to_token(i) == large.id_to_token(i)
+    fresh = tokkit.train("bpe", mixed_corpus, 300)[300]
+    assert json.loads(fresh.backend.to_str())["model"]["merges"] == json.loads(small.backend.to_str())["model"]["merges"]
