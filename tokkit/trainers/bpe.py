@@ -64,12 +64,12 @@ def new_byte_level_bpe(pre_tokenizer) -> RustTokenizer:
     return tokenizer
 
 
-def bpe_trainer(vocab_size: int, specials=DEFAULT_SPECIALS, **kwargs) -> trainers.BpeTrainer:
-    """``BpeTrainer`` over the full byte alphabet, quiet (tokkit draws its own progress)."""
+def bpe_trainer(vocab_size: int, specials=DEFAULT_SPECIALS, alphabet: list[str] | None = None, **kwargs) -> trainers.BpeTrainer:
+    """``BpeTrainer`` over ``alphabet`` (default: the full byte alphabet), quiet (tokkit draws its own progress)."""
     return trainers.BpeTrainer(
         vocab_size=vocab_size,
         special_tokens=list(specials),
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if alphabet is None else alphabet,
         show_progress=False,
         **kwargs,
     )
