@@ -1,0 +1,157 @@
+"""The one result table every evaluation produces, and its file formats.
+
+An evaluation result is a list of tidy ("long") rows ``{tokenizer, corpus, lang, metric,
+value}`` plus a header (tokkit version, tokenizer and corpus specs, corpus fingerprints,
+the pivot language, the languages Petrov's rule left out). The terminal table, JSON,
+CSV, Markdown, HTML and PNG plots are all renderings of this one table, so a saved run
+(``{"header": {...}, "results": [rows]}``) can be re-rendered in any format without
+recomputing anything.
+
+``lang`` is a language code for a row about one language of a multilingual corpus, and
+``"all"`` for a row about a whole corpus (all its languages together, or a corpus
+without languages).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from tokkit.errors import TokkitError
+
+#: the ``lang`` of a row about a whole corpus
+ALL = "all"
+
+COLUMNS = ("tokenizer", "corpus", "lang", "metric", "value")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured value."""
+
+    tokenizer: str
+    corpus: str
+    lang: str
+    metric: str
+    value: float
+
+
+@dataclass
+class ResultTable:
+    """Tidy rows plus a header; see the module docstring."""
+
+    header: dict[str, Any] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+
+    # -- access ------------------------------------------------------------------------
+    def add(self, tokenizer: str, corpus: str, lang: str, metric: str, value: float) -> None:
+        self.rows.append(Row(tokenizer, corpus, lang, metric, value))
+
+    def extend(self, other: "ResultTable") -> None:
+        self.rows.extend(other.rows)
+
+    def to_rows(self) -> list[Row]:
+        return list(self.rows)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(row) for row in self.rows]
+
+    def to_pandas(self):
+        """A pandas DataFrame with the five columns (needs pandas)."""
+        from tokkit.errors import require
+
+        pandas = require("pandas", "dev")
+        return pandas.DataFrame(self.to_dicts(), columns=list(COLUMNS))
+
+    def _distinct(self, attr: str, rows: Iterable[Row] | None = None) -> list[str]:
+        return list(dict.fromkeys(getattr(row, attr) for row in (self.rows if rows is None else rows)))
+
+    def tokenizers(self) -> list[str]:
+        return self._distinct("tokenizer")
+
+    def corpora(self) -> list[str]:
+        return self._distinct("corpus")
+
+    def metrics(self) -> list[str]:
+        return self._distinct("metric")
+
+    def langs(self, corpus: str | None = None) -> list[str]:
+        return self._distinct("lang", (r for r in self.rows if corpus is None or r.corpus == corpus))
+
+    def select(self, *, tokenizer: str | None = None, corpus: str | None = None, lang: str | None = None,
+               metric: str | None = None) -> list[Row]:
+        """The rows matching every given field."""
+        wanted = {"tokenizer": tokenizer, "corpus": corpus, "lang": lang, "metric": metric}
+        return [r for r in self.rows if all(v is None or getattr(r, k) == v for k, v in wanted.items())]
+
+    def grid(self, corpus: str, metric: str) -> dict[str, dict[str, float]]:
+        """``{lang: {tokenizer: value}}`` for one corpus and metric."""
+        out: dict[str, dict[str, float]] = {}
+        for row in self.select(corpus=corpus, metric=metric):
+            out.setdefault(row.lang, {})[row.tokenizer] = row.value
+        return out
+
+    # -- JSON --------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"header": self.header, "results": self.to_dicts()}
+
+    def write_json(self, path: str | Path, force: bool = False) -> Path:
+        from tokkit.atomic import atomic_file
+
+        with atomic_file(path, force=force) as handle:
+            json.dump(self.to_json(), handle, indent=1, ensure_ascii=False, allow_nan=False)
+            handle.write("\n")
+        return Path(path)
+
+    @classmethod
+    def from_json(cls, payload: Any, source: str = "results") -> "ResultTable":
+        """Rebuild a table from its JSON form; anything malformed is one TokkitError line."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+            raise TokkitError(f"{source} is not a tokkit results file: expected {{\"header\": ..., \"results\": [...]}}")
+        rows = []
+        for i, item in enumerate(payload["results"]):
+            try:
+                value = item["value"]
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise TypeError("value is not a number")
+                rows.append(Row(*(str(item[c]) for c in COLUMNS[:4]), value))
+            except (KeyError, TypeError) as exc:
+                raise TokkitError(f"{source}: result {i} is malformed ({exc}); expected the fields {', '.join(COLUMNS)}") from exc
+        header = payload.get("header") if isinstance(payload.get("header"), dict) else {}
+        return cls(header=header, rows=rows)
+
+    @classmethod
+    def read_json(cls, path: str | Path) -> "ResultTable":
+        try:
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TokkitError(f"no results file at {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TokkitError(f"cannot read results file {path}: {exc}") from None
+        except ValueError as exc:
+            raise TokkitError(f"{path} is not valid JSON: {exc}") from None
+        return cls.from_json(payload, source=str(path))
+
+    # -- CSV ---------------------------------------------------------------------------
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in self.rows:
+            writer.writerow([row.tokenizer, row.corpus, row.lang, row.metric, format_value(row.value, exact=True)])
+        return buffer.getvalue()
+
+
+def format_value(value: float, exact: bool = False) -> str:
+    """A value for a table cell: integers as integers, others with 4 significant digits
+    (``exact`` keeps every digit, for CSV)."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    if exact or not math.isfinite(value):
+        return repr(value)
+    return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.3g}"
