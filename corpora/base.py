@@ -29,6 +29,16 @@ class Corpus(ABC):
             digest.update(b"\0")
         return digest.hexdigest()
 
+    def is_empty(self) -> bool:
+        """True when the corpus has no non-empty text (trainers have nothing to learn from)."""
+        texts = self.texts()
+        try:
+            return not any(texts)
+        finally:
+            close = getattr(texts, "close", None)
+            if close is not None:
+                close()
+
     def describe(self) -> dict:
         """What tokkit.json and result headers record about the corpus."""
         return {"spec": self.spec, "sha256": self.fingerprint()}
