@@ -73,6 +73,7 @@ FORMATS: list[Format] = [
     Format("sentencepiece", lambda p: (p / "tokenizer.model").is_file(), "tokkit.backends.sentencepiece:load_sentencepiece_folder"),
     Format("sentencepiece", _is_sentencepiece, "tokkit.backends.sentencepiece:load_sentencepiece"),
     Format("tiktoken", _is_tiktoken, "tokkit.backends.tiktoken:load_tiktoken"),
+    Format("tiktoken", lambda p: p.is_dir() and any(p.glob("*.tiktoken")), "tokkit.backends.tiktoken:load_tiktoken_folder"),
 ]
 
 
