@@ -21,6 +21,7 @@ of unknown tokens. Byte-fallback pieces spell the text out exactly, so they coun
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,6 +57,7 @@ class Source:
     lines: dict[str, list[str]]
     parallel: bool
     aligned: bool
+    corpus: Any = None
 
     def fingerprint(self) -> str:
         """SHA-256 over each language code and its lines, NUL-separated."""
@@ -66,20 +68,27 @@ class Source:
                 digest.update(line.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
 
+    def check_aligned(self) -> None:
+        """CorpusError naming the languages whose line counts differ (line-aligned corpora)."""
+        if self.aligned:
+            self.corpus.subset(self.langs).check_aligned()
+
 
 def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str | None = None,
                 data_dir: str | Path | None = None) -> Source:
     """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`.
 
-    A spec naming a parallel data set (``flores200:devtest``, ``xquad``, ``udhr``, or
-    those filtered to languages) opens as a parallel corpus; anything else is read with
-    ``open_corpus``. ``langs`` keeps only those languages of a parallel corpus (the pivot
-    is kept as well, for the premium).
+    A spec opens as a parallel corpus when it names a parallel data set
+    (``flores200:devtest``, ``xquad``, ``udhr``, ``sample``, optionally ``:LANG,LANG``),
+    is ``lang=path,lang=path``, or is a folder whose ``.txt`` files are all named by
+    language codes (``eng_Latn.txt``, ``tur.txt``); anything else is read with
+    ``open_corpus`` as one corpus without languages. ``langs`` keeps only those languages
+    of a parallel corpus (and the pivot, which the premium needs).
     """
-    if isinstance(corpus, str):
-        corpus = _open_spec(corpus, langs, pivot, data_dir)
+    if isinstance(corpus, (str, Path)):
+        corpus = _open_spec(str(corpus), data_dir)
     if isinstance(corpus, Corpus):
-        return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False)
+        return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False, corpus=corpus)
     if not hasattr(corpus, "lines") or not hasattr(corpus, "langs"):
         raise TokkitError(f"cannot evaluate on {corpus!r}: give a corpus spec, a Corpus or a parallel corpus")
     keep = list(corpus.langs)
@@ -90,19 +99,34 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
         keep = [lang for lang in keep if lang in set(langs) or lang == pivot]
     aligned = bool(getattr(corpus, "aligned_by_line", False))
     lines = {lang: list(corpus.lines(lang)) for lang in keep}
-    return Source(corpus.spec, keep, lines, parallel=True, aligned=aligned)
+    return Source(corpus.spec, keep, lines, parallel=True, aligned=aligned, corpus=corpus)
 
 
-def _open_spec(spec: str, langs, pivot, data_dir):
-    from tokkit import corpora
+#: what ``--corpus`` accepts, for error messages and help
+CORPUS_FORMS = (
+    "a named corpus (flores200:devtest, flores200:dev, xquad, udhr, text:LANG, sample; parallel ones may add "
+    ":LANG,LANG), a text file, a folder, a glob, FILE.jsonl:FIELD, or lang=path,lang=path"
+)
 
-    named = corpora.named.split_named(spec) if hasattr(corpora, "named") else None
-    if named is not None and named[0].alignment is not None and hasattr(corpora, "open_parallel"):
-        wanted = list(dict.fromkeys([*langs, pivot])) if langs and pivot else (list(langs) if langs else None)
-        return corpora.open_parallel(spec, data_dir=data_dir, langs=wanted)
-    if not hasattr(corpora, "open_corpus"):
-        raise TokkitError(f"cannot open corpus spec {spec!r}: this tokkit has no corpus readers")
-    return corpora.open_corpus(spec, data_dir=data_dir)
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
+
+
+def _open_spec(spec: str, data_dir):
+    from tokkit.corpora import open_corpus, open_parallel
+    from tokkit.corpora.named import split_named
+
+    named = split_named(spec)
+    folder = Path(spec).expanduser()
+    if named is None and not folder.exists() and "=" not in spec and not any(c in spec for c in "*?["):
+        raise CorpusError(f"no corpus at {spec}: give {CORPUS_FORMS}")
+    stems = [p.stem for p in folder.glob("*.txt")] if named is None and folder.is_dir() else []
+    if (
+        (named is not None and (named[0].alignment is not None or (named[0].name == "sample" and not named[1])))
+        or (named is None and "=" in spec and not folder.exists())
+        or (stems and all(_LANG_CODE.match(stem) for stem in stems))
+    ):
+        return open_parallel(spec, data_dir=data_dir)
+    return open_corpus(spec, data_dir=data_dir)
 
 
 def _few(items: Sequence[str], n: int = 8) -> str:
@@ -240,15 +264,7 @@ def _check_premium(source: Source, pivot: str, premium: set[str], explicit: bool
         return
     if pivot not in source.langs:
         raise TokkitError(f"pivot language {pivot} is not in {source.spec} (it has {_few(source.langs)}); choose one with --pivot")
-    if source.aligned:
-        counts = {lang: len(source.lines[lang]) for lang in source.langs}
-        differ = [lang for lang in source.langs if counts[lang] != counts[pivot]]
-        if differ:
-            raise CorpusError(
-                f"{source.spec} is not line-parallel: {pivot} has {counts[pivot]} lines but "
-                + ", ".join(f"{lang} has {counts[lang]}" for lang in differ[:6])
-                + (f" and {len(differ) - 6} more differ" if len(differ) > 6 else "")
-            )
+    source.check_aligned()
 
 
 def _evaluate_one(table, tok, facts, source, wanted, plugins, pivot, alpha, task) -> None:

@@ -166,6 +166,25 @@ def _header_lines(table: ResultTable, escape) -> list[str]:
     return out
 
 
+def report_plots(table: ResultTable) -> tuple[dict[str, bytes], str | None]:
+    """The plots an HTML report embeds ({caption: PNG}) and, when there are none because
+    matplotlib is missing, a note saying how to get them."""
+    from tokkit.errors import MissingExtraError
+
+    try:
+        from tokkit import plots
+
+        found = {}
+        for corpus in table.corpora():
+            if any(r.lang != ALL for r in table.select(corpus=corpus, metric="premium")):
+                found[f"premium per language on {corpus}"] = plots.premium_by_language(table, corpus)
+        if table.select(metric="vocab_size") and table.select(metric="premium"):
+            found["premium against vocabulary size"] = plots.sweep_curves(table, "premium")
+        return found, None
+    except MissingExtraError as exc:
+        return {}, f"plots left out: {exc}"
+
+
 # -- HTML --------------------------------------------------------------------------------
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
@@ -178,14 +197,17 @@ img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: str = "tokkit evaluation") -> str:
+def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: str = "tokkit evaluation",
+            note: str | None = None) -> str:
     """One self-contained HTML page: header, every view, and ``plots`` ({caption: PNG
-    bytes}) embedded as base64 images."""
+    bytes}) embedded as base64 images; ``note`` is shown under the header."""
     e = html.escape
     parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
              f"<style>{_STYLE}</style></head><body>", f"<h1>{e(title)}</h1>", "<ul>"]
     parts += [f"<li>{line[2:].replace('`', '')}</li>" for line in _header_lines(table, e)]
     parts.append("</ul>")
+    if note:
+        parts.append(f"<p><em>{e(note)}</em></p>")
     for caption, png in (plots or {}).items():
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<figure><img alt=\"{e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{e(caption)}</figcaption></figure>")

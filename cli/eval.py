@@ -1,0 +1,197 @@
+"""``tokkit eval``, ``tokkit report`` and ``tokkit sweep``: compare tokenizers on corpora,
+re-render saved results, and sweep vocabulary sizes per language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from tokkit.cli.common import console
+from tokkit.errors import TokkitError
+
+FORMATS = ("table", "md", "csv", "html", "json")
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]``; None stays None."""
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def render(table, fmt: str, out: Path | None, force: bool) -> None:
+    """Print ``table`` in ``fmt`` or write it to ``out`` (atomically)."""
+    from tokkit import reports
+    from tokkit.atomic import atomic_file
+
+    if fmt not in FORMATS:
+        raise TokkitError(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    if fmt == "table":
+        if out is not None:
+            raise TokkitError("--format table prints to the terminal; use md, csv, html or json with --out")
+        for rendered in reports.rich_tables(table):
+            console.print(rendered)
+        for line in reports.dropped_lines(table):
+            console.print(f"[yellow]{line}[/]", highlight=False)
+        return
+    if fmt == "md":
+        text = reports.to_markdown(table)
+    elif fmt == "csv":
+        text = table.to_csv()
+    elif fmt == "json":
+        text = json.dumps(table.to_json(), indent=1, ensure_ascii=False) + "\n"
+    else:
+        plots, note = reports.report_plots(table)
+        text = reports.to_html(table, plots, note=note)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    with atomic_file(out, force=force) as handle:
+        handle.write(text)
+    console.print(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_command(
+        tokenizers: List[str] = typer.Argument(..., help="Tokenizers: folders, tokenizer.json, .model, .tiktoken, .gguf, hf:NAME."),
+        corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Corpus spec (repeatable): flores200:devtest[:LANG,...], xquad, udhr, sample, a file, a folder, a glob."),
+        pivot: str = typer.Option("eng_Latn", "--pivot", help="The language premiums are relative to."),
+        metrics: Optional[List[str]] = typer.Option(None, "--metrics", "-m", help="Metrics to compute, comma-separated (default: all built-in ones; add tr_percent etc. from plugins)."),
+        langs: Optional[List[str]] = typer.Option(None, "--langs", help="Only these languages of parallel corpora, comma-separated."),
+        alpha: float = typer.Option(2.5, "--alpha", help="Order of the Rényi efficiency."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result table as JSON (re-render it with tokkit report)."),
+        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write the tidy rows as CSV."),
+        html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report with plots."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the tables as Markdown."),
+        plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of the premium per language (needs a parallel corpus)."),
+        force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+        data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data)."),
+    ) -> None:
+        """Compare tokenizers on corpora: token premium, compression, Rényi efficiency, round trip, speed.
+
+        Examples:
+
+          tokkit eval tok/ gpt2.gguf --corpus flores200:devtest
+
+          tokkit eval a/ b/ --corpus flores200:devtest:eng_Latn,tur_Latn,fin_Latn --json res.json --html res.html
+
+          tokkit eval cl100k_base.tiktoken --corpus corpus.txt --metrics ctc,bytes_per_token,renyi_efficiency
+
+          tokkit eval tok/ --corpus xquad --pivot en --plot premium.png
+        """
+        import tokkit
+        from tokkit import reports
+        from tokkit.atomic import atomic_file, check_output
+        from tokkit.evaluation import evaluate
+        from tokkit.progress import Progress
+
+        outputs = [p for p in (json_out, csv_out, html_out, md_out, plot_out) if p is not None]
+        for path in outputs:
+            check_output(path, force)
+        if len(set(map(str, outputs))) != len(outputs):
+            raise TokkitError("two outputs name the same file")
+        progress = Progress()
+        with progress.live():
+            task = progress.add("loading tokenizers", total=len(tokenizers))
+            loaded = []
+            for spec in tokenizers:
+                loaded.append(tokkit.load(spec))
+                task.advance()
+            table = evaluate(loaded, corpus, metrics=_split(metrics), pivot=pivot, langs=_split(langs),
+                             alpha=alpha, data_dir=data_dir, progress=progress)
+        for name, spec in zip((t.name for t in loaded), tokenizers):
+            table.header.setdefault("specs", {})[name] = spec
+        render(table, "table", None, force)
+        png = None
+        if plot_out is not None:
+            from tokkit import plots
+
+            png = plots.premium_by_language(table)
+        html = None
+        if html_out is not None:
+            found, note = reports.report_plots(table)
+            html = reports.to_html(table, found, note=note)
+        # everything is computed: now write, each file whole or not at all
+        if json_out is not None:
+            table.write_json(json_out, force=force)
+        for path, text in ((csv_out, table.to_csv() if csv_out else None), (html_out, html),
+                           (md_out, reports.to_markdown(table) if md_out else None)):
+            if path is not None:
+                with atomic_file(path, force=force) as handle:
+                    handle.write(text)
+        if plot_out is not None:
+            plots.write_png(png, plot_out, force=force)
+        for path in outputs:
+            console.print(f"wrote {path}")
+
+    @app.command("report")
+    def report_command(
+        results: Path = typer.Argument(..., help="A results file written by tokkit eval --json or tokkit sweep."),
+        fmt: str = typer.Option("table", "--format", "-f", help="table (terminal), md, csv, html or json."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
+        force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file."),
+    ) -> None:
+        """Re-render saved results in any format, without recomputing anything.
+
+        Examples:
+
+          tokkit report res.json
+
+          tokkit report res.json --format html --out res.html
+
+          tokkit report res.json --format md > res.md
+        """
+        from tokkit.atomic import check_output
+        from tokkit.results import ResultTable
+
+        if out is not None:
+            check_output(out, force)
+        render(ResultTable.read_json(results), fmt, out, force)
+
+    @app.command("sweep")
+    def sweep_command(
+        algorithm: str = typer.Argument(..., help="The training algorithm (bpe, unigram, ...)."),
+        langs: List[str] = typer.Option(..., "--langs", help="Languages to train for, comma-separated (FLORES-200 codes)."),
+        vocab_sizes: str = typer.Option(..., "--vocab-sizes", help="Vocabulary sizes, e.g. 1000,2000,4k,8k."),
+        train_corpus: str = typer.Option(..., "--train-corpus", help="Training text: a parallel corpus (flores200:dev) or a spec with {lang} (text:{lang})."),
+        eval_corpus: str = typer.Option("flores200:devtest", "--eval-corpus", help="The parallel corpus to evaluate on."),
+        out: Path = typer.Option(..., "--out", "-o", help="The sweep folder (units/, tokenizers/, results.json, report.md, curves.png)."),
+        pivot: str = typer.Option("eng_Latn", "--pivot", help="The premium pivot; it is trained and evaluated too."),
+        tolerance: float = typer.Option(0.02, "--tolerance", help="Report the smallest size whose premium is within this fraction of the best."),
+        jobs: int = typer.Option(1, "--jobs", "-j", help="Units to run in parallel (processes)."),
+        seed: int = typer.Option(0, "--seed", help="Training seed."),
+        data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live."),
+    ) -> None:
+        """Train one tokenizer per language and vocabulary size, evaluate each, find the smallest good size.
+
+        Each language is one unit of work (one multi-size training, then evaluation); a
+        unit writes its rows to OUT/units/ when done, so an interrupted sweep resumes
+        where it stopped.
+
+        Examples:
+
+          tokkit sweep bpe --langs tur_Latn,fin_Latn --vocab-sizes 1k,2k,4k,8k --train-corpus flores200:dev --out sweep/
+
+          tokkit sweep unigram --langs tur,fin --pivot eng --vocab-sizes 4k,8k,16k --train-corpus "text:{lang}" --eval-corpus xquad --out s/ -j 2
+        """
+        from tokkit import reports
+        from tokkit.cli.train import parse_sizes
+        from tokkit.progress import Progress
+        from tokkit.sweep import Sweep
+
+        sweep = Sweep(algorithm, _split(langs) or [], parse_sizes(vocab_sizes), train_corpus, eval_corpus,
+                      pivot=pivot, seed=seed, data_dir=str(data_dir) if data_dir else None)
+        progress = Progress()
+        with progress.live():
+            table = sweep.run(out, jobs=jobs, progress=progress)
+        for rendered in reports.rich_tables(table, lang_metrics=("premium", "ctc")):
+            console.print(rendered)
+        best = sweep.smallest_good_sizes(table, tolerance)
+        for lang, (size, value, top) in best.items():
+            console.print(f"{lang}: smallest size within {tolerance:.0%} of the best premium ({top:.3f}) is {size:,} ({value:.3f})")
+        sweep.write_outputs(table, out, tolerance)
+        console.print(f"wrote {out}/results.json, {out}/report.md" + (", curves.png" if (out / "curves.png").exists() else ""))
