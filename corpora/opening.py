@@ -65,6 +65,9 @@ def _open_one(spec: str, data_dir: str | Path | None, errors: str) -> Corpus:
         spec_path, field = match["path"], match["field"]
     else:
         spec_path = spec
+        head, sep, tail = spec.rpartition(":")
+        if sep and not Path(spec).exists() and Path(head).expanduser().is_file():
+            raise CorpusError(f"{spec}: a field (:{tail}) can only be picked from a .jsonl or .jsonl.gz file")
     files = _files(spec_path)
     if field is not None and not any(_is_jsonl(path) for path in files):
         raise CorpusError(f"{spec}: a field can only be picked from .jsonl files, and {spec_path} names none")

@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 from tokkit.corpora.base import Corpus, TextCorpus
 from tokkit.corpora.errors import CorpusError
-from tokkit.corpora.named import NAMED, is_named, resolve, unknown_lang_error
+from tokkit.corpora.named import NAMED, is_named, resolve, split_named, unknown_lang_error
 from tokkit.corpora.readers import FileCorpus
 
 
@@ -102,10 +102,11 @@ def open_parallel(spec: str, *, data_dir: str | Path | None = None, langs: Seque
     if spec == "sample" or (spec.startswith("sample:") and not spec.startswith("sample:parallel")):
         spec = "sample:parallel" + spec[len("sample"):]  # the built-in sample's parallel part
     if is_named(spec):
+        found = split_named(spec)
+        if found is not None and found[0].alignment is None:
+            parallel = [name for name, named in NAMED.items() if named.alignment]
+            raise CorpusError(f"{found[0].name} is not a parallel corpus; parallel ones: {', '.join(parallel)}")
         named, files = resolve(spec, data_dir)
-        if named.alignment is None:
-            parallel = [n for n, s in NAMED.items() if s.alignment]
-            raise CorpusError(f"{named.name} is not a parallel corpus; parallel ones: {', '.join(parallel)}")
         sources = {lang: FileCorpus(path, f"{named.name}:{lang}", errors=errors) for lang, path in files.items()}
         corpus = ParallelCorpus(spec, sources, aligned_by_line=named.alignment == "line")
     else:

@@ -108,7 +108,7 @@ def read_jsonl(source: Path | Traversable, name: str, *, field: str = DEFAULT_FI
                 raise CorpusError(f"{name}, line {number}: field {field!r} holds a lone surrogate (\\ud800-\\udfff); {_remedy()}")
             if errors == "skip":
                 continue
-            text = text.encode("utf-8", "replace").decode("utf-8")
+            text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
         yield text
 
 
