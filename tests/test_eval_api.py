@@ -1,0 +1,269 @@
+"""tokkit.evaluate and its result table, each value checked against a computation made
+here from the tokenizer's own encode/decode; premium invariants; file formats; plots."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import statistics
+import struct
+from collections import Counter
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer as RustTokenizer
+from tokenizers import models, pre_tokenizers
+
+import tokkit
+from tokkit import metrics as M
+from tokkit.backends.hf import HFTokenizer
+from tokkit.corpora import CorpusError, ParallelCorpus, TextCorpus
+from tokkit.evaluation import evaluate
+from tokkit.results import ResultTable
+
+LINES = {
+    "eng_Latn": ["The quick brown fox jumps over the lazy dog.", "We walked to the park today.", "Twelve cats, 345 dogs."],
+    "tur_Latn": ["Hızlı kahverengi tilki tembel köpeğin üstünden atlar.", "Bugün parka yürüdük.", "On iki kedi, 345 köpek."],
+    "deu_Latn": ["Der schnelle braune Fuchs springt über den faulen Hund.", "Wir gingen heute in den Park.", "Zwölf Katzen, 345 Hunde."],
+    "zho_Hans": ["敏捷的棕色狐狸跳过了懒狗。", "我们今天去公园散步了。", "十二只猫，345只狗。"],
+}
+
+
+@pytest.fixture(scope="module")
+def toks(mixed_corpus):
+    trained = tokkit.train("bpe", mixed_corpus, [300, 420])
+    return [trained[300], trained[420]]
+
+
+@pytest.fixture(scope="module")
+def parallel():
+    return ParallelCorpus.from_lines(LINES, spec="four")
+
+
+@pytest.fixture(scope="module")
+def table(toks, parallel):
+    return evaluate(toks, parallel)
+
+
+def _value(table, tok, lang, metric):
+    rows = table.select(tokenizer=tok.name, lang=lang, metric=metric)
+    assert len(rows) == 1, (tok.name, lang, metric, rows)
+    return rows[0].value
+
+
+def test_each_language_matches_an_independent_computation(toks, table):
+    for tok in toks:
+        for lang, lines in LINES.items():
+            ids = [tok.encode(line) for line in lines]  # one by one, not encode_batch
+            tokens = [i for line in ids for i in line]
+            n_bytes = sum(len(line.encode("utf-8")) for line in lines)
+            assert _value(table, tok, lang, "ctc") == len(tokens)
+            assert _value(table, tok, lang, "bytes_per_token") == pytest.approx(n_bytes / len(tokens))
+            assert _value(table, tok, lang, "chars_per_token") == pytest.approx(sum(map(len, lines)) / len(tokens))
+            assert _value(table, tok, lang, "roundtrip_rate") == sum(tok.decode(x) == l for x, l in zip(ids, lines)) / 3
+            ordinary = tok.vocab_size - len(tok.special_ids)
+            assert _value(table, tok, lang, "vocab_utilisation") == pytest.approx(len(set(tokens)) / ordinary)
+            freq = Counter(tokens)
+            entropy = -sum(c / len(tokens) * math.log2(c / len(tokens)) for c in freq.values())
+            assert _value(table, tok, lang, "entropy") == pytest.approx(entropy)
+            assert _value(table, tok, lang, "unk_rate") == 0.0
+            if lang == "zho_Hans":  # no spaces between words: no fertility
+                assert not table.select(tokenizer=tok.name, lang=lang, metric="fertility")
+            else:
+                words = sum(len(line.split()) for line in lines)
+                assert _value(table, tok, lang, "fertility") == pytest.approx(len(tokens) / words)
+
+
+def test_whole_corpus_rows_sum_the_languages(toks, table):
+    for tok in toks:
+        total = sum(len(tok.encode(line)) for lines in LINES.values() for line in lines)
+        assert _value(table, tok, "all", "ctc") == total
+        assert _value(table, tok, "all", "throughput_mb_s") > 0
+        assert not table.select(tokenizer=tok.name, lang="all", metric="premium")
+
+
+def test_renyi_efficiency_agrees_with_tokenization_scorer_on_the_same_tokens(toks, table):
+    tokenization_scorer = pytest.importorskip("tokenization_scorer")
+    for tok in toks:
+        for lang, lines in LINES.items():
+            text = "\n".join(" ".join(f"t{i}" for i in tok.encode(line)) for line in lines)
+            expected = tokenization_scorer.score(text, metric="renyi", power=2.5)
+            assert _value(table, tok, lang, "renyi_efficiency") == pytest.approx(expected, rel=1e-9)
+
+
+def test_premium_is_ctc_over_the_pivot_and_the_pivot_is_one(toks, table):
+    for tok in toks:
+        ctc = {lang: sum(len(tok.encode(line)) for line in lines) for lang, lines in LINES.items()}
+        assert _value(table, tok, "eng_Latn", "premium") == 1.0
+        for lang in LINES:
+            assert _value(table, tok, lang, "premium") == pytest.approx(ctc[lang] / ctc["eng_Latn"])
+            per_line = [len(tok.encode(a)) / len(tok.encode(b)) for a, b in zip(LINES[lang], LINES["eng_Latn"])]
+            assert _value(table, tok, lang, "premium_median") == pytest.approx(statistics.median(per_line))
+
+
+def test_doubling_the_text_doubles_ctc_and_keeps_the_premium(toks, table):
+    doubled = ParallelCorpus.from_lines({lang: lines * 2 for lang, lines in LINES.items()}, spec="doubled")
+    twice = evaluate(toks, doubled, metrics=["ctc", "premium"])
+    for tok in toks:
+        for lang in LINES:
+            assert _value(twice, tok, lang, "ctc") == 2 * _value(table, tok, lang, "ctc")
+            assert _value(twice, tok, lang, "premium") == pytest.approx(_value(table, tok, lang, "premium"))
+
+
+def test_premium_is_scale_free_across_pivots(toks, table, parallel):
+    by_deu = evaluate(toks, parallel, metrics=["premium"], pivot="deu_Latn")
+    for tok in toks:
+        for lang in LINES:
+            expected = _value(table, tok, lang, "premium") / _value(table, tok, "deu_Latn", "premium")
+            assert _value(by_deu, tok, lang, "premium") == pytest.approx(expected)
+
+
+def test_a_plain_corpus_gives_whole_corpus_rows_only(toks):
+    result = evaluate(toks[0], TextCorpus(LINES["eng_Latn"], spec="eng"))
+    assert set(result.langs()) == {"all"}
+    assert "premium" not in result.metrics()
+    words = sum(len(line.split()) for line in LINES["eng_Latn"])
+    ctc = sum(len(toks[0].encode(line)) for line in LINES["eng_Latn"])
+    assert _value(result, toks[0], "all", "fertility") == pytest.approx(ctc / words)
+    with pytest.raises(tokkit.TokkitError, match="parallel"):
+        evaluate(toks[0], TextCorpus(["a"], spec="eng"), metrics=["premium"])
+
+
+def test_missing_pivot_and_unaligned_corpora_are_refused(toks, parallel):
+    with pytest.raises(tokkit.TokkitError, match="pivot language fin_Latn"):
+        evaluate(toks[0], parallel, pivot="fin_Latn")
+    ragged = ParallelCorpus.from_lines({**LINES, "tur_Latn": LINES["tur_Latn"][:2]}, spec="ragged")
+    with pytest.raises(CorpusError, match="tur_Latn has 2"):
+        evaluate(toks[0], ragged)
+    with pytest.raises(tokkit.TokkitError, match="unknown metric nonsense"):
+        evaluate(toks[0], parallel, metrics=["ctc", "nonsense"])
+
+
+def test_petrov_rule_drops_pairs_with_many_unknown_tokens_and_says_so():
+    rust = RustTokenizer(models.WordLevel({"<unk>": 0, "the": 1, "dog": 2, "a": 3, "cat": 4}, unk_token="<unk>"))
+    rust.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = HFTokenizer(rust, name="words")
+    corpus = ParallelCorpus.from_lines({"eng_Latn": ["the dog", "a cat"], "xyz_Latn": ["the qq", "a cat"],
+                                        "deu_Latn": ["der Hund", "eine Katze"]}, spec="tiny")
+    result = evaluate(tok, corpus)
+    dropped = {d["lang"]: d for d in result.header["dropped"]}
+    assert set(dropped) == {"xyz_Latn", "deu_Latn"}  # 1/4 and 4/4 unknown: both over 10%
+    assert dropped["xyz_Latn"]["unknown_share"] == pytest.approx(0.25)
+    assert not result.select(lang="xyz_Latn", metric="premium")
+    assert _value(result, tok, "eng_Latn", "premium") == 1.0
+    assert _value(result, tok, "deu_Latn", "unk_rate") == 1.0
+
+
+def test_linguistic_metrics_plug_in_for_their_languages(toks, parallel, monkeypatch):
+    class Counting:
+        names = ("words_seen",)
+        langs = {"tur_Latn"}
+
+        def compute(self, tokenizer, texts, ids):
+            assert ids == [tokenizer.encode(t) for t in texts]
+            return {"words_seen": float(sum(len(t.split()) for t in texts))}
+
+    monkeypatch.setattr(M, "linguistic_metrics", lambda: {"words_seen": Counting()})
+    result = evaluate(toks[0], parallel, metrics=["ctc", "words_seen"])
+    rows = result.select(metric="words_seen")
+    assert [(r.lang, r.value) for r in rows] == [("tur_Latn", float(sum(len(t.split()) for t in LINES["tur_Latn"])))]
+
+
+def test_json_round_trip_keeps_every_row_and_the_header(table, tmp_path):
+    path = table.write_json(tmp_path / "r.json")
+    again = ResultTable.read_json(path)
+    assert again.rows == table.rows
+    assert again.header == json.loads(json.dumps(table.header))
+    with pytest.raises(tokkit.TokkitError, match="exists"):
+        table.write_json(path)
+
+
+def test_csv_and_dataframe_hold_the_same_rows(table):
+    parsed = list(csv.DictReader(io.StringIO(table.to_csv())))
+    assert len(parsed) == len(table.rows)
+    for row, back in zip(table.rows, parsed):
+        assert (back["tokenizer"], back["lang"], back["metric"]) == (row.tokenizer, row.lang, row.metric)
+        assert float(back["value"]) == row.value
+    frame = table.to_pandas()
+    assert frame.shape == (len(table.rows), 5)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "not valid JSON"),
+    ('{"rows": []}', "not a tokkit results file"),
+    ('{"results": [{"tokenizer": "a"}]}', "malformed"),
+    ('{"results": [{"tokenizer": "a", "corpus": "c", "lang": "x", "metric": "m", "value": "high"}]}', "malformed"),
+])
+def test_bad_results_files_are_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(tokkit.TokkitError, match=message):
+        ResultTable.read_json(path)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk, after checking the signature."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
+    return struct.unpack(">II", png[16:24])
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells, self.images, self.tables, self.scripts = [], [], 0, 0
+        self._in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tables += tag == "table"
+        self.scripts += tag == "script" or (tag == "link" and "href" in attrs)
+        self._in_cell = tag in ("td", "th")
+        if tag == "img":
+            self.images.append(attrs["src"])
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.cells.append(data.strip())
+
+
+def test_html_report_is_self_contained_with_tables_and_png(table):
+    pytest.importorskip("matplotlib")
+    from tokkit import reports
+
+    plots, note = reports.report_plots(table)
+    page = _Page()
+    page.feed(reports.to_html(table, plots, note=note))
+    assert page.tables >= 2 and page.scripts == 0
+    assert {"bpe-300", "bpe-420", "tur_Latn", "ctc", "renyi_efficiency"} <= set(page.cells)
+    premium_tur = next(r.value for r in table.select(tokenizer="bpe-300", lang="tur_Latn", metric="premium"))
+    assert f"{premium_tur:.4g}" in page.cells
+    assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
+    width, height = png_size(base64.b64decode(page.images[0].split(",", 1)[1]))
+    assert 300 < width < 10000 and 200 < height < 5000
+
+
+def test_premium_plot_is_a_valid_png(table, tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    from tokkit import plots
+
+    path = plots.write_png(plots.premium_by_language(table), tmp_path / "p.png")
+    width, height = png_size(path.read_bytes())
+    pixels = imread(path)
+    assert pixels.shape[:2] == (height, width)
+    assert np.ptp(pixels) > 0  # not a blank image
+
+
+def test_markdown_marks_the_best_value(table):
+    from tokkit import reports
+
+    text = reports.to_markdown(table)
+    assert "## four: premium per language" in text
+    best = min(r.value for r in table.select(lang="tur_Latn", metric="premium"))
+    assert f"**{best:.4g}**" in text
