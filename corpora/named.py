@@ -165,6 +165,8 @@ def resolve(spec: str, data_dir: str | Path | None = None) -> tuple[NamedSet, di
     named, langs = found
     folder = set_folder(named, data_dir)
     available = available_langs(named, folder)
+    if not available:
+        raise CorpusError(f"{named.name}: the folder {folder} holds no {named.pattern.format(lang='<lang>')} files")
     for lang in langs:
         if lang not in available:
             raise unknown_lang_error(f"{named.name} (in {folder})", lang, available)

@@ -111,7 +111,7 @@ def _is_text_file(path: Path, root: Path) -> bool:
 def sample_corpus(lang: str = "eng") -> Corpus:
     """A built-in sample written for tokkit: ``eng``, ``tur``, ``code``, or a language of the
     parallel sample (``deu_Latn``, ``zho_Hans``, ...)."""
-    named, files = resolve("sample")
+    _, files = resolve("sample")
     if lang in files:
         return open_corpus(f"sample:{lang}")
     return open_corpus(f"sample:parallel:{lang}")

@@ -10,7 +10,6 @@ import fnmatch
 import gzip
 import json
 import random
-import tomllib
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -311,6 +310,9 @@ def test_named_language_filter_and_unknown_language(tmp_path):
         open_corpus("flores200:dev:eng_Latm", data_dir=tmp_path)
     with pytest.raises(CorpusError, match="unknown named corpus 'flores200'"):
         open_corpus("flores200", data_dir=tmp_path)
+    (tmp_path / "xquad").mkdir()
+    with pytest.raises(CorpusError, match=r"xquad: the folder .*xquad holds no <lang>\.contexts\.txt files"):
+        open_corpus("xquad", data_dir=tmp_path)
 
 
 def test_list_named_describes_every_form():
@@ -394,6 +396,7 @@ def test_sample_files_are_package_data():
              for p in (ROOT / "corpora" / "samples").rglob("*.txt")]
     assert len(names) >= 11
     assert samples.joinpath("parallel", "eng_Latn.txt").is_file()
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     with open(ROOT / "pyproject.toml", "rb") as handle:
         patterns = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["tokkit.corpora"]
     for name in names:
