@@ -83,10 +83,9 @@ def register(app: typer.Typer) -> None:
 
           tokkit eval tok/ --corpus xquad --pivot en --plot premium.png
         """
-        import tokkit
         from tokkit import reports
         from tokkit.atomic import atomic_file, check_output
-        from tokkit.evaluation import evaluate
+        from tokkit.evaluation import Evaluation
         from tokkit.progress import Progress
 
         outputs = [p for p in (json_out, csv_out, html_out, md_out, plot_out) if p is not None]
@@ -94,15 +93,11 @@ def register(app: typer.Typer) -> None:
             check_output(path, force)
         if len(set(map(str, outputs))) != len(outputs):
             raise TokkitError("two outputs name the same file")
+        plan = Evaluation(tokenizers, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
         progress = Progress()
         with progress.live():
-            task = progress.add("loading tokenizers", total=len(tokenizers))
-            loaded = []
-            for spec in tokenizers:
-                loaded.append(tokkit.load(spec))
-                task.advance()
-            table = evaluate(loaded, corpus, metrics=_split(metrics), pivot=pivot, langs=_split(langs),
-                             alpha=alpha, data_dir=data_dir, progress=progress)
+            table = plan.run(progress)
+        loaded = plan.tokenizers
         for name, spec in zip((t.name for t in loaded), tokenizers):
             table.header.setdefault("specs", {})[name] = spec
         render(table, "table", None, force)

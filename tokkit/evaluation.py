@@ -204,39 +204,53 @@ def evaluate(
     premium is relative to. ``langs``: keep only these languages of parallel corpora.
     ``alpha``: the Rényi order.
     """
-    from tokkit import __version__
-    from tokkit.loading import load
+    plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir)
+    return plan.run(progress)
 
-    explicit = metrics is not None
-    builtin, plugins = resolve_metrics(metrics)
-    wanted = set(builtin)
-    toks = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
-    _check_names(toks)
-    sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _as_list(corpus)]
-    for source in sources:
-        _check_premium(source, pivot, wanted & _PREMIUM, explicit)
 
-    table = ResultTable(header={
-        "tokkit_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "tokenizers": [{"name": t.name, "format": t.format, "vocab_size": t.vocab_size} for t in toks],
-        "corpora": [{"spec": s.spec, "sha256": s.fingerprint(), "langs": s.langs,
-                     "lines": sum(len(v) for v in s.lines.values())} for s in sources],
-        "metrics": builtin + list(plugins),
-        "pivot": pivot,
-        "alpha": alpha,
-        "unknown_limit": M.UNKNOWN_LIMIT,
-        "dropped": [],
-    })
-    total = len(toks) * sum(len(s.langs) for s in sources)
-    task = progress.add("evaluating", total=total) if progress else None
-    for tok in toks:
-        facts = M.VocabFacts.of(tok)
-        for source in sources:
-            _evaluate_one(table, tok, facts, source, wanted, plugins, pivot, alpha, task)
-    if task is not None:
-        task.done()
-    return table
+class Evaluation:
+    """An evaluation whose inputs are loaded and checked: constructing it reads the
+    corpora and raises every user error (bad spec, missing pivot, unaligned corpus) before
+    any encoding starts; :meth:`run` does the work."""
+
+    def __init__(self, tokenizers, corpus, metrics=None, pivot: str = "eng_Latn", *, langs=None,
+                 alpha: float = M.DEFAULT_ALPHA, data_dir=None):
+        from tokkit.loading import load
+
+        explicit = metrics is not None
+        self.builtin, self.plugins = resolve_metrics(metrics)
+        self.wanted = set(self.builtin)
+        self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
+        _check_names(self.tokenizers)
+        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _as_list(corpus)]
+        for source in self.sources:
+            _check_premium(source, pivot, self.wanted & _PREMIUM, explicit)
+        self.pivot, self.alpha = pivot, alpha
+
+    def run(self, progress: Progress | None = None) -> ResultTable:
+        from tokkit import __version__
+
+        table = ResultTable(header={
+            "tokkit_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "tokenizers": [{"name": t.name, "format": t.format, "vocab_size": t.vocab_size} for t in self.tokenizers],
+            "corpora": [{"spec": s.spec, "sha256": s.fingerprint(), "langs": s.langs,
+                         "lines": sum(len(v) for v in s.lines.values())} for s in self.sources],
+            "metrics": self.builtin + list(self.plugins),
+            "pivot": self.pivot,
+            "alpha": self.alpha,
+            "unknown_limit": M.UNKNOWN_LIMIT,
+            "dropped": [],
+        })
+        total = len(self.tokenizers) * sum(len(s.langs) for s in self.sources)
+        task = progress.add("evaluating", total=total) if progress else None
+        for tok in self.tokenizers:
+            facts = M.VocabFacts.of(tok)
+            for source in self.sources:
+                _evaluate_one(table, tok, facts, source, self.wanted, self.plugins, self.pivot, self.alpha, task)
+        if task is not None:
+            task.done()
+        return table
 
 
 def _as_list(value) -> list:
