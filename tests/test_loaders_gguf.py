@@ -1,0 +1,215 @@
+"""GGUF vocabularies: llama.cpp's reference tokenizations, round trips, roles, conversion,
+saving, bad files. Reference data is llama.cpp's (TOKKIT_DATA_DIR/tokenizers/gguf)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tokkit
+from tokkit.backends.gguf import load_gguf
+from tokkit.backends.hf import HFTokenizer
+from tokkit.errors import TokkitError
+
+SMALL = ["gpt-2", "phi-3", "llama-spm"]
+LARGE = ["llama-bpe", "qwen2"]  # 128k / 152k vocabularies: GGUFReader alone takes seconds
+BYTE_LEVEL = ["gpt-2", "llama-bpe", "qwen2"]
+SPM = ["phi-3", "llama-spm"]
+
+
+def _param(name: str):
+    return pytest.param(name, marks=pytest.mark.slow) if name in LARGE else name
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: str) -> HFTokenizer:
+    return load_gguf(Path(path), Path(path).name)
+
+
+def vocab_file(data_dir: Path, name: str) -> Path:
+    return data_dir / "tokenizers" / "gguf" / f"ggml-vocab-{name}.gguf"
+
+
+def read_references(path: Path) -> list[tuple[str, list[int]]]:
+    """llama.cpp's test-tokenizer-0 format: inputs separated by a line ``__ggml_vocab_test__``
+    (the text after the last separator is empty and ends the list), one line of ids per
+    input. llama.cpp tokenizes them with add_special=False: no BOS."""
+    raw = Path(f"{path}.inp").read_text(encoding="utf-8")
+    inputs = raw.split("\n__ggml_vocab_test__\n")
+    if inputs and inputs[-1] == "":
+        inputs.pop()
+    outputs = Path(f"{path}.out").read_text(encoding="utf-8").splitlines()
+    assert len(inputs) == len(outputs)
+    return [(text, [int(t) for t in line.split()]) for text, line in zip(inputs, outputs)]
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in SMALL + LARGE])
+def test_reproduces_llama_cpp_references(data_dir, name):
+    path = vocab_file(data_dir, name)
+    tokenizer = _load(str(path))
+    references = read_references(path)
+    wrong = [(text, ids, tokenizer.encode(text)) for text, ids in references if tokenizer.encode(text) != ids]
+    assert not wrong, f"{len(references) - len(wrong)}/{len(references)} reproduced; first miss: {wrong[0]}"
+    assert len(references) == 46
+
+
+@pytest.mark.slow
+def test_llama3_pre_token_in_vocabulary_is_one_token(data_dir):
+    """The llama-bpe reference transformers' GGUF conversion misses: 'Việt' is a Llama-3
+    token that its merges cannot build; llama.cpp (ignore_merges) emits it whole."""
+    tokenizer = _load(str(vocab_file(data_dir, "llama-bpe")))
+    assert tokenizer.encode("Cửa Việt") == [34, 91163, 101798]
+    assert tokenizer.backend.model.ignore_merges
+
+
+text_strategy = st.text(max_size=80)
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in BYTE_LEVEL])
+def test_byte_level_round_trip_and_bytes(data_dir, name):
+    tokenizer = _load(str(vocab_file(data_dir, name)))
+
+    @given(text_strategy)
+    def check(text):
+        ids = tokenizer.encode(text)
+        assert tokenizer.decode(ids) == text
+        assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode("utf-8")
+
+    check()
+
+
+@pytest.mark.parametrize("name", SPM)
+def test_sentencepiece_vocabulary_round_trip(data_dir, name):
+    """Lossless except U+2581 '▁', which the SentencePiece vocabulary cannot tell from a
+    space; the bytes of the tokens are the text with the dummy-prefix space in front."""
+    tokenizer = _load(str(vocab_file(data_dir, name)))
+
+    @given(st.text(max_size=60).filter(lambda t: "<" not in t))  # no control-token literals
+    def check(text):
+        ids = tokenizer.encode(text)
+        assert tokenizer.decode(ids) == text.replace("▁", " ")
+        expected = (" " + text if text else "").replace("▁", " ").encode("utf-8")
+        assert b"".join(tokenizer.token_bytes(i) for i in ids) == expected
+
+    check()
+
+
+def _metadata(path: Path) -> dict:
+    from gguf import GGUFReader
+
+    fields = GGUFReader(str(path)).fields
+    return {key: fields[key].contents() for key in fields if key.startswith("tokenizer.") and "tokens" not in key
+            and "merges" not in key and "scores" not in key and "token_type" not in key}
+
+
+def test_roles_and_chat_template_come_from_metadata(data_dir):
+    """phi-3's eos is <|endoftext|> (32000) by its metadata, not '</s>' (2) as the token
+    text suggests; pad too; the chat template travels with the tokenizer."""
+    path = vocab_file(data_dir, "phi-3")
+    meta = _metadata(path)
+    tokenizer = _load(str(path))
+    assert tokenizer.specials.eos == meta["tokenizer.ggml.eos_token_id"] == 32000
+    assert tokenizer.specials.bos == meta["tokenizer.ggml.bos_token_id"]
+    assert tokenizer.specials.pad == meta["tokenizer.ggml.padding_token_id"]
+    assert tokenizer.specials.unk == meta["tokenizer.ggml.unknown_token_id"]
+    assert tokenizer.chat_template == meta["tokenizer.chat_template"]
+    assert tokenizer.token_bytes(32000) is None and 32000 in tokenizer.special_ids
+
+
+VARIED = [
+    "Hello world! It's 2024: 1234567890 cats, 3.14 dogs.",
+    "  leading and   inner  spaces\tand tabs\nnew lines\n\n\n",
+    "Kırmızı İstanbul; größer, naïve café — “quotes” y'all DON'T",
+    "敏捷的棕色狐狸 日本語 한국어 Быстрая лиса الثعلب तेज़",
+    "emoji 🎉🚀👩‍👩‍👧 rare 𠀀𝔘 x\u0301",
+    "def f(x):\n    return x ** 2  # code",
+]
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_to_transformers_and_save_reload_encode_identically(data_dir, tmp_path, name):
+    tokenizer = _load(str(vocab_file(data_dir, name)))
+    fast = tokenizer.to_transformers()
+    tokenizer.save(tmp_path / "saved")
+    again = tokkit.load(tmp_path / "saved")
+    assert (tmp_path / "saved" / "tokenizer.json").is_file()
+    assert again.specials == tokenizer.specials
+    for text in VARIED:
+        ids = tokenizer.encode(text)
+        assert fast.encode(text, add_special_tokens=False) == ids
+        assert again.encode(text) == ids
+
+
+# -- bad files ------------------------------------------------------------------------------
+def _write_gguf(path: Path, model: str, pre: str | None) -> Path:
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), arch="llama")
+    writer.add_tokenizer_model(model)
+    if pre is not None:
+        writer.add_tokenizer_pre(pre)
+    writer.add_token_list(["a", "b", "ab"])
+    writer.add_token_types([1, 1, 1])
+    writer.add_token_merges(["a b"])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    return path
+
+
+def _one_line_error(spec) -> str:
+    with pytest.raises(TokkitError) as info:
+        tokkit.load(spec)
+    message = str(info.value)
+    assert message and "\n" not in message
+    return message
+
+
+def test_tiny_gguf_and_bad_pre_or_model(tmp_path):
+    tiny = tokkit.load(_write_gguf(tmp_path / "tiny.gguf", "gpt2", "gpt-2"))
+    assert [tiny.id_to_token(i) for i in tiny.encode("aba")] == ["ab", "a"]
+    message = _one_line_error(_write_gguf(tmp_path / "pre.gguf", "gpt2", "no-such-pre"))
+    assert "no-such-pre" in message
+    message = _one_line_error(_write_gguf(tmp_path / "bert.gguf", "bert", None))
+    assert "'bert'" in message
+
+
+def test_truncated_and_corrupt_gguf(data_dir, tmp_path):
+    whole = vocab_file(data_dir, "gpt-2").read_bytes()
+    (tmp_path / "cut.gguf").write_bytes(whole[: len(whole) // 3])
+    assert "cut.gguf" in _one_line_error(tmp_path / "cut.gguf")
+    (tmp_path / "noise.gguf").write_bytes(b"GGUF" + np.random.default_rng(0).bytes(4000))
+    _one_line_error(tmp_path / "noise.gguf")
+
+
+# -- the real model --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    value = os.environ.get("TOKKIT_SMOLLM2")
+    if not value or not Path(value).exists():
+        pytest.skip("TOKKIT_SMOLLM2 is not set to the SmolLM2-135M GGUF file")
+    path = Path(value)
+    return path if path.is_file() else next(path.glob("*.gguf"))
+
+
+@pytest.mark.smollm2
+def test_smollm2_matches_transformers(smollm2_gguf):
+    """The real model file: same ids as transformers' own GGUF loader; roles from metadata."""
+    from transformers import AutoTokenizer
+
+    tokenizer = tokkit.load(smollm2_gguf)
+    reference = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
+    for text in VARIED + ["<|im_start|>user\nHi<|im_end|>", "33333 + 4444 = 37777"]:
+        assert tokenizer.encode(text) == reference.encode(text, add_special_tokens=False), text
+    meta = _metadata(smollm2_gguf)
+    assert tokenizer.specials.bos == meta["tokenizer.ggml.bos_token_id"]
+    assert tokenizer.specials.eos == meta["tokenizer.ggml.eos_token_id"]
+    assert tokenizer.specials.pad == meta["tokenizer.ggml.padding_token_id"]
+    assert tokenizer.specials.unk == meta["tokenizer.ggml.unknown_token_id"]
+    assert tokenizer.chat_template == meta["tokenizer.chat_template"]
