@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from tokkit import corpora  # noqa: E402  (corpora imports nothing of tokkit)
 from tokkit.errors import TokkitError  # noqa: E402
+from tokkit.evaluation import evaluate  # noqa: E402
 from tokkit.loading import load  # noqa: E402
 from tokkit.tokenizer import Piece, SpecialTokens, Tokenizer  # noqa: E402
 from tokkit.trainers import get_trainer, train, trainer_names  # noqa: E402
@@ -19,6 +20,7 @@ __all__ = [
     "corpora",
     "load",
     "train",
+    "evaluate",
     "get_trainer",
     "trainer_names",
     "Tokenizer",
