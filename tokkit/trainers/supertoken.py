@@ -1,0 +1,100 @@
+"""Supertokens: byte-level BPE trained on random-length character chunks (TokenAdapt's recipe).
+
+From "Achieving Tokenizer Flexibility in Language Models through Heuristic Adaptation
+and Supertoken Learning" (Sharthak et al. 2025, the TokenAdapt paper). Ordinary BPE
+splits text at whitespace and punctuation before it learns merges, so no token spans
+two words. Here the training text is instead cut into chunks of random length, in
+characters, drawn from a fixed distribution; each chunk is one pre-token, so chunk
+boundaries fall anywhere (inside words, or several words apart) and BPE learns frequent
+multi-word "supertokens" such as ``ed to the`` alongside ordinary subwords. At inference
+there is no split at all: the whole text is one sequence of bytes and the learnt merges
+apply across word boundaries.
+
+The reference implementation (Tinycompany-AI/SuperTokenizer) inserts a separator string
+into the text at the chunk boundaries and splits on it; tokkit hands the chunks to the
+``tokenizers`` BPE trainer as separate sequences instead, which is the same training
+without a separator that could collide with the corpus.
+
+**Chunk lengths** are drawn from ``min_chunk``..``max_chunk`` characters (a text shorter
+than ``min_chunk``, or a last remainder, is one chunk of its own), with a seeded random
+generator. ``normal`` (the default) weights length L by exp(-(L - mu)^2 / (2 sigma^2))
+with mu the middle of the range and sigma a quarter of its width; the defaults 4..23
+with mu = 13.5 and sigma = 4.75 approximate the distribution in the reference
+``train.yaml`` (lengths 4-23, peak at 12-13, sd about 4): chunks long enough to hold two
+or three short words, short enough that BPE still learns subwords. ``uniform`` weights
+every length in the range equally.
+
+**Lossless**: byte-level, no normalisation, so any text round-trips. **Several sizes**
+come from one training by cutting the ordered merges
+(:func:`~tokkit.trainers.bpe.truncate_bpe`); the chunks depend on the seed only, not on
+the size, so a cut tokenizer equals one trained at that size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+from typing import Iterable, Iterator
+
+from tokkit.backends.hf import HFTokenizer
+from tokkit.corpora import Corpus
+from tokkit.errors import TokkitError
+from tokkit.progress import Progress
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
+from tokkit.trainers.bpe import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
+
+DISTRIBUTIONS = ("normal", "uniform")
+
+
+@dataclasses.dataclass
+class SupertokenOptions:
+    min_chunk: int = option(4, "shortest training chunk, in characters")
+    max_chunk: int = option(23, "longest training chunk, in characters")
+    distribution: str = option("normal", "chunk-length distribution over min..max: " + ", ".join(DISTRIBUTIONS), choices=DISTRIBUTIONS)
+    min_frequency: int = option(2, "a pair must occur at least this often to be merged")
+
+
+def length_weights(low: int, high: int, distribution: str) -> list[float]:
+    """The relative weight of each chunk length ``low``..``high`` (see the module docstring)."""
+    if distribution == "uniform":
+        return [1.0] * (high - low + 1)
+    mu, sigma = (low + high) / 2, max((high - low) / 4, 0.5)
+    return [math.exp(-((n - mu) ** 2) / (2 * sigma**2)) for n in range(low, high + 1)]
+
+
+def random_chunks(texts: Iterable[str], low: int, high: int, distribution: str, seed: int) -> Iterator[str]:
+    """Every text cut into consecutive chunks of random length (seeded: same texts, same chunks)."""
+    rng = random.Random(seed)
+    lengths = range(low, high + 1)
+    cumulative = list(itertools.accumulate(length_weights(low, high, distribution)))
+    for text in texts:
+        start = 0
+        while len(text) - start > low:
+            size = rng.choices(lengths, cum_weights=cumulative)[0]
+            yield text[start : start + size]
+            start += size
+        if start < len(text):
+            yield text[start:]
+
+
+class SupertokenTrainer(Trainer):
+    name = "supertoken"
+    summary = "byte-level BPE trained on random-length chunks, tokens span words (TokenAdapt supertokens)"
+    Options = SupertokenOptions
+
+    def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
+        opts = self.options
+        if opts.distribution not in DISTRIBUTIONS:
+            raise TokkitError(f"unknown chunk-length distribution '{opts.distribution}': choose one of {', '.join(DISTRIBUTIONS)}")
+        if not 1 <= opts.min_chunk <= opts.max_chunk:
+            raise TokkitError(f"chunk lengths need 1 <= --min-chunk <= --max-chunk, not {opts.min_chunk} and {opts.max_chunk}")
+        sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
+        tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(None))
+        task = progress.add("learning merges") if progress else None
+        chunks = random_chunks(stream_texts(corpus, progress), opts.min_chunk, opts.max_chunk, opts.distribution, self.seed)
+        tokenizer.train_from_iterator(chunks, trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency))
+        if task:
+            task.done()
+        return sized_tokenizers(self, tokenizer, sizes, corpus)

@@ -1,0 +1,160 @@
+"""Unigram language-model tokenization (Kudo 2018, "Subword Regularization"), trained by SentencePiece.
+
+The unigram model gives every piece a log-probability; a text is segmented into the
+pieces whose probabilities multiply to the most (Viterbi). Training starts from a large
+seed vocabulary of frequent substrings and alternates EM (re-estimating the piece
+probabilities over all segmentations) with pruning the pieces whose removal costs the
+corpus likelihood least, until ``vocab_size`` remain. The ``sentencepiece`` library does
+the training; what tokkit adds is a lossless setup and a plain HF ``tokenizer.json``.
+
+**Lossless.** SentencePiece's defaults normalise (NFKC), collapse runs of spaces, add a
+dummy space in front, and write spaces as the meta symbol ``▁``, so a literal ``▁`` in the
+input comes back as a space. tokkit trains with the ``identity`` normalisation, no dummy
+prefix, no whitespace removal and byte fallback (Llama's choices), and converts the model
+*without* the meta-space trick: each piece's ``▁`` is written as the plain space it stands
+for, and a pre-tokenizer reproduces SentencePiece's word split (every space starts a new
+piece: `` ?[^ ]+| ``). A literal ``▁`` is then no piece and falls back to its three bytes,
+characters the vocabulary lacks fall back to ``<0xNN>`` bytes, and decoding (byte fallback,
+then fuse) gives the input back exactly. One more split keeps the text ``<0x41>`` from
+matching the byte piece of that name: a ``>`` right after ``<0xNN`` is cut off on its own.
+
+**Agreement with SentencePiece.** The HF Unigram model runs the same Viterbi over the
+same pieces and scores; the only texts it segments differently are ones containing
+``<0xNN>`` (the ``>`` split above) or the literal ``<unk>`` (a special token here), where
+SentencePiece itself would not be lossless.
+
+**Token layout.** id 0 ``<|endoftext|>`` (BOS and EOS), 1 ``<|pad|>``, 2 ``<unk>`` (never
+produced from text: unknown characters fall back to bytes), 3-258 the bytes ``<0x00>``
+to ``<0xFF>``, then the learnt pieces in SentencePiece's order. ``vocab_size`` counts them all.
+
+**Several sizes** mean one training per size: pruning depends on the target size, and a
+smaller unigram vocabulary is not a prefix of a larger one (no exact truncation exists).
+
+**Determinism.** SentencePiece's EM sums expected counts per thread, so its results depend
+on the number of threads (not on the machine): ``num_threads`` is a fixed option, recorded
+in the provenance, and the same corpus, seed and options give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import sentencepiece as spm
+from tokenizers import Regex
+from tokenizers import Tokenizer as RustTokenizer
+from tokenizers import decoders, models, pre_tokenizers
+
+from tokkit.backends.hf import HFTokenizer
+from tokkit.corpora import Corpus
+from tokkit.errors import TokkitError
+from tokkit.progress import Progress
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
+from tokkit.trainers.bpe import default_roles
+
+UNK = "<unk>"
+#: SentencePiece's word split, with the meta space written as a plain space
+WORD_SPLIT = r" ?[^ ]+| "
+#: the ``>`` that would complete a byte-piece name such as ``<0x41>`` in the text
+BYTE_NAME_END = r"(?<=<0x[0-9A-F]{2})>"
+
+
+@dataclasses.dataclass
+class UnigramOptions:
+    character_coverage: float = option(0.9995, "share of character occurrences the vocabulary covers; rarer characters fall back to bytes")
+    max_piece_length: int = option(16, "longest piece, in characters")
+    split_digits: bool = option(False, "keep every digit a piece of its own")
+    num_threads: int = option(4, "SentencePiece EM threads; part of the result (same value, same tokenizer)")
+
+
+def spm_trainer_args(options: UnigramOptions, vocab_size: int) -> dict:
+    """SentencePiece training arguments for a lossless unigram model of ``vocab_size`` pieces."""
+    return dict(
+        model_type="unigram",
+        vocab_size=vocab_size,
+        normalization_rule_name="identity",
+        add_dummy_prefix=False,
+        remove_extra_whitespaces=False,
+        byte_fallback=True,
+        character_coverage=options.character_coverage,
+        max_sentencepiece_length=options.max_piece_length,
+        split_digits=options.split_digits,
+        max_sentence_length=1 << 30,
+        num_threads=options.num_threads,
+        unk_id=0,
+        bos_id=-1,
+        eos_id=-1,
+        pad_id=-1,
+        minloglevel=2,
+    )
+
+
+def train_spm(texts: list[str], args: dict, corpus: Corpus, wanted: int) -> spm.SentencePieceProcessor:
+    """Train SentencePiece on ``texts``; its size complaints become :class:`TokkitError`."""
+    model = io.BytesIO()
+    try:
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(texts), model_writer=model, **args)
+        return spm.SentencePieceProcessor(model_proto=model.getvalue())
+    except RuntimeError as exc:
+        message = str(exc).split("] ", 1)[-1]
+    too_high = re.search(r"<= (\d+)", message)
+    if too_high:
+        check_reached(int(too_high.group(1)) + len(DEFAULT_SPECIALS), wanted, corpus)
+    chars = re.search(r"required_chars\. (\d+) vs (\d+)", message)
+    if chars:
+        need = int(chars.group(2)) + len(DEFAULT_SPECIALS)  # SentencePiece counts <unk> and the bytes
+        raise TokkitError(
+            f"vocabulary size {wanted} is below the {need} that unigram needs here (special tokens, <unk>, 256 bytes "
+            f"and {int(chars.group(2)) - 257} characters): ask for more or lower --character-coverage"
+        )
+    raise TokkitError(f"sentencepiece could not train: {message}")
+
+
+def spm_to_hf(sp: spm.SentencePieceProcessor) -> RustTokenizer:
+    """The HF ``tokenizer.json`` equivalent of ``sp``, lossless (see the module docstring)."""
+    vocab = [(token, 0.0) for token in DEFAULT_SPECIALS]
+    for i in range(sp.get_piece_size()):
+        piece = sp.id_to_piece(i)
+        if sp.is_unknown(i) or sp.is_byte(i):
+            vocab.append((piece, 0.0))
+        else:
+            vocab.append((piece.replace("▁", " "), sp.get_score(i)))
+    tokenizer = RustTokenizer(models.Unigram(vocab, unk_id=len(DEFAULT_SPECIALS) + sp.unk_id(), byte_fallback=True))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
+            pre_tokenizers.Split(Regex(BYTE_NAME_END), behavior="isolated"),
+        ]
+    )
+    tokenizer.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])
+    tokenizer.add_special_tokens([*DEFAULT_SPECIALS, UNK])
+    return tokenizer
+
+
+class UnigramTrainer(Trainer):
+    name = "unigram"
+    summary = "SentencePiece unigram LM with byte fallback, lossless (one training per size)"
+    Options = UnigramOptions
+
+    def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
+        opts = self.options
+        if not 0 < opts.character_coverage <= 1:
+            raise TokkitError(f"--character-coverage must be in (0, 1], not {opts.character_coverage}")
+        if opts.num_threads < 1 or opts.max_piece_length < 1:
+            raise TokkitError("--num-threads and --max-piece-length must be at least 1")
+        base = len(DEFAULT_SPECIALS) + 1 + 256
+        sizes = check_sizes(vocab_sizes, base + 1, "unigram (special tokens, <unk>, 256 bytes and one piece)")
+        texts = list(stream_texts(corpus, progress))
+        described = corpus.describe()
+        task = progress.add("training unigram", total=len(sizes)) if progress else None
+        out = {}
+        for size in sizes:
+            spm.set_random_generator_seed(self.seed)
+            sp = train_spm(texts, spm_trainer_args(opts, size - len(DEFAULT_SPECIALS)), corpus, size)
+            rust = spm_to_hf(sp)
+            specials = dataclasses.replace(default_roles(rust), unk=rust.token_to_id(UNK))
+            out[size] = HFTokenizer(rust, name=f"{self.name}-{size}", specials=specials, provenance=self.provenance(corpus, size, described))
+            if task:
+                task.advance()
+        return out
