@@ -1,0 +1,234 @@
+"""Which token sequences are canonical: the ones a tokenizer can produce.
+
+A token sequence ``c`` is *canonical* when re-encoding its text gives ``c`` back; a
+sequence that is still growing (a *prefix* of the token sequence of a longer text) is
+valid when some continuation ``r`` of its text makes ``encode(text(c) + r)`` start with
+``c``. The Byte-Token Representation Lemma of Phan et al. 2024 ("Exact Byte-Level
+Probabilities from Tokenized Language Models for FIM-Tasks and Model Ensembles") sums a
+model's probability over exactly these sequences, so everything byte-level rests here.
+
+How this module decides validity, and why it is written this way:
+
+* **The tokenizer itself is the oracle.** Rather than re-implementing BPE merges, regex
+  pre-tokenization (GPT-2, cl100k/Llama-3, SmolLM2) and SentencePiece's ``▁`` dummy prefix
+  and byte fallback, the candidate sequence's text is re-encoded with the tokenizer's own
+  Rust encoder, many candidates per call. Every quirk of the tokenizer (contractions,
+  ``\\s+(?!\\S)``, digit groups, newline runs, normalizers) is then right by construction;
+  ByteSampler (Hayase et al.) re-implements BPE and pre-tokenization instead, and refuses
+  pre-tokenizers it does not model.
+* **Open pre-tokens.** Pre-token boundaries near the end of a growing text are unstable
+  (``"a "`` + ``"b"`` moves the space into ``" b"``; ``"don'"`` + ``"t"``). Everything
+  before the last two pre-tokens is *stable*: :meth:`Canonical.stable_prefix` checks it
+  against a set of probe continuations and opens more pre-tokens when a probe disagrees
+  (ByteSampler's streaming pre-tokenizer keeps the last pre-tokens open the same way).
+  Only the open *window* after the stable point is ever re-encoded.
+* **Continuations.** Validity needs *some* continuation ``r``. The empty one is tried
+  first; texts that end inside a UTF-8 character are completed with one representative
+  character of every Unicode class that can complete them; texts that end in whitespace
+  or an apostrophe (the only places where a regex looks ahead or joins across: trailing
+  whitespace, contractions) are also tried with :data:`PROBES`. A longer pre-token can
+  only add BPE merges, never undo a conflict, so no other text needs more probes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from tokkit.errors import TokkitError
+from tokkit.tokenizer import Tokenizer
+
+#: continuations tried after a text that ends in whitespace or an apostrophe
+PROBES = ("", " ", "  ", "a", "A", "s", "t", "d", "m", "re", "ll", "ve", "1", "12", ".", "'", "\n", "\n\n", "\t", "é", "中", " a", " 1", "\r\n")
+
+
+def utf8_split(data: bytes) -> tuple[str, bytes] | None:
+    """``data`` as (complete text, incomplete last character), or ``None`` if it is not a
+    prefix of any UTF-8 text."""
+    for cut in range(len(data), max(len(data) - 4, -1), -1):
+        try:
+            text = data[:cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        tail = data[cut:]
+        if not tail or _completions(tail):
+            return text, tail
+        return None
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _completions(partial: bytes) -> tuple[str, ...]:
+    """One character of each Unicode class whose UTF-8 starts with ``partial`` (a lone
+    lead byte, possibly with continuation bytes)."""
+    lead = partial[0]
+    total = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+    missing = total - len(partial)
+    if missing <= 0:
+        return ()
+    tails: list[bytes] = [b""]
+    for depth in range(missing):
+        spread = range(0x80, 0xC0) if depth < 2 else (0x80, 0x90, 0xA0, 0xB0, 0xBF)
+        tails = [t + bytes([b]) for t in tails for b in spread]
+    seen: dict[tuple, str] = {}
+    for tail in tails:
+        try:
+            char = (partial + tail).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        seen.setdefault((unicodedata.category(char), char.isspace(), char in "\r\n"), char)
+    return tuple(seen.values())
+
+
+def needs_probes(text: str) -> bool:
+    """Whether a continuation can change how ``text``'s end is split (see the module docstring)."""
+    return bool(text) and (text[-1].isspace() or text[-1] == "'")
+
+
+def rust_backend(tokenizer: Tokenizer):
+    """The ``tokenizers.Tokenizer`` that encodes as ``tokenizer`` does."""
+    backend = getattr(tokenizer, "backend", None)
+    if backend is None:
+        backend = tokenizer.to_transformers().backend_tokenizer
+    return backend
+
+
+class Canonical:
+    """Canonical-encoding checks and byte lookups for one tokenizer (see the module docstring)."""
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.rust = rust_backend(tokenizer)
+        self.token_bytes: list[bytes | None] = list(tokenizer.all_token_bytes())
+        if not any(b for b in self.token_bytes):
+            raise TokkitError(f"{tokenizer.name} has no byte mapping for its tokens")
+        self.vocab_size = len(self.token_bytes)
+        self.eos = tokenizer.specials.eos
+        ordered = sorted((b, i) for i, b in enumerate(self.token_bytes) if b)
+        self._sorted_bytes = [b for b, _ in ordered]
+        self._sorted_ids = np.array([i for _, i in ordered], dtype=np.int64)
+        self.max_len = max(len(b) for b in self._sorted_bytes)
+        self.lengths = np.array([len(b) if b else 0 for b in self.token_bytes], dtype=np.int64)
+        self._byte_at: dict[int, np.ndarray] = {}
+        self._valid_cache: dict[tuple, np.ndarray] = {}
+        #: b" " where token bytes carry SentencePiece's dummy-prefix space before the text
+        self.lead = b" " if self.bytes_of(self.encode("a")) == b" a" else b""
+
+    def text_of(self, data: bytes, at_start: bool) -> tuple[str, bytes] | None:
+        """Token bytes as (complete text to encode, incomplete last character); ``None``
+        if no text has them. At the start of a text the dummy-prefix space is dropped."""
+        if at_start and self.lead:
+            if not data.startswith(self.lead):
+                return None
+            data = data[len(self.lead):]
+        return utf8_split(data)
+
+    # -- encoding ---------------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        return self.rust.encode(text, add_special_tokens=False).ids
+
+    def encode_many(self, texts: list[str]) -> list[list[int]]:
+        if not texts:
+            return []
+        fast = getattr(self.rust, "encode_batch_fast", None) or self.rust.encode_batch
+        return [e.ids for e in fast(texts, add_special_tokens=False)]
+
+    def bytes_of(self, ids: Sequence[int]) -> bytes:
+        return b"".join(self.token_bytes[i] or b"" for i in ids)
+
+    # -- lookups ----------------------------------------------------------------------
+    def with_prefix(self, prefix: bytes) -> np.ndarray:
+        """Ids of the tokens whose bytes start with ``prefix`` (every byte token for b"")."""
+        lo = bisect.bisect_left(self._sorted_bytes, prefix)
+        hi = bisect.bisect_left(self._sorted_bytes, prefix + b"\xff" * (self.max_len + 1)) if prefix else len(self._sorted_bytes)
+        return self._sorted_ids[lo:hi]
+
+    def byte_at(self, depth: int) -> np.ndarray:
+        """Per token id: its byte at ``depth``, or 256 where it is shorter (or special)."""
+        if depth not in self._byte_at:
+            table = np.full(self.vocab_size, 256, dtype=np.int64)
+            for i, b in enumerate(self.token_bytes):
+                if b and len(b) > depth:
+                    table[i] = b[depth]
+            self._byte_at[depth] = table
+        return self._byte_at[depth]
+
+    # -- stability --------------------------------------------------------------------
+    def stable_prefix(self, data: bytes, open_words: int = 2) -> tuple[list[int], int]:
+        """The stable tokens of ``data`` and the byte offset where they end.
+
+        Stable: every valid token sequence of every text that starts with ``data`` starts
+        with them. The last ``open_words`` pre-tokens stay open; more open while a probe
+        continuation re-splits what would be frozen, or encoding the window alone differs
+        from encoding it in context (a normalizer that prepends ``▁``).
+        """
+        split = self.text_of(data, at_start=True)
+        if split is None:
+            raise TokkitError("the prompt is not a prefix of any UTF-8 text")
+        text, partial = split
+        encoding = self.rust.encode(text, add_special_tokens=False)
+        ids, words = encoding.ids, encoding.word_ids
+        starts = [k for k in range(1, len(ids)) if words[k] != words[k - 1] or words[k] is None]
+        endings = list(PROBES[1:]) + (list(_completions(partial)) if partial else [])
+        probed = self.encode_many([text + p for p in endings])
+        for cut in reversed(starts[: max(len(starts) - open_words + 1, 0)]):
+            frozen = ids[:cut]
+            offset = len(self.bytes_of(frozen))
+            window = self.text_of(data[offset:], at_start=False)
+            if window is None or any(p[:cut] != frozen for p in probed):
+                continue
+            if self.encode(window[0]) == ids[cut:]:
+                return frozen, offset
+        return [], 0
+
+    # -- validity ---------------------------------------------------------------------
+    def canonical_tail(self, window: bytes, at_start: bool) -> list[int] | None:
+        """The canonical encoding of the window's text, or ``None`` mid-character."""
+        split = self.text_of(window, at_start)
+        if split is None or split[1]:
+            return None
+        return self.encode(split[0])
+
+    def valid_after(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
+        """For each candidate token ``t``: is ``tail + (t,)`` valid after the stable prefix?
+
+        ``tail`` is the tokens of the open window (themselves valid); ``at_start``: the
+        window starts the text (nothing is stable yet). Results are cached.
+        """
+        key = (tail, at_start, candidates.tobytes())
+        cached = self._valid_cache.get(key)
+        if cached is not None:
+            return cached
+        context = self.bytes_of(tail)
+        expected = list(tail)
+        result = np.zeros(len(candidates), dtype=bool)
+        jobs: list[tuple[int, str]] = []
+        retry: list[tuple[int, str]] = []
+        for k, t in enumerate(candidates.tolist()):
+            raw = self.token_bytes[t]
+            if not raw:
+                continue
+            split = self.text_of(context + raw, at_start)
+            if split is None:
+                continue
+            text, partial = split
+            if partial:
+                jobs.extend((k, text + c) for c in _completions(partial))
+            else:
+                jobs.append((k, text))
+                if needs_probes(text):
+                    retry.extend((k, text + p) for p in PROBES[1:])
+        n = len(expected) + 1
+        for batch in (jobs, retry):
+            pending = [(k, s) for k, s in batch if not result[k]]
+            for (k, _), ids in zip(pending, self.encode_many([s for _, s in pending])):
+                if ids[: n - 1] == expected and len(ids) >= n and ids[n - 1] == candidates[k]:
+                    result[k] = True
+        if len(self._valid_cache) > 20000:
+            self._valid_cache.clear()
+        self._valid_cache[key] = result
+        return result

@@ -1,0 +1,155 @@
+"""Exactness of byte-level probabilities against brute force (Phan et al. 2024's lemma):
+a tiny random Llama (float64) over a small regex BPE and a small SentencePiece model."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from tokkit.byte_level.distribution import EOS, ByteModel  # noqa: E402
+from tokkit.byte_level.lm import CausalLM  # noqa: E402
+
+from conftest import MIXED_TEXT  # noqa: E402
+
+#: continuations the brute force appends to a candidate's text to see whether the
+#: tokenizer can produce the candidate as a prefix (chars of every class these
+#: tokenizers treat differently; CJK/Cyrillic letters complete partial characters)
+EXTENSIONS = ["", " ", "  ", "x", "s", "t", "re", "1", "9", ".", ",", "'", "\n", "\t", "ş", "é", "敏", "捷", "的", "人", "Б", "ы", "🎉", " z", "\n\n"]
+
+
+def tiny_llama(vocab_size: int, seed: int = 0):
+    torch.manual_seed(seed)
+    config = transformers.LlamaConfig(
+        vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+    )
+    model = transformers.LlamaForCausalLM(config).double()
+    with torch.no_grad():  # sharper than the default init, so that probabilities differ
+        model.lm_head.weight.mul_(40)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def bpe_model(mixed_corpus):
+    import tokkit
+
+    tok = tokkit.train("bpe", mixed_corpus, [360])[360]
+    return ByteModel(CausalLM(tiny_llama(tok.vocab_size), tok))
+
+
+@pytest.fixture(scope="session")
+def spm_model(tmp_path_factory, mixed_corpus):
+    spm = pytest.importorskip("sentencepiece")
+    import tokkit
+
+    folder = tmp_path_factory.mktemp("spm")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=300,
+        model_type="bpe", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
+    )
+    tok = tokkit.load(folder / "m.model")
+    return ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=1), tok))
+
+
+#: characters that can complete a text ending inside a UTF-8 character
+ALPHABET = sorted(set("".join(MIXED_TEXT)) | set("".join(EXTENSIONS)))
+
+
+def chr_len(lead: int) -> str:
+    """A placeholder string as long as the UTF-8 sequence that ``lead`` starts."""
+    return "x" * (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
+
+
+def completions(raw: bytes) -> list[bytes]:
+    """Byte strings to append to ``raw``: the extensions, or, where ``raw`` ends inside a
+    character, the rest of every alphabet character that starts that way."""
+    for cut in range(1, 4):
+        partial = raw[-cut:]
+        if len(partial) == cut and partial[0] >= 0xC0 and len(chr_len(partial[0])) > cut:
+            chars = [c.encode() for c in ALPHABET if c.encode().startswith(partial) and len(c.encode()) > cut]
+            return [c[cut:] for c in chars]
+    return [e.encode() for e in EXTENSIONS]
+
+
+def brute_covers(bm: ByteModel, prefix: bytes) -> list[tuple[int, ...]]:
+    """Every token sequence whose last token alone crosses the end of ``prefix`` and that
+    the tokenizer produces as the start of some text that extends it."""
+    tok = bm.tokenizer
+    lead = bm.canonical.lead
+    data = lead + prefix
+    pieces = [(i, b) for i, b in enumerate(tok.all_token_bytes()) if b]
+
+    def producible(seq: tuple[int, ...]) -> bool:
+        raw = b"".join(tok.token_bytes(i) for i in seq)
+        for ext in completions(raw):
+            full = raw + ext
+            if lead and not full.startswith(lead):
+                return False
+            try:
+                text = full[len(lead):].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if tuple(tok.encode(text)[: len(seq)]) == seq:
+                return True
+        return False
+
+    found = []
+
+    def walk(seq: tuple[int, ...], pos: int) -> None:
+        for i, b in pieces:
+            if pos + len(b) < len(data) and data[pos : pos + len(b)] == b:
+                if producible(seq + (i,)):
+                    walk(seq + (i,), pos + len(b))
+            elif b.startswith(data[pos:]) and producible(seq + (i,)):
+                found.append(seq + (i,))
+
+    walk((), 0)
+    return found
+
+
+def sequence_logprob(bm: ByteModel, seq: tuple[int, ...]) -> float:
+    """log P(seq | BOS) from one uncached forward, float64."""
+    ids = bm.default_context() + list(seq)
+    with torch.no_grad():
+        logits = bm.lm.model(torch.tensor([ids])).logits[0].double()
+    logprobs = torch.log_softmax(logits, -1)
+    return float(sum(logprobs[k, ids[k + 1]] for k in range(len(ids) - 1)))
+
+
+def brute_logprob(bm: ByteModel, prefix: bytes) -> float:
+    terms = [sequence_logprob(bm, c) for c in brute_covers(bm, prefix)]
+    return float(np.logaddexp.reduce(terms)) if terms else -math.inf
+
+
+BPE_PROMPTS = [
+    "The qu".encode(),  # mid-word
+    "fox jumps ".encode(),  # after whitespace
+    "twice: 12".encode(),  # inside a digit group
+    "345 ti".encode(),
+    "İstanbul'".encode(),  # before a contraction
+    "敏捷".encode()[:4],  # inside a UTF-8 character
+    "and   sp".encode(),  # after a whitespace run
+    "code\n    ret".encode(),  # after a newline and indentation
+]
+
+
+@pytest.mark.parametrize("prompt", BPE_PROMPTS, ids=repr)
+def test_prefix_logprob_matches_brute_force_bpe(bpe_model, prompt):
+    (exact,) = bpe_model.logprob([prompt])
+    assert abs(exact - brute_logprob(bpe_model, prompt)) <= 1e-6
+
+
+SPM_PROMPTS = ["The qu".encode(), "lazy dog, tw".encode(), "12 an".encode(), "敏捷".encode()[:5], "Emoji 🎉".encode()[:8]]
+
+
+@pytest.mark.parametrize("prompt", SPM_PROMPTS, ids=repr)
+def test_prefix_logprob_matches_brute_force_sentencepiece(spm_model, prompt):
+    (exact,) = spm_model.logprob([prompt])
+    assert abs(exact - brute_logprob(spm_model, prompt)) <= 1e-6
