@@ -35,6 +35,7 @@ from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+_NEVER = -1e6  # a Unigram score below any real segmentation's total
 
 # Pieces of every kind a converter must get right: scripts, digits, whitespace runs,
 # characters outside most vocabularies (byte fallback), combining marks.
@@ -197,6 +198,12 @@ class SentencePieceTokenizer(Tokenizer):
         spec, ranks BPE merges by piece score and keeps Unigram scores; control and unknown
         pieces are added as special tokens, which ``split_special_tokens=True`` keeps from
         being matched in the text, as in SentencePiece.
+
+        One difference remains for Unigram models: HF's lattice holds every piece, so
+        control pieces get a score no real segmentation loses to, but HF scores a character
+        outside the vocabulary below the worst piece; text that spells a control piece with
+        such characters (``<s>`` where ``<`` is not a piece) becomes that control piece.
+        BPE models have no such case (control pieces are in no merge).
         """
         transformers = require("transformers", "lm")
         from tokenizers import AddedToken
@@ -209,8 +216,9 @@ class SentencePieceTokenizer(Tokenizer):
         proto = proto_module.ModelProto()
         proto.ParseFromString(self._model)
         model_type = proto.trainer_spec.model_type
-        if model_type == 1:  # unigram
-            vocab: Any = [(p.piece, p.score) for p in proto.pieces]
+        if model_type == 1:  # unigram; control pieces never come from text in SentencePiece, but
+            # HF's lattice holds every piece: a score no segmentation can prefer keeps them out
+            vocab: Any = [(p.piece, _NEVER if p.type in (2, 3) else p.score) for p in proto.pieces]
         elif model_type == 2:  # bpe
             vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
         else:
