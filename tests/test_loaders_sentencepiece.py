@@ -134,7 +134,7 @@ def test_to_transformers_encodes_identically(request, name):
         assert fast.encode(text, add_special_tokens=False) == tokenizer.encode(text)
 
     for text in VARIED:
-XX
+        if name in ("tiny_unigram", "tiny_nfkc") and "<s>" in text:  # Unigram: see to_transformers
             continue
         assert fast.encode(text, add_special_tokens=False) == tokenizer.encode(text), text
     check()
