@@ -255,8 +255,10 @@ def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
         ranks = load_tiktoken_bpe(str(path), expected_hash=digest)
     except ValueError as exc:
         raise TokkitError(f"{path} is not a valid tiktoken BPE file: {str(exc).splitlines()[0]}") from exc
-    if not ranks:
-        raise TokkitError(f"{path} is not a valid tiktoken BPE file: it holds no ranks")
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing or b"" in ranks:
+        what = f"byte 0x{missing[0]:02X} has no rank" if missing else "it ranks an empty token"
+        raise TokkitError(f"{path} is not a valid tiktoken BPE file: {what} (byte-level BPE needs all 256 bytes)")
     definition, matched_by = _identify(path, digest, ranks)
     params: dict[str, Any] = {"source": str(path), "matched_by": matched_by}
     if definition is None:
