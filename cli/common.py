@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -27,20 +26,18 @@ def fail(message: str) -> None:
 
 
 def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
-    """Run the app; a user error becomes one line on stderr and exit code 1."""
+    """Run the app and return its exit code; a user error becomes one line on stderr and code 1.
+
+    Usage errors (unknown options, missing arguments) are click's: it prints them with the
+    usage line and exits 2.
+    """
     try:
-        app(args=args, standalone_mode=False)
+        app(args=args, prog_name="tokkit")
     except USER_ERRORS as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130

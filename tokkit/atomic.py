@@ -13,13 +13,17 @@ from tokkit.errors import TokkitError
 
 
 def check_output(path: str | os.PathLike, force: bool) -> Path:
-    """Refuse an existing output unless ``force``; check its parent can be written."""
+    """Refuse an existing output unless ``force``; check now (before any long work) that
+    its folder can be written, by creating it and a temporary file in it."""
     path = Path(path)
     if path.exists() and not force:
         raise TokkitError(f"{path} exists; pass --force to overwrite it")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not os.access(parent, os.W_OK):
-        raise TokkitError(f"cannot write to {parent}: permission denied")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise TokkitError(f"cannot write to {parent}: {(exc.strerror or str(exc)).lower()}") from exc
     return path
 
 
@@ -31,7 +35,6 @@ def atomic_directory(path: str | os.PathLike, force: bool = False) -> Iterator[P
     """
     path = check_output(path, force)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     except OSError as exc:
         raise TokkitError(f"cannot write {path}: {exc.strerror or exc}") from exc
@@ -54,7 +57,6 @@ def atomic_file(path: str | os.PathLike, force: bool = False, mode: str = "w", e
     """Open a temporary file beside ``path`` for writing; rename it onto ``path`` on success."""
     path = check_output(path, force)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise TokkitError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -39,7 +39,8 @@ class Task:
 
 
 class Progress:
-    """A live progress display on stderr."""
+    """A live progress display on stderr; it disappears when the work is done, leaving
+    the command's results (or its one error line) as the only output."""
 
     def __init__(self, console: Console | None = None):
         self._rich = RichProgress(
@@ -49,7 +50,7 @@ class Progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console or Console(stderr=True),
-            transient=False,
+            transient=True,
         )
 
     def add(self, description: str, total: float | None = None, unit: str = "items") -> Task:
