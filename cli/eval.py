@@ -22,6 +22,15 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def display_name(spec: str) -> str:
+    """A short column name for a tokenizer spec: a file's stem or a folder's name
+    (``.../cl100k_base.tiktoken`` -> ``cl100k_base``); ``hf:NAME`` stays as it is."""
+    if spec.startswith("hf:"):
+        return spec
+    path = Path(spec.rstrip("/"))
+    return (path.name if path.is_dir() else path.stem) or spec
+
+
 def render(table, fmt: str, out: Path | None, force: bool) -> None:
     """Print ``table`` in ``fmt`` or write it to ``out`` (atomically)."""
     from tokkit import reports
@@ -93,11 +102,13 @@ def register(app: typer.Typer) -> None:
             check_output(path, force)
         if len(set(map(str, outputs))) != len(outputs):
             raise TokkitError("two outputs name the same file")
-        plan = Evaluation(tokenizers, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
+        import tokkit
+
+        loaded = [tokkit.load(spec, name=display_name(spec)) for spec in tokenizers]
+        plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
         progress = Progress()
         with progress.live():
             table = plan.run(progress)
-        loaded = plan.tokenizers
         for name, spec in zip((t.name for t in loaded), tokenizers):
             table.header.setdefault("specs", {})[name] = spec
         render(table, "table", None, force)

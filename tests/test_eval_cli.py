@@ -51,7 +51,7 @@ def test_eval_writes_every_output_and_report_re_renders_them(capsys, tmp_path, t
     assert "premium per language" in stdout and "tur_Latn" in stdout
     assert all(path.is_file() for path in out.values())
     table = ResultTable.read_json(out["json"])
-    assert table.header["specs"] == {str(tok_dir): str(tok_dir)}
+    assert table.header["specs"] == {"bpe": str(tok_dir)}
     assert set(table.langs()) == {*LINES, "all"}
     assert out["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
