@@ -97,7 +97,7 @@ def train_spm(texts: list[str], args: dict, corpus: Corpus, wanted: int) -> spm.
         spm.SentencePieceTrainer.train(sentence_iterator=iter(texts), model_writer=model, **args)
         return spm.SentencePieceProcessor(model_proto=model.getvalue())
     except RuntimeError as exc:
-        message = str(exc).split("] ", 1)[-1]
+        message = str(exc).split("] ", 1)[-1].strip() or str(exc)
     too_high = re.search(r"<= (\d+)", message)
     if too_high:
         check_reached(int(too_high.group(1)) + len(DEFAULT_SPECIALS), wanted, corpus)
@@ -139,8 +139,8 @@ class UnigramTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if not 0 < opts.character_coverage <= 1:
-            raise TokkitError(f"--character-coverage must be in (0, 1], not {opts.character_coverage}")
+        if not 0.98 <= opts.character_coverage <= 1:  # SentencePiece's own bounds
+            raise TokkitError(f"--character-coverage must be between 0.98 and 1 for unigram, not {opts.character_coverage}")
         if opts.num_threads < 1 or opts.max_piece_length < 1:
             raise TokkitError("--num-threads and --max-piece-length must be at least 1")
         base = len(DEFAULT_SPECIALS) + 1 + 256

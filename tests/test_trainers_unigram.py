@@ -1,0 +1,62 @@
+"""The unigram trainer: SentencePiece's segmentation, converted losslessly."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MIXED_TEXT, mixed_texts
+
+import tokkit
+from tokkit.errors import TokkitError
+from tokkit.trainers.unigram import UnigramOptions, spm_to_hf, spm_trainer_args, train_spm
+
+
+@pytest.fixture(scope="module")
+def spm_and_hf(mixed_corpus):
+    sp = train_spm(mixed_texts(), spm_trainer_args(UnigramOptions(), 468), mixed_corpus, 470)
+    return sp, spm_to_hf(sp)
+
+
+def test_the_converted_model_segments_as_sentencepiece_does(spm_and_hf):
+    sp, hf = spm_and_hf
+    texts = mixed_texts() + ["  leading and  double spaces ", "Unseen: ქართული ✓ 🎉", "tabs\tand\nnewlines\r\n"]
+    same = 0
+    for text in texts:
+        spm_pieces = [p.replace("▁", " ") for p in sp.encode(text, out_type=str)]
+        same += spm_pieces == hf.encode(text, add_special_tokens=False).tokens
+    assert same / len(texts) >= 0.99
+
+
+def test_token_layout(mixed_corpus):
+    tok = tokkit.train("unigram", mixed_corpus, 440)[440]
+    assert [tok.id_to_token(i) for i in range(4)] == ["<|endoftext|>", "<|pad|>", "<unk>", "<0x00>"]
+    assert tok.id_to_token(258) == "<0xFF>" and tok.token_bytes(3 + 0x41) == b"A"
+    assert tok.specials.unk == 2 and tok.is_special(2)
+    assert all("▁" not in tok.id_to_token(i) for i in range(259, tok.vocab_size))
+    assert any(tok.id_to_token(i).startswith(" ") for i in range(259, tok.vocab_size))
+
+
+def test_meta_space_and_byte_names_in_the_text_stay_text(mixed_corpus):
+    tok = tokkit.train("unigram", mixed_corpus, 440)[440]
+    ids = tok.encode("a▁b")
+    assert [tok.id_to_token(i) for i in ids][1:4] == ["<0xE2>", "<0x96>", "<0x81>"]
+    ids = tok.encode("x <0x41> y")
+    assert tok.decode(ids) == "x <0x41> y"
+    assert tok.token_to_id("<0x41>") not in ids
+
+
+def test_sizes_below_the_alphabet_say_what_to_do(mixed_corpus):
+    with pytest.raises(TokkitError, match="character-coverage"):
+        tokkit.train("unigram", mixed_corpus, 300)
+    # fewer characters covered: a smaller vocabulary becomes possible
+    tok = tokkit.train("unigram", mixed_corpus, 410, character_coverage=0.98)[410]
+    assert tok.vocab_size == 410
+    with pytest.raises(TokkitError, match="between 0.98 and 1"):
+        tokkit.train("unigram", mixed_corpus, 400, character_coverage=0.9)
+    with pytest.raises(TokkitError, match="gives only"):
+        tokkit.train("unigram", mixed_corpus, [420, 5000])
+
+
+def test_threads_are_part_of_the_recipe(mixed_corpus):
+    tok = tokkit.train("unigram", mixed_corpus, 440, num_threads=1)[440]
+    assert tok.provenance.params["num_threads"] == 1
+    assert tok.decode(tok.encode(MIXED_TEXT[1])) == MIXED_TEXT[1]
