@@ -26,7 +26,7 @@ How this module decides validity, and why it is written this way:
   first; texts that end inside a UTF-8 character are completed with one representative
   character of every Unicode class that can complete them; texts that end in whitespace
   or an apostrophe (the only places where a regex looks ahead or joins across: trailing
-  whitespace, contractions) are also tried with :data:`PROBES`. A longer pre-token can
+  whitespace, contractions) or that are empty are also tried with :data:`PROBES`. A longer pre-token can
   only add BPE merges, never undo a conflict, so no other text needs more probes.
 """
 
@@ -85,8 +85,9 @@ def _completions(partial: bytes) -> tuple[str, ...]:
 
 
 def needs_probes(text: str) -> bool:
-    """Whether a continuation can change how ``text``'s end is split (see the module docstring)."""
-    return bool(text) and (text[-1].isspace() or text[-1] == "'")
+    """Whether a continuation can change how ``text``'s end is split (see the module
+    docstring); an empty text (a token that is only a dummy-prefix space) needs one too."""
+    return not text or text[-1].isspace() or text[-1] == "'"
 
 
 def rust_backend(tokenizer: Tokenizer):

@@ -133,7 +133,7 @@ class CausalLM:
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
             position_ids=positions.to(self.device),
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
         )
         self.forward_calls += 1

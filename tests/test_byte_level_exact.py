@@ -15,8 +15,6 @@ transformers = pytest.importorskip("transformers")
 from tokkit.byte_level.distribution import EOS, ByteModel  # noqa: E402
 from tokkit.byte_level.lm import CausalLM  # noqa: E402
 
-from conftest import MIXED_TEXT  # noqa: E402
-
 #: continuations the brute force appends to a candidate's text to see whether the
 #: tokenizer can produce the candidate as a prefix (chars of every class these
 #: tokenizers treat differently; CJK/Cyrillic letters complete partial characters)
@@ -50,7 +48,7 @@ def spm_model(tmp_path_factory, mixed_corpus):
 
     folder = tmp_path_factory.mktemp("spm")
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=300,
+        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=460,
         model_type="bpe", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
         remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
     )
@@ -58,24 +56,24 @@ def spm_model(tmp_path_factory, mixed_corpus):
     return ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=1), tok))
 
 
-#: characters that can complete a text ending inside a UTF-8 character
-ALPHABET = sorted(set("".join(MIXED_TEXT)) | set("".join(EXTENSIONS)))
-
-
-def chr_len(lead: int) -> str:
-    """A placeholder string as long as the UTF-8 sequence that ``lead`` starts."""
-    return "x" * (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
-
-
 def completions(raw: bytes) -> list[bytes]:
     """Byte strings to append to ``raw``: the extensions, or, where ``raw`` ends inside a
-    character, the rest of every alphabet character that starts that way."""
+    character, the rest of every character that starts that way."""
     for cut in range(1, 4):
         partial = raw[-cut:]
-        if len(partial) == cut and partial[0] >= 0xC0 and len(chr_len(partial[0])) > cut:
-            chars = [c.encode() for c in ALPHABET if c.encode().startswith(partial) and len(c.encode()) > cut]
-            return [c[cut:] for c in chars]
+        need = 2 if partial[0] < 0xE0 else 3 if partial[0] < 0xF0 else 4
+        if len(partial) == cut and partial[0] >= 0xC0 and need > cut:
+            rests = [bytes(t) for t in itertools.product(range(0x80, 0xC0), repeat=need - cut)]
+            return [r for r in rests if _decodes(partial + r)]
     return [e.encode() for e in EXTENSIONS]
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def brute_covers(bm: ByteModel, prefix: bytes) -> list[tuple[int, ...]]:
@@ -88,17 +86,11 @@ def brute_covers(bm: ByteModel, prefix: bytes) -> list[tuple[int, ...]]:
 
     def producible(seq: tuple[int, ...]) -> bool:
         raw = b"".join(tok.token_bytes(i) for i in seq)
-        for ext in completions(raw):
-            full = raw + ext
-            if lead and not full.startswith(lead):
-                return False
-            try:
-                text = full[len(lead):].decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            if tuple(tok.encode(text)[: len(seq)]) == seq:
-                return True
-        return False
+        if lead and not raw.startswith(lead):
+            return False
+        texts = [(raw + ext)[len(lead):] for ext in completions(raw)]
+        texts = [t.decode("utf-8") for t in texts if _decodes(t)]
+        return any(tuple(ids[: len(seq)]) == seq for ids in tok.encode_batch(texts))
 
     found = []
 
