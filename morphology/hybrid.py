@@ -73,7 +73,7 @@ from tokkit.morphology.harmony import (
     tr_lower,
     tr_upper,
 )
-from tokkit.morphology.turkish import TEMPLATES, RootEntry, TurkishAnalyzer, read_lexicon
+from tokkit.morphology.turkish import TEMPLATES, RootEntry, TurkishAnalyzer, read_lexicon, resolve_lexicon
 from tokkit.progress import Progress
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
@@ -94,6 +94,7 @@ SUFFIX_PREFIX = "+"
 BPE_PREFIX = "§"
 #: token kinds
 SPECIAL, MARKER, APOS, SUFFIX_T, ROOT_T, BPE_T = range(6)
+FREQUENCY_LIST = "top-20K-words.txt"
 FORMAT_FILE = "hybrid.json"
 FALLBACK_FILE = "fallback.json"
 
@@ -434,7 +435,7 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
 class HybridOptions:
     lang: str = option("tr", "language of the rule-based analyzer: " + ", ".join(sorted(RULE_BASED)))
     lexicon: str | None = option(None, "Zemberek lexicon folder (default: $TOKKIT_DATA_DIR/turkish/lexicon)")
-    fallback_size: int = option(8192, "BPE fallback tokens (256 bytes + merges); unused root slots go to it too")
+    fallback_size: int = option(4096, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves")
     min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus")
 
 
@@ -454,7 +455,8 @@ class HybridTrainer(Trainer):
             )
         fixed = len(DEFAULT_SPECIALS) + len(MARKERS) + 2 + len(TEMPLATES)
         sizes = check_sizes(vocab_sizes, fixed + 256, f"the hybrid tokenizer ({fixed} fixed tokens + 256 bytes)")
-        analyzer = TurkishAnalyzer(read_lexicon(opts.lexicon))
+        csv = resolve_lexicon(opts.lexicon)
+        analyzer = TurkishAnalyzer(read_lexicon(csv))
         pieces = Counter()
         for text in stream_texts(corpus, progress):
             for i, piece in enumerate(text.split(" ")):
@@ -473,6 +475,7 @@ class HybridTrainer(Trainer):
         if task:
             task.done()
         ranked = [r for r, c in sorted(root_counts.items(), key=lambda rc: (-rc[1], rc[0].name)) if c >= opts.min_frequency]
+        ranked = list(dict.fromkeys(ranked + _lexicon_roots(analyzer, csv)))
         described = corpus.describe()
         out = {}
         for size in sizes:
@@ -505,6 +508,22 @@ class HybridTrainer(Trainer):
         return HybridTokenizer(
             roots, fallback, analyzer, name=f"hybrid-{size}", provenance=self.provenance(corpus, size, described)
         )
+
+
+def _lexicon_roots(analyzer: TurkishAnalyzer, csv: Path) -> list[RootToken]:
+    """Roots for the slots the corpus leaves: Zemberek's word-frequency list first, then the lexicon.
+
+    The frequency list (``zemberek_nlp_dicts/top-20K-words.txt`` beside the CSV) is used
+    when present; then common roots in lexicon order, then proper nouns. All with a space.
+    """
+    out: list[RootToken] = []
+    frequent = csv.parent / "zemberek_nlp_dicts" / FREQUENCY_LIST
+    if frequent.is_file():
+        for word in frequent.read_text(encoding="utf-8").split():
+            out += _roots_of(analyzer, " " + word)
+    for proper in (False, True):
+        out += [RootToken(e.root, e.flags, True) for e in analyzer.entries if e.proper == proper]
+    return out
 
 
 def _roots_of(analyzer: TurkishAnalyzer, chunk: str) -> list[RootToken]:

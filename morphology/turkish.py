@@ -66,7 +66,7 @@ class RootEntry:
     """A root of the lexicon: its spelling (lower case), its start state, its flags.
 
     ``proper``: a proper noun (Zemberek's many corpus-guessed names, such as ``Kitab``,
-    lose ties against a common word).
+    rank after common words).
     """
 
     root: str
@@ -352,11 +352,14 @@ class TurkishAnalyzer(Analyzer):
     def stem_parses(self, word: str, first: bool = False) -> list[Segmentation]:
         """Root + suffix analyses of a word without apostrophes.
 
-        ``first``: stop at the longest root that gives any analysis (what a tokenizer needs).
+        Ranking: a common root before a proper noun (Zemberek lists many corpus-guessed
+        names: ``Araban`` must not win over araba-n-ın), then the longer root, then fewer
+        suffixes. ``first``: stop at the longest common root that gives any analysis.
         """
         found: dict[Segmentation, tuple] = {}
+        common = False
         for end in range(min(len(word), self.max_root), 0, -1):
-            if first and found:
+            if first and common:
                 break
             for entry, constraint in self.forms.get(word[:end], ()):
                 surface = word[:end]
@@ -364,8 +367,9 @@ class TurkishAnalyzer(Analyzer):
                 root = Morph(surface, ROOT, entry.root)
                 for tail in self.suffix_parses(word[end:], entry.state, ctx, constraint):
                     seg = (root,) + tuple(Morph(s, SUFFIX, t) for _, t, s in tail)
-                    rank = (-end, entry.proper, len(seg))
+                    rank = (entry.proper, -end, len(seg))
                     found[seg] = min(found.get(seg, rank), rank)
+                    common = common or not entry.proper
         return sorted(found, key=found.__getitem__)
 
     def _analyze(self, word: str) -> list[Segmentation]:
