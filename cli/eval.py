@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         tokenizers: List[str] = typer.Argument(..., help="Tokenizers: folders, tokenizer.json, .model, .tiktoken, .gguf, hf:NAME."),
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Corpus spec (repeatable): flores200:devtest[:LANG,...], xquad, udhr, sample, a file, a folder, a glob."),
         pivot: str = typer.Option("eng_Latn", "--pivot", help="The language premiums are relative to."),
-        metrics: Optional[List[str]] = typer.Option(None, "--metrics", "-m", help="Metrics to compute, comma-separated (default: all built-in ones; add tr_percent etc. from plugins)."),
+        metrics: Optional[List[str]] = typer.Option(None, "--metrics", "-m", help="Metrics to compute, comma-separated (default: all built-in ones; 'default,tr_percent' adds a plugin's)."),
         langs: Optional[List[str]] = typer.Option(None, "--langs", help="Only these languages of parallel corpora, comma-separated."),
         alpha: float = typer.Option(2.5, "--alpha", help="Order of the Rényi efficiency."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result table as JSON (re-render it with tokkit report)."),

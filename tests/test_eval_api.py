@@ -171,6 +171,8 @@ def test_linguistic_metrics_plug_in_for_their_languages(toks, parallel, monkeypa
     result = evaluate(toks[0], parallel, metrics=["ctc", "words_seen"])
     rows = result.select(metric="words_seen")
     assert [(r.lang, r.value) for r in rows] == [("tur_Latn", float(sum(len(t.split()) for t in LINES["tur_Latn"])))]
+    with_defaults = evaluate(toks[0], parallel, metrics=["default", "words_seen"])
+    assert set(with_defaults.metrics()) == {*M.DEFAULT_METRICS, "words_seen"}
 
 
 def test_json_round_trip_keeps_every_row_and_the_header(table, tmp_path):

@@ -134,10 +134,11 @@ def _few(items: Sequence[str], n: int = 8) -> str:
 
 
 def resolve_metrics(names: Iterable[str] | None) -> tuple[list[str], dict[str, M.LinguisticMetric]]:
-    """Split requested names into built-in metrics and linguistic plugins (by name)."""
+    """Split requested names into built-in metrics and linguistic plugins (by name);
+    ``"default"`` stands for every default metric."""
     if names is None:
         return list(M.DEFAULT_METRICS), {}
-    names = list(dict.fromkeys(names))
+    names = list(dict.fromkeys(m for name in names for m in (M.DEFAULT_METRICS if name == "default" else [name])))
     builtin = [n for n in names if n in M.METRICS]
     others = [n for n in names if n not in M.METRICS]
     plugins = M.linguistic_metrics() if others else {}
@@ -170,18 +171,13 @@ class _Encoded:
         return cls(texts, ids, flat, ends, seconds)
 
 
-def _decode_all(tokenizer: Tokenizer, ids: list[list[int]]) -> list[str]:
-    batch = getattr(tokenizer, "decode_batch", None)
-    return batch(ids) if batch is not None else [tokenizer.decode(line) for line in ids]
-
-
 class _Tally:
     """Corpus-wide sums over the languages of one tokenizer."""
 
     def __init__(self, vocab: int):
         self.counts = np.zeros(vocab, dtype=np.int64)
-        self.tokens = self.bytes = self.chars = self.words = self.lines = self.same = self.unknown = 0
-        self.seconds = 0.0
+        self.tokens = self.bytes = self.chars = self.words = self.lines = self.unknown = 0
+        self.same = self.seconds = 0.0
 
 
 def evaluate(
@@ -320,7 +316,7 @@ def _language_metrics(tok, facts, enc, lang, wanted, alpha, tally) -> tuple[dict
     n_bytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in enc.texts)
     n_chars = sum(map(len, enc.texts))
     counts = M.token_counts(enc.flat, facts.special)
-    n_tokens = int(counts.sum())
+    n_tokens = M.ctc(enc.flat, facts.special)
     values: dict[str, float] = {"ctc": n_tokens}
     if n_tokens:
         values["bytes_per_token"] = M.bytes_per_token(n_bytes, n_tokens)
@@ -334,17 +330,14 @@ def _language_metrics(tok, facts, enc, lang, wanted, alpha, tally) -> tuple[dict
         tally.words += words
         if words:
             values["fertility"] = M.fertility(n_tokens, words)
-    same = 0
     if "roundtrip_rate" in wanted and enc.texts:
-        decoded = _decode_all(tok, enc.ids)
-        same = sum(a == b for a, b in zip(enc.texts, decoded))
-        values["roundtrip_rate"] = same / len(enc.texts)
+        values["roundtrip_rate"] = M.roundtrip_rate(enc.texts, [tok.decode(line) for line in enc.ids])
+        tally.same += values["roundtrip_rate"] * len(enc.texts)
     tally.counts += counts
     tally.tokens += n_tokens
     tally.bytes += n_bytes
     tally.chars += n_chars
     tally.lines += len(enc.texts)
-    tally.same += same
     tally.unknown += int(np.count_nonzero(facts.unknown[enc.flat] & ~facts.special[enc.flat]))
     tally.seconds += enc.seconds
     return values, counts

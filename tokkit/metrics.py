@@ -89,6 +89,13 @@ HIGHER_IS_BETTER = {
     "renyi_efficiency": True,
     "roundtrip_rate": True,
     "throughput_mb_s": True,
+    # linguistic metrics of the morphology package (DESIGN.md names tr_percent, pure_percent)
+    "tr_percent": True,
+    "pure_percent": True,
+    "tr_percent_tokens": True,
+    "pure_percent_tokens": True,
+    "morph_alignment": True,
+    "morph_recall": True,
 }
 
 #: Petrov et al. (2023) leave out language-tokenizer pairs with more than 10% unknown tokens
