@@ -45,12 +45,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gguf import GGUFReader
 from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, normalizers, pre_tokenizers
 
 from tokkit.backends.hf import HFTokenizer
-from tokkit.errors import TokkitError, require
+from tokkit.errors import TokkitError
 from tokkit.tokenizer import Provenance, SpecialTokens
 
 # llama.cpp's token types (gguf.TokenType)
@@ -123,11 +124,10 @@ _ROLE_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "pad": "padding_toke
 
 def read_gguf_vocab(path: Path) -> GGUFVocab:
     """Read the ``tokenizer.*`` metadata of a GGUF file (tensors are not read)."""
-    gguf = require("gguf", "lm")
     try:
-        reader = gguf.GGUFReader(str(path))
+        reader = GGUFReader(str(path))
     except Exception as exc:  # a truncated or corrupt file fails anywhere in the parser
-        raise TokkitError(f"{path} is not a readable GGUF file: {_first_line(exc)}") from exc
+        raise TokkitError(f"{path} is not a readable GGUF file (truncated or corrupt: {_first_line(exc)})") from exc
 
     def get(key: str, default=None):
         found = reader.fields.get(f"tokenizer.{key}")

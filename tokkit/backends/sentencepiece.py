@@ -68,9 +68,8 @@ class SentencePieceTokenizer(Tokenizer):
         self._sp = spm.SentencePieceProcessor()
         try:
             self._sp.LoadFromSerializedProto(self._model)
-        except Exception as exc:  # the C++ loader raises RuntimeError/OSError with its own text
-            text = str(exc).strip()
-            raise TokkitError(f"{name} is not a valid SentencePiece model: {text.splitlines()[0] if text else exc!r}") from exc
+        except Exception as exc:  # the C++ loader raises RuntimeError with a source location, no reason
+            raise TokkitError(f"{name} is not a valid SentencePiece model (truncated, or not a ModelProto)") from exc
         size = self._sp.get_piece_size()
         self._control = frozenset(i for i in range(size) if self._sp.is_control(i))
         self._unknown = frozenset(i for i in range(size) if self._sp.is_unknown(i))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import re
 import warnings
 from pathlib import Path
@@ -41,7 +42,7 @@ from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
 
-from tokkit.byte_map import bytes_to_chars
+from tokkit.byte_map import bytes_to_chars, chars_to_bytes
 from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 
@@ -195,8 +196,6 @@ class TiktokenTokenizer(Tokenizer):
     def token_to_id(self, token: str) -> int | None:
         if token in self._enc._special_tokens:
             return self._enc._special_tokens[token]
-        from tokkit.byte_map import chars_to_bytes
-
         raw = chars_to_bytes(token)
         return None if raw is None else self._ranks.get(raw)
 
@@ -225,8 +224,6 @@ class TiktokenTokenizer(Tokenizer):
         return self._rust
 
     def _write(self, folder: Path) -> dict[str, Any]:
-        import json
-
         (folder / f"{self._enc.name}.tiktoken").write_bytes(self._source)
         self.hf_tokenizer().save(str(folder / "tokenizer.json"))
         config = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
