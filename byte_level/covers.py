@@ -102,6 +102,16 @@ class CoverTree:
         terms = np.concatenate(exact + past) if exact or past else np.zeros(0)
         return _logsumexp(terms)
 
+    def covers(self) -> list[tuple[tuple[int, ...], float]]:
+        """Every cover of the bytes with its log-probability (the terms of :meth:`logprob`)."""
+        end = len(self.data)
+        out = [(h.tokens, h.logp) for h in self.hypotheses if h.end == end and h.tokens]
+        for hyp in self.hypotheses:
+            if hyp.end < end:
+                for t in self.cover_tokens(hyp, exact_end=False).tolist():
+                    out.append((hyp.tokens + (t,), hyp.logp + float(hyp.next_logprobs[t])))
+        return out
+
     def next_byte_scores(self) -> np.ndarray:
         """Unnormalised log-probabilities of the 257 outcomes after the bytes: each byte
         value (covers that continue with it), then end of text (the canonical encoding of

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "info",
     "eval",
     "demo",
+    "bytes",
 ]
 
 for _name in COMMAND_MODULES:

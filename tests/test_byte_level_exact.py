@@ -145,3 +145,82 @@ SPM_PROMPTS = ["The qu".encode(), "lazy dog, tw".encode(), "12 an".encode(), "�
 def test_prefix_logprob_matches_brute_force_sentencepiece(spm_model, prompt):
     (exact,) = spm_model.logprob([prompt])
     assert abs(exact - brute_logprob(spm_model, prompt)) <= 1e-6
+
+
+def test_next_byte_distribution_is_exact_and_sums_to_one(bpe_model):
+    prompt = b"The qu"
+    (dist,) = bpe_model.next_byte_logprobs(bpe_model.start([prompt]))
+    assert abs(np.exp(dist).sum() - 1) < 1e-12
+    # ratios between outcomes equal ratios of brute-force prefix probabilities
+    top = [int(b) for b in np.argsort(-dist)[:3] if b != EOS]
+    brute = {b: brute_logprob(bpe_model, prompt + bytes([b])) for b in top}
+    for a, b in itertools.combinations(top, 2):
+        assert abs((dist[a] - dist[b]) - (brute[a] - brute[b])) <= 1e-6
+
+
+def test_end_of_text_is_the_canonical_encoding_then_eos(bpe_model):
+    prompt = b"fox"
+    (state,) = bpe_model.start([prompt])
+    scores = state.tree.next_byte_scores()
+    canonical = tuple(bpe_model.tokenizer.encode("fox"))
+    ids = bpe_model.default_context() + list(canonical) + [bpe_model.tokenizer.specials.eos]
+    with torch.no_grad():
+        logprobs = torch.log_softmax(bpe_model.lm.model(torch.tensor([ids])).logits[0].double(), -1)
+    expected = float(sum(logprobs[k, ids[k + 1]] for k in range(len(ids) - 1)))
+    assert abs(scores[EOS] - expected) <= 1e-9
+
+
+def test_batched_equals_unbatched(bpe_model):
+    prompts = [b"The qu", b"twice: 1", "敏捷".encode()[:4], b"jumps "]
+    batched = bpe_model.next_byte_logprobs(bpe_model.start(prompts))
+    for prompt, row in zip(prompts, batched):
+        (single,) = bpe_model.next_byte_logprobs(bpe_model.start([prompt]))
+        finite = np.isfinite(single)
+        assert np.array_equal(finite, np.isfinite(row))
+        assert np.max(np.abs(single[finite] - row[finite])) <= 1e-9
+    assert np.allclose(bpe_model.logprob(prompts), [bpe_model.logprob([p])[0] for p in prompts], atol=1e-9)
+
+
+def test_incremental_equals_fresh_start(bpe_model):
+    """Pushing bytes one at a time (cached prefixes) gives what starting afresh gives."""
+    (state,) = bpe_model.start([b"The"])
+    for byte in b" lazy d":
+        bpe_model.push([state], [byte])
+    fresh = bpe_model.start([b"The lazy d"])[0]
+    assert abs(state.tree.logprob() - fresh.tree.logprob()) <= 1e-9
+    a, b = bpe_model.next_byte_logprobs([state])[0], bpe_model.next_byte_logprobs([fresh])[0]
+    assert np.allclose(np.exp(a), np.exp(b), atol=1e-12)
+
+
+def test_at_most_one_forward_per_generated_byte(bpe_model):
+    from tokkit.byte_level.sampling import SamplingOptions, generate_bytes
+
+    prompts = [b"The qu", b"fox ju"]
+    states = bpe_model.start(prompts)
+    before = bpe_model.lm.forward_calls
+    for _ in range(12):
+        dists = bpe_model.next_byte_logprobs(states)
+        bpe_model.push(states, [int(np.argmax(d[:256])) for d in dists])
+    assert bpe_model.lm.forward_calls - before <= 12
+    out = generate_bytes(bpe_model, prompts, SamplingOptions(max_bytes=8, temperature=0.7, top_p=0.9, seed=3))
+    assert all(len(o) <= 8 for o in out)
+
+
+@pytest.mark.parametrize("mode", ["exact", "boundary", "heal", "naive"])
+def test_completion_modes(bpe_model, mode):
+    from tokkit.byte_level.completion import complete
+    from tokkit.byte_level.sampling import SamplingOptions
+
+    out = complete(bpe_model, [b"The qu", b"def tok"], mode, SamplingOptions(max_bytes=6, stop=(b"\n",)))
+    assert len(out) == 2 and all(len(o) <= 6 and b"\n" not in o for o in out)
+    if mode == "exact":  # greedy byte-level continuation is the argmax byte at each step
+        (dist,) = bpe_model.next_byte_logprobs(bpe_model.start([b"The qu"]))
+        assert out[0][:1] == bytes([int(np.argmax(dist))]) or (np.argmax(dist) == EOS and out[0] == b"")
+
+
+def test_mixture_of_one_model_with_itself_is_the_model(bpe_model):
+    from tokkit.byte_level.ensemble import combine
+
+    (dist,) = bpe_model.next_byte_logprobs(bpe_model.start([b"The qu"]))
+    assert np.allclose(np.exp(combine([dist, dist], "mixture", [1, 1])), np.exp(dist), atol=1e-12)
+    assert np.allclose(np.exp(combine([dist, dist], "product", [0.5, 0.5])), np.exp(dist), atol=1e-12)

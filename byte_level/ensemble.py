@@ -1,0 +1,54 @@
+"""Ensembles of models with different tokenizers, at the byte level (Phan et al. 2024).
+
+Token distributions of models with different vocabularies cannot be combined, but their
+exact next-byte distributions (256 bytes + end of text) can: every member gives a
+distribution over the same 257 outcomes for the same text. ``mixture`` averages the
+probabilities (weights ``w_i``); ``product`` multiplies them, ``p ∝ Π p_i^{w_i}``, and
+renormalises (a product of experts: only bytes every model accepts survive).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from tokkit.byte_level.distribution import EOS, ByteModel
+from tokkit.byte_level.sampling import SamplingOptions, choose, cut_at_stop
+from tokkit.errors import TokkitError
+
+MIXES = ("mixture", "product")
+
+
+def combine(logprobs: Sequence[np.ndarray], mix: str, weights: Sequence[float]) -> np.ndarray:
+    """One normalised 257-outcome log-distribution from the members' ones."""
+    if mix not in MIXES:
+        raise TokkitError(f"unknown mix '{mix}': choose one of {', '.join(MIXES)}")
+    w = np.asarray(weights, dtype=np.float64)
+    stack = np.stack(logprobs)
+    if mix == "mixture":
+        with np.errstate(divide="ignore"):
+            out = np.logaddexp.reduce(stack + np.log(w / w.sum())[:, None], axis=0)
+    else:
+        out = np.sum(np.where(np.isfinite(stack), stack * w[:, None], -np.inf), axis=0)
+    total = np.logaddexp.reduce(out)
+    if not np.isfinite(total):
+        raise TokkitError("the models agree on no next byte: their product is empty")
+    return out - total
+
+
+def ensemble_generate(models: Sequence[ByteModel], prompt: bytes, mix: str, options: SamplingOptions, weights=None) -> bytes:
+    """Continue ``prompt`` byte by byte from the combined distribution of ``models``."""
+    weights = list(weights) if weights is not None else [1.0] * len(models)
+    rng = np.random.default_rng(options.seed)
+    states = [m.start([prompt])[0] for m in models]
+    out = bytearray()
+    while len(out) < options.max_bytes and not cut_at_stop(bytes(out), options.stop)[1]:
+        dist = combine([m.next_byte_logprobs([s])[0] for m, s in zip(models, states)], mix, weights)
+        pick = choose(dist, options, rng)
+        if pick == EOS:
+            break
+        out.append(pick)
+        for m, s in zip(models, states):
+            m.push([s], [pick])
+    return cut_at_stop(bytes(out), options.stop)[0]

@@ -1,0 +1,227 @@
+"""``tokkit bytes ...``: exact byte-level next-byte distributions, generation, FIM and
+ensembles from tokenized LMs (the library is :mod:`tokkit.byte_level`).
+
+Prompts are text; ``\\xNN`` escapes (with ``--escapes``) give raw bytes, so a prompt can
+end inside a UTF-8 character.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from tokkit.cli.common import console, write_json
+from tokkit.errors import TokkitError
+
+MODEL_HELP = "A causal LM: a Hugging Face folder, a hub name, or a .gguf file."
+
+
+def prompt_bytes(text: str, escapes: bool, what: str = "prompt") -> bytes:
+    """The bytes of a command-line prompt (``\\xNN`` and ``\\n`` escapes with ``escapes``)."""
+    if escapes:
+        try:
+            data = codecs.escape_decode(text.encode("utf-8"))[0]
+        except ValueError as exc:
+            raise TokkitError(f"the {what} has a bad escape: {exc}") from exc
+    else:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise TokkitError(f"the {what} is not valid UTF-8; write raw bytes as \\xNN with --escapes") from exc
+    if not data:
+        raise TokkitError(f"the {what} is empty")
+    return data
+
+
+def show_bytes(data: bytes) -> str:
+    """Bytes as text where they decode, ``\\xNN`` where they do not."""
+    return data.decode("utf-8", errors="backslashreplace")
+
+
+def load_model(spec: str, device: str):
+    from tokkit.byte_level.distribution import ByteModel
+    from tokkit.byte_level.lm import CausalLM
+
+    with console.status(f"loading {spec}"):
+        return ByteModel(CausalLM.load(spec, device=device))
+
+
+def options(max_bytes, temperature, top_p, seed, stop, escapes):
+    from tokkit.byte_level.sampling import SamplingOptions
+
+    stops = tuple(prompt_bytes(s, escapes, "stop string") for s in stop)
+    return SamplingOptions(max_bytes=max_bytes, temperature=temperature, top_p=top_p, seed=seed, stop=stops)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Exact byte-level probabilities and generation from tokenized LMs.", no_args_is_help=True)
+    app.add_typer(group, name="bytes")
+
+    @group.command("next")
+    def next_byte(
+        text: str = typer.Argument(..., help="The prompt (it may end mid-word)."),
+        model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+        top: int = typer.Option(10, "--top", help="How many outcomes to show."),
+        escapes: bool = typer.Option(False, "--escapes", help="Read \\xNN escapes in TEXT as raw bytes."),
+        device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write every outcome with non-zero probability as JSON."),
+        force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+    ) -> None:
+        """The most likely next bytes after TEXT, exactly (covers of the prompt).
+
+        Examples:
+
+          tokkit bytes next --model SmolLM2-135M-Instruct.Q4_1.gguf "print(sel"
+
+          tokkit bytes next --model ./model --escapes "\\xe6\\x95" --top 5 --json next.json
+        """
+        import numpy as np
+
+        from tokkit.byte_level.distribution import EOS
+
+        data = prompt_bytes(text, escapes)
+        if top < 1:
+            raise TokkitError("--top must be at least 1")
+        bm = load_model(model, device)
+        logprobs = bm.next_byte_logprobs(bm.start([data]))[0]
+        order = [int(i) for i in np.argsort(-logprobs) if np.isfinite(logprobs[i])]
+        table = Table(title=f"next byte after {show_bytes(data)!r}")
+        for col in ("byte", "as text", "prob", "logprob"):
+            table.add_column(col)
+        for i in order[:top]:
+            shown = "end of text" if i == EOS else show_bytes(completed(data, i))
+            table.add_row("eos" if i == EOS else f"0x{i:02x}", repr(shown), f"{np.exp(logprobs[i]):.4f}", f"{logprobs[i]:.4f}")
+        console.print(table)
+        if json_out:
+            rows = [{"byte": "eos" if i == EOS else i, "prob": float(np.exp(logprobs[i])), "logprob": float(logprobs[i])} for i in order]
+            write_json(json_out, rows, force)
+
+    @group.command("generate")
+    def generate(
+        prompt: str = typer.Option(..., "--prompt", "-p", help="The prompt (it may end mid-word)."),
+        model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+        mode: str = typer.Option("exact", "--mode", help="exact, boundary, heal or naive."),
+        max_bytes: int = typer.Option(64, "--max-bytes", help="Stop after this many bytes."),
+        temperature: float = typer.Option(0.0, "--temperature", help="0 is greedy."),
+        top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling threshold (needs a temperature)."),
+        seed: int = typer.Option(0, "--seed"),
+        stop: List[str] = typer.Option([], "--stop", help="Stop at this string (repeatable)."),
+        escapes: bool = typer.Option(False, "--escapes", help="Read \\xNN escapes as raw bytes."),
+        device: str = typer.Option("auto", "--device"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the completion as JSON."),
+        force: bool = typer.Option(False, "--force"),
+    ) -> None:
+        """Continue PROMPT: byte by byte (exact), across the boundary only (boundary), with
+        token healing (heal) or from its tokens (naive).
+
+        Examples:
+
+          tokkit bytes generate --model SmolLM2-135M-Instruct.Q4_1.gguf --prompt "def fib(n" --stop "\\n"
+
+          tokkit bytes generate --model ./model --prompt "The qu" --mode boundary --temperature 0.8 --top-p 0.9
+        """
+        from tokkit.byte_level.completion import MODES, complete
+
+        if mode not in MODES:
+            raise TokkitError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
+        data = prompt_bytes(prompt, escapes)
+        opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
+        bm = load_model(model, device)
+        (out,) = complete(bm, [data], mode, opts)
+        console.print(f"[dim]{show_bytes(data)}[/][bold]{show_bytes(out)}[/]", highlight=False)
+        if json_out:
+            write_json(json_out, {"prompt": show_bytes(data), "mode": mode, "completion": show_bytes(out), "bytes": list(out)}, force)
+
+    @group.command("fim")
+    def fim(
+        prefix: str = typer.Option(..., "--prefix", help="Text before the gap."),
+        suffix: str = typer.Option(..., "--suffix", help="Text after the gap."),
+        model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+        mode: str = typer.Option("exact", "--mode", help="exact, boundary or naive."),
+        max_bytes: int = typer.Option(64, "--max-bytes"),
+        temperature: float = typer.Option(0.0, "--temperature"),
+        top_p: float = typer.Option(1.0, "--top-p"),
+        seed: int = typer.Option(0, "--seed"),
+        stop: List[str] = typer.Option([], "--stop"),
+        device: str = typer.Option("auto", "--device"),
+        json_out: Optional[Path] = typer.Option(None, "--json"),
+        force: bool = typer.Option(False, "--force"),
+    ) -> None:
+        """Fill the gap between --prefix and --suffix (FIM tokens where the model has them;
+        otherwise the prefix is completed).
+
+        Examples:
+
+          tokkit bytes fim --model SmolLM2-135M-Instruct.Q4_1.gguf --prefix "def add(a, b):\\n    return a" --suffix "\\n"
+        """
+        from tokkit.byte_level.completion import complete, fim_context
+        from tokkit.byte_level.sampling import generate_bytes
+
+        if mode == "heal":
+            raise TokkitError("--mode heal has no meaning for fill-in-the-middle; use exact, boundary or naive")
+        pre, suf = prompt_bytes(prefix, False, "prefix"), suffix.encode("utf-8")
+        opts = options(max_bytes, temperature, top_p, seed, stop, False)
+        bm = load_model(model, device)
+        header = fim_context(bm, pre, suf)
+        if header is None:
+            (out,) = complete(bm, [pre], mode, opts)
+        else:
+            if mode != "exact":
+                raise TokkitError("with FIM tokens the middle starts a fresh text: use --mode exact")
+            (out,) = generate_bytes(bm, [b""], opts, contexts=[header])
+        console.print(f"[dim]{show_bytes(pre)}[/][bold]{show_bytes(out)}[/][dim]{show_bytes(suf)}[/]", highlight=False)
+        if json_out:
+            write_json(json_out, {"prefix": prefix, "suffix": suffix, "middle": show_bytes(out), "fim_tokens": header is not None}, force)
+
+    @group.command("ensemble")
+    def ensemble(
+        models: List[str] = typer.Option(..., "--model", "-m", help=MODEL_HELP + " Repeat for each member."),
+        prompt: str = typer.Option(..., "--prompt", "-p"),
+        mix: str = typer.Option("mixture", "--mix", help="mixture or product."),
+        weight: List[float] = typer.Option([], "--weight", help="One weight per model (default: equal)."),
+        max_bytes: int = typer.Option(64, "--max-bytes"),
+        temperature: float = typer.Option(0.0, "--temperature"),
+        top_p: float = typer.Option(1.0, "--top-p"),
+        seed: int = typer.Option(0, "--seed"),
+        stop: List[str] = typer.Option([], "--stop"),
+        escapes: bool = typer.Option(False, "--escapes"),
+        device: str = typer.Option("auto", "--device"),
+        json_out: Optional[Path] = typer.Option(None, "--json"),
+        force: bool = typer.Option(False, "--force"),
+    ) -> None:
+        """Generate from a byte-level mixture or product of models with different tokenizers.
+
+        Examples:
+
+          tokkit bytes ensemble --model a.gguf --model ./b --prompt "The qu" --mix product
+        """
+        from tokkit.byte_level.ensemble import MIXES, ensemble_generate
+
+        if mix not in MIXES:
+            raise TokkitError(f"unknown mix '{mix}': choose one of {', '.join(MIXES)}")
+        if len(models) < 2:
+            raise TokkitError("an ensemble needs at least two --model options")
+        if weight and len(weight) != len(models):
+            raise TokkitError(f"{len(weight)} --weight values for {len(models)} models: give one per model or none")
+        if any(w <= 0 for w in weight):
+            raise TokkitError("weights must be positive")
+        data = prompt_bytes(prompt, escapes)
+        opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
+        members = [load_model(m, device) for m in models]
+        out = ensemble_generate(members, data, mix, opts, weight or None)
+        console.print(f"[dim]{show_bytes(data)}[/][bold]{show_bytes(out)}[/]", highlight=False)
+        if json_out:
+            write_json(json_out, {"prompt": show_bytes(data), "mix": mix, "models": models, "completion": show_bytes(out)}, force)
+
+
+def completed(data: bytes, byte: int) -> bytes:
+    """The byte with the prompt's unfinished character (if any) before it, so that a byte
+    that completes a character shows as that character."""
+    from tokkit.byte_level.canonical import utf8_split
+
+    _, partial = utf8_split(data) or ("", b"")
+    return partial + bytes([byte])
