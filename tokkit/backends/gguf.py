@@ -135,7 +135,7 @@ def read_gguf_vocab(path: Path) -> GGUFVocab:
 
     model = get("ggml.model")
     tokens = get("ggml.tokens")
-    if model is None or tokens is None:
+    if model is None or not tokens:
         raise TokkitError(f"{path} is a GGUF file without a tokenizer (no tokenizer.ggml.model / tokens)")
     types = get("ggml.token_type") or [NORMAL] * len(tokens)
     roles = {}
@@ -220,11 +220,10 @@ def sentencepiece_bpe(vocab: GGUFVocab, path: Path) -> RustTokenizer:
             if left in mapping and right in mapping:
                 ranked.append((-vocab.scores[i], i, mapping[left], mapping[right], left, right))
     ranked.sort()
-    unk = vocab.roles.get("unk", 0 if len(vocab.tokens) > 0 else None)
     model = models.BPE(
         vocab=mapping,
         merges=[(r[4], r[5]) for r in ranked],
-        unk_token=vocab.tokens[unk] if unk is not None else None,
+        unk_token=vocab.tokens[vocab.roles.get("unk", 0)],  # llama.cpp's default unk id is 0
         byte_fallback=True,
         fuse_unk=True,
     )
