@@ -189,8 +189,8 @@ def byte_level_bpe(vocab: GGUFVocab, path: Path) -> RustTokenizer:
     """A ``gpt2`` GGUF vocabulary as a byte-level BPE with llama.cpp's pre-tokenization."""
     pre = _BY_NAME.get(vocab.pre or "default")
     if pre is None:
-        known = ", ".join(sorted(_BY_NAME))
-        raise TokkitError(f"{path}: unknown GGUF pre-tokenizer type '{vocab.pre}' (tokkit knows: {known})")
+        raise TokkitError(f"{path}: unknown GGUF pre-tokenizer type '{vocab.pre}' "
+                          f"(tokkit knows {len(_BY_NAME)} of llama.cpp's, e.g. gpt-2, llama-bpe, qwen2, smollm)")
     merges = []
     for line in vocab.merges or []:
         cut = line.find(" ", 1)  # as llama.cpp: the first space after the first character

@@ -240,7 +240,12 @@ class TiktokenTokenizer(Tokenizer):
 
 
 def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
-    """``tokkit.load`` entry: a ``.tiktoken`` rank file (read locally, never downloaded)."""
+    """``tokkit.load`` entry: a ``.tiktoken`` rank file (read locally, never downloaded).
+
+    ``load_tiktoken_bpe`` keeps a copy of every file it reads in its cache folder
+    (``TIKTOKEN_CACHE_DIR``, by default ``<tmp>/data-gym-cache``), keyed by path; passing
+    the file's own SHA-256 makes it return this file's ranks, never a stale copy.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -248,7 +253,6 @@ def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
         raise TokkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
     try:
-        # the expected hash makes tiktoken's path-keyed cache return this file, never a stale copy
         ranks = load_tiktoken_bpe(str(path), expected_hash=digest)
     except ValueError as exc:
         raise TokkitError(f"{path} is not a valid tiktoken BPE file: {str(exc).splitlines()[0]}") from exc
