@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "info",
     "eval",
     "demo",
+    "transplant",
     "bytes",
 ]
 

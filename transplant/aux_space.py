@@ -1,0 +1,165 @@
+"""The auxiliary space: a vector for every old token and every token to estimate.
+
+The estimation methods need a notion of "similar token" that both vocabularies share.
+Two spaces are offered:
+
+* **An encoder** (TokenAdapt's choice): any Hugging Face encoder (BERT, sentence-
+  transformers such as all-MiniLM-L6-v2), each token's text encoded alone and
+  mean-pooled over its positions. Bytes that are not valid UTF-8 on their own (one byte
+  of a multi-byte character) are written byte-escaped (``\\xe2``), so such tokens get
+  distinct vectors instead of all collapsing onto U+FFFD. Strings are deduplicated by
+  their encoder ids and run in groups of equal length, so no position is padding.
+  Vectors are cached on disk (safetensors, never pickle) per encoder and vocabulary.
+* **The old model's own input embeddings** (the default): an old token's vector is its
+  row; a new token's is the mean of the rows of its old decomposition. Nothing to
+  download or encode, and the space is the one the model already lives in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokkit.errors import TokkitError, require
+from tokkit.progress import Progress
+from tokkit.tokenizer import Tokenizer
+
+torch = require("torch", "lm")
+
+#: positions per encoder forward pass
+_POSITIONS_PER_BATCH = 16384
+
+
+@dataclass
+class AuxVectors:
+    """``old[i]`` is old id ``i``'s vector; ``new[j]`` the j-th token to estimate.
+
+    ``new_valid[j]`` is False where a token has no vector (no old piece spells any of it,
+    in the model's own space).
+    """
+
+    old: "torch.Tensor"
+    new: "torch.Tensor"
+    new_valid: "torch.Tensor"
+
+
+def encoder_text(raw: bytes | None, literal: str) -> str:
+    """The text an encoder sees for a token: its bytes as UTF-8, invalid bytes escaped."""
+    if raw is None:
+        return literal
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def own_space(old_input: "torch.Tensor", pieces: list[list[int]]) -> AuxVectors:
+    """The old model's input embeddings: new tokens are the mean of their pieces' rows."""
+    from tokkit.transplant.methods import padded
+
+    ids, mask = padded(pieces, old_input.device)
+    rows = old_input.float()[ids] * mask.unsqueeze(-1)
+    count = mask.sum(1, keepdim=True)
+    new = rows.sum(1) / count.clamp(min=1)
+    return AuxVectors(old=old_input.float(), new=new, new_valid=count.squeeze(1) > 0)
+
+
+class Encoder:
+    """A Hugging Face encoder, mean-pooled: strings to vectors, cached on disk."""
+
+    def __init__(self, spec: str, device: str = "cpu", cache_dir: str | Path | None = None):
+        transformers = require("transformers", "lm")
+        self.spec = spec
+        self.device = device
+        try:
+            config = transformers.AutoConfig.from_pretrained(spec)
+        except Exception as exc:
+            raise TokkitError(f"cannot load the auxiliary model {spec}: {_first_line(exc)}") from exc
+        architectures = getattr(config, "architectures", None) or []
+        if getattr(config, "is_encoder_decoder", False) or any("CausalLM" in a for a in architectures):
+            raise TokkitError(f"the auxiliary model {spec} is a {config.model_type} generator, not an encoder (use a BERT-style or sentence-transformers model)")
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(spec)
+            self.model = transformers.AutoModel.from_pretrained(spec).to(device).eval()
+        except Exception as exc:
+            raise TokkitError(f"cannot load the auxiliary model {spec}: {_first_line(exc)}") from exc
+        self.identity = _identity(spec, config)
+        root = cache_dir or os.environ.get("TOKKIT_CACHE_DIR") or Path.home() / ".cache" / "tokkit"
+        self.cache_dir = Path(root) / "aux"
+
+    def encode(self, texts: list[str], progress: Progress | None = None, label: str = "encoding") -> "torch.Tensor":
+        """One mean-pooled vector per text (float32, on CPU), from the disk cache when present."""
+        from safetensors.torch import load_file
+
+        from tokkit.atomic import atomic_file
+
+        key = hashlib.sha256((self.identity + "\0" + "\0".join(texts)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        path = self.cache_dir / f"{key}.safetensors"
+        if path.is_file():
+            try:
+                return load_file(str(path))["vectors"]
+            except Exception:  # a damaged cache entry is recomputed
+                pass
+        vectors = self._encode(texts, progress, label)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_file(path, force=True, mode="wb") as handle:
+                handle.write(_safetensors_bytes(vectors))
+        except (OSError, TokkitError):
+            pass  # the cache is an optimisation; a read-only home is no error
+        return vectors
+
+    @torch.inference_mode()
+    def _encode(self, texts: list[str], progress: Progress | None, label: str) -> "torch.Tensor":
+        ids = self.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=64)["input_ids"]
+        unique: dict[tuple[int, ...], int] = {}
+        slot = [unique.setdefault(tuple(x), len(unique)) for x in ids]
+        by_length: dict[int, list[tuple[int, ...]]] = {}
+        for seq in unique:
+            by_length.setdefault(len(seq), []).append(seq)
+        dim = self.model.config.hidden_size
+        pooled = torch.zeros(len(unique), dim)
+        task = progress.add(label, total=len(unique)) if progress else None
+        for length in sorted(by_length):
+            group = by_length[length]
+            step = max(1, _POSITIONS_PER_BATCH // length)
+            for start in range(0, len(group), step):
+                chunk = group[start : start + step]
+                batch = torch.tensor(chunk, device=self.device)
+                hidden = self.model(input_ids=batch, attention_mask=torch.ones_like(batch)).last_hidden_state
+                pooled[[unique[s] for s in chunk]] = hidden.float().mean(1).cpu()
+                if task:
+                    task.advance(len(chunk))
+        return pooled[torch.tensor(slot, dtype=torch.long)]
+
+
+def encoder_space(encoder: Encoder, old: Tokenizer, new: Tokenizer, estimate: list[int], progress: Progress | None = None) -> AuxVectors:
+    """Encode every old token and every token to estimate (two cache entries: one per vocabulary)."""
+    old_texts = [encoder_text(raw, old.id_to_token(i)) for i, raw in enumerate(old.all_token_bytes())]
+    new_texts = [encoder_text(new.token_bytes(i), new.id_to_token(i)) for i in estimate]
+    old_vectors = encoder.encode(old_texts, progress, "encoding old vocabulary")
+    new_vectors = encoder.encode(new_texts, progress, "encoding new tokens") if new_texts else torch.zeros(0, old_vectors.shape[1])
+    return AuxVectors(old=old_vectors, new=new_vectors, new_valid=torch.ones(len(estimate), dtype=torch.bool))
+
+
+def _safetensors_bytes(vectors: "torch.Tensor") -> bytes:
+    from safetensors.torch import save
+
+    return save({"vectors": vectors.contiguous()})
+
+
+def _identity(spec: str, config) -> str:
+    """What names an encoder for the cache: its config and the size and time of its weights."""
+    parts = [config.to_json_string()]
+    folder = Path(spec)
+    if folder.is_dir():
+        for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+            stat = weights.stat()
+            parts.append(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    else:
+        parts.append(spec)
+    return "\n".join(parts)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,75 @@
+"""The transplant, stage by stage: match, embed, estimate, operate.
+
+1. *match* the vocabularies by bytes and role and decompose the new tokens
+   (:mod:`tokkit.transplant.correspondence`);
+2. *embed* old and new tokens in the auxiliary space (:mod:`tokkit.transplant.aux_space`);
+3. *estimate* the new rows with a method (:mod:`tokkit.transplant.methods`);
+4. *operate*: new matrices into the model, config updated (:mod:`tokkit.transplant.surgery`).
+
+Each stage's wall time is recorded in the result, so the summary can say where the time
+went.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from tokkit.errors import require
+from tokkit.progress import Progress
+from tokkit.tokenizer import Tokenizer
+from tokkit.transplant import aux_space, correspondence, methods, surgery
+
+torch = require("torch", "lm")
+
+
+@dataclass
+class Result:
+    """What a transplant did: counts, per-stage seconds, the carried chat template."""
+
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    config: dict[str, int | None] = field(default_factory=dict)
+    chat_template: str | None = None
+    dropped_template_tokens: list[str] = field(default_factory=list)
+
+
+def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
+                  device: str = "cpu", progress: Progress | None = None, seconds: dict | None = None):
+    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem."""
+    seconds = seconds if seconds is not None else {}
+    clock = time.perf_counter()
+    corr = correspondence.match(old, new)
+    if not corr.shared:
+        warnings.warn(f"{new.name} shares no token with {old.name}: every row is estimated", stacklevel=2)
+    seconds["match"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    matrices, _ = surgery.old_matrices(model)
+    if encoder is None:
+        aux = aux_space.own_space(matrices[0].to(device), corr.pieces)
+    else:
+        aux = aux_space.encoder_space(encoder, old, new, corr.estimate, progress)
+    seconds["aux"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    new_bytes = [new.token_bytes(i) for i in corr.estimate]
+    problem = methods.make_problem(old.all_token_bytes(), new_bytes, corr.pieces, aux, device)
+    rows = method.estimate(problem, matrices) if corr.estimate else [m[:0] for m in matrices]
+    if device != "cpu":
+        torch.cuda.synchronize()
+    seconds["estimate"] = time.perf_counter() - clock
+    return corr, rows, problem
+
+
+def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
+               device: str = "cpu", pad_multiple: int = 1, progress: Progress | None = None) -> Result:
+    """Move ``model`` (in place) from ``old`` onto ``new``; the model stays on its device."""
+    seconds: dict[str, float] = {}
+    corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds)
+    clock = time.perf_counter()
+    config = surgery.apply(model, corr, rows, new, problem.candidates, pad_multiple)
+    template, dropped = surgery.carry_chat_template(getattr(old, "chat_template", None), old, new)
+    seconds["surgery"] = time.perf_counter() - clock
+    return Result(corr.summary(), seconds, config, template, dropped)

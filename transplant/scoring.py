@@ -1,0 +1,98 @@
+"""Scoring a causal LM on text: bits per byte, and per-token perplexity.
+
+Bits per byte is the comparison that holds across tokenizers: the same text costs the
+same number of bytes whatever the vocabulary, so a model that needs fewer bits for it
+is better, however many tokens it took. Per-token perplexity is reported too, but only
+compares models that share a tokenizer.
+
+The setting, exactly: each non-empty line is scored on its own, as
+``[prefix] + encode(line)`` where ``prefix`` is the tokenizer's ``<|endoftext|>`` token
+if it has one, else its bos, else its eos (the line's first token is thus predicted
+too; the prefix itself is not scored). For the corpus,
+
+* ``bits_per_byte = sum over lines of -log2 p(token_t | tokens_<t) / sum of UTF-8 bytes``
+* ``token_perplexity = exp(sum of -ln p / number of scored tokens)``
+
+Lines are batched by length with right padding and an attention mask; padding never
+enters a sum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tokkit.errors import TokkitError, require
+from tokkit.progress import Progress
+from tokkit.tokenizer import Tokenizer
+
+torch = require("torch", "lm")
+
+#: tokens per forward pass (rows x longest row)
+TOKENS_PER_BATCH = 8192
+
+
+@dataclass
+class Score:
+    bits_per_byte: float
+    token_perplexity: float
+    tokens: int
+    bytes: int
+
+    def to_json(self) -> dict:
+        return {"bits_per_byte": self.bits_per_byte, "token_perplexity": self.token_perplexity, "tokens": self.tokens, "bytes": self.bytes}
+
+
+def prefix_id(tokenizer: Tokenizer) -> int:
+    """The token each line follows: ``<|endoftext|>``, else bos, else eos."""
+    eot = tokenizer.token_to_id("<|endoftext|>")
+    for candidate in (eot, tokenizer.specials.bos, tokenizer.specials.eos):
+        if candidate is not None:
+            return candidate
+    raise TokkitError(f"{tokenizer.name} has no <|endoftext|>, bos or eos token to start each line with")
+
+
+@torch.inference_mode()
+def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu", progress: Progress | None = None) -> list[tuple[float, int]]:
+    """(bits, tokens) for each line, in order."""
+    start = prefix_id(tokenizer)
+    seqs = [[start] + ids for ids in tokenizer.encode_batch(lines)]
+    limit = getattr(model.config, "max_position_embeddings", None)
+    for number, seq in enumerate(seqs, 1):
+        if limit and len(seq) > limit:
+            raise TokkitError(f"line {number} has {len(seq)} tokens, more than the model's context of {limit}")
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    out: list[tuple[float, int]] = [(0.0, 0)] * len(seqs)
+    task = progress.add("scoring", total=len(seqs)) if progress else None
+    pos = 0
+    while pos < len(order):
+        longest = len(seqs[order[min(len(order) - 1, pos)]])
+        batch = order[pos : pos + max(1, TOKENS_PER_BATCH // max(longest, 1))]
+        longest = max(len(seqs[i]) for i in batch)
+        ids = torch.zeros(len(batch), longest, dtype=torch.long)
+        mask = torch.zeros(len(batch), longest, dtype=torch.long)
+        for row, i in enumerate(batch):
+            ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
+            mask[row, : len(seqs[i])] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        nats = -(logp * mask[:, 1:]).sum(1)
+        for row, i in enumerate(batch):
+            out[i] = (nats[row].item() / math.log(2), len(seqs[i]) - 1)
+        if task:
+            task.advance(len(batch))
+        pos += len(batch)
+    return out
+
+
+def score(model, tokenizer: Tokenizer, texts, device: str = "cpu", progress: Progress | None = None) -> Score:
+    """Bits per byte and token perplexity of ``model`` over the non-empty lines of ``texts``."""
+    lines = [line for text in texts for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise TokkitError("nothing to score: the corpus has no non-empty line")
+    per_line = line_bits(model, tokenizer, lines, device, progress)
+    bits = sum(b for b, _ in per_line)
+    tokens = sum(t for _, t in per_line)
+    n_bytes = sum(len(line.encode("utf-8")) for line in lines)
+    return Score(bits / n_bytes, math.exp(bits * math.log(2) / tokens), tokens, n_bytes)

@@ -1,0 +1,90 @@
+"""Model surgery: give a causal LM new embedding matrices for a new vocabulary.
+
+For each old embedding matrix (the input embeddings; the output embeddings and any
+output bias too when they are not tied to the input) a new matrix is assembled row by
+row: rows of shared tokens are copied, rows of special tokens are copied from the old
+token of the same role, the method's estimates fill the rest, and rows that no token
+uses (padding up to a multiple, new special tokens with no old counterpart) get the
+mean old row. The matrices keep their dtype; the config gets the new vocabulary size
+and the new special-token ids; tied models stay tied.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tokkit.errors import require
+from tokkit.tokenizer import Tokenizer
+from tokkit.transplant.correspondence import Correspondence
+
+torch = require("torch", "lm")
+
+
+def old_matrices(model) -> tuple[list["torch.Tensor"], bool]:
+    """The matrices to rebuild, as ``[input, output?, bias?]`` (float copies), and whether tied."""
+    inp = model.get_input_embeddings().weight
+    head = model.get_output_embeddings()
+    tied = head is None or head.weight is inp or head.weight.data_ptr() == inp.data_ptr()
+    matrices = [inp.detach()]
+    if not tied:
+        matrices.append(head.weight.detach())
+    if head is not None and getattr(head, "bias", None) is not None:
+        matrices.append(head.bias.detach().unsqueeze(1))
+    return matrices, tied
+
+
+def assemble(old: "torch.Tensor", corr: Correspondence, estimated: "torch.Tensor", size: int, fill: "torch.Tensor") -> "torch.Tensor":
+    """A ``(size, d)`` matrix: shared and special rows copied, estimates placed, ``fill`` elsewhere."""
+    new = fill.to(old.dtype).expand(size, old.shape[1]).clone()
+    copied = {**corr.shared, **corr.specials}
+    if copied:
+        new_ids = torch.tensor(list(copied.keys()))
+        new[new_ids] = old[torch.tensor(list(copied.values()))]
+    if corr.estimate:
+        new[torch.tensor(corr.estimate)] = estimated.to(device=old.device, dtype=old.dtype)
+    return new
+
+
+def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tokenizer, candidates: "torch.Tensor", pad_multiple: int = 1) -> dict[str, int]:
+    """Put the new matrices into ``model`` in place; return the config fields that changed."""
+    matrices, tied = old_matrices(model)
+    size = -(-new.vocab_size // pad_multiple) * pad_multiple
+    rebuilt = []
+    for old, rows in zip(matrices, estimates):
+        fill = old[candidates.to(old.device)].float().mean(0)
+        rebuilt.append(assemble(old, corr, rows, size, fill))
+    model.resize_token_embeddings(size, mean_resizing=False)
+    with torch.no_grad():
+        model.get_input_embeddings().weight.copy_(rebuilt[0])
+        head = model.get_output_embeddings()
+        rest = rebuilt[1:]
+        if not tied:
+            head.weight.copy_(rest.pop(0))
+        if rest:
+            head.bias.copy_(rest.pop(0).squeeze(1))
+    changes = {"vocab_size": size}
+    for role in ("bos", "eos", "pad"):
+        changes[f"{role}_token_id"] = getattr(new.specials, role)
+    if changes["pad_token_id"] is None:
+        changes["pad_token_id"] = new.specials.eos
+    for key, value in changes.items():
+        setattr(model.config, key, value)
+    generation = getattr(model, "generation_config", None)
+    if generation is not None:
+        for role in ("bos", "eos", "pad"):
+            setattr(generation, f"{role}_token_id", changes[f"{role}_token_id"])
+    return changes
+
+
+def carry_chat_template(template: str | None, old: Tokenizer, new: Tokenizer) -> tuple[str | None, list[str]]:
+    """The old chat template if every special token it names exists in the new vocabulary.
+
+    Returns the template (or None) and the names of the tokens that were missing.
+    """
+    if not template:
+        return None, []
+    named = {old.id_to_token(i) for i in old.special_ids}
+    named |= set(re.findall(r"<\|[^|<>]+\|>", template))
+    used = sorted(t for t in named if t and t in template)
+    missing = [t for t in used if new.token_to_id(t) is None]
+    return (None, missing) if missing else (template, [])
