@@ -5,6 +5,9 @@ runs identically, and clear errors for impossible requests."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,14 +86,37 @@ def test_sizes_come_out_as_asked_with_roles(trained, config):
         assert tok.provenance.params["vocab_size"] == size and tok.provenance.algorithm == CONFIGS[config][0]
 
 
-def test_same_corpus_and_seed_give_identical_files(trained, config, mixed_corpus, tmp_path):
-    algorithm, options, sizes = CONFIGS[config]
-    again = tokkit.train(algorithm, mixed_corpus, list(sizes), **options)
-    for size in sizes:
-        first = trained[size].save(tmp_path / f"a{size}")
-        second = again[size].save(tmp_path / f"b{size}")
+#: trains every config in a fresh interpreter (another hash seed) and saves it
+FRESH_PROCESS = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from conftest import mixed_texts
+from test_trainers_lossless import CONFIGS
+import tokkit
+from tokkit.corpora import TextCorpus
+corpus = TextCorpus(mixed_texts(), spec="<mixed test text>")
+for name, (algorithm, options, sizes) in CONFIGS.items():
+    for size, tok in tokkit.train(algorithm, corpus, list(sizes), **options).items():
+        tok.save(Path({out!r}) / name / str(size))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_elsewhere(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fresh")
+    script = FRESH_PROCESS.format(tests=str(Path(__file__).parent), out=str(out))
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
+    return out
+
+
+def test_same_corpus_and_seed_give_identical_files(trained, config, trained_elsewhere, tmp_path):
+    for size, tok in trained.items():
+        here = tok.save(tmp_path / str(size))
+        there = trained_elsewhere / config / str(size)
         for name in ("tokenizer.json", "tokkit.json"):
-            assert (first / name).read_bytes() == (second / name).read_bytes()
+            assert (here / name).read_bytes() == (there / name).read_bytes()
 
 
 def test_each_size_equals_a_training_at_that_size_alone(trained, config, mixed_corpus):
