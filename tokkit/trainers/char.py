@@ -122,12 +122,13 @@ class CharTrainer(Trainer):
             sizes = check_sizes(vocab_sizes, base + 1, "a character vocabulary (special tokens, 256 bytes and one character)")
             return self._characters(by_frequency(counts), sizes, pattern, corpus)
         alphabet = covering(counts, opts.character_coverage)
-        sizes = check_sizes(
-            vocab_sizes,
-            base + len(alphabet),
-            f"character BPE on this corpus (special tokens, 256 bytes and the {len(alphabet)} characters that cover "
-            f"{opts.character_coverage:.2%} of it; lower --character-coverage for fewer)",
-        )
+        sizes = check_sizes(vocab_sizes, base + 1, "character BPE (special tokens, 256 bytes and one character)")
+        if sizes[0] < base + len(alphabet):
+            raise TokkitError(
+                f"vocabulary size {sizes[0]} is below the {base + len(alphabet)} that character BPE needs here: special "
+                f"tokens, 256 bytes and the {len(alphabet)} characters that cover {opts.character_coverage:.2%} of the "
+                f"corpus (lower --character-coverage for fewer)"
+            )
         trainer = bpe_trainer(
             sizes[-1] - len(BYTE_TOKENS),
             min_frequency=opts.min_frequency,

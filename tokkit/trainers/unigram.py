@@ -32,7 +32,9 @@ smaller unigram vocabulary is not a prefix of a larger one (no exact truncation 
 
 **Determinism.** SentencePiece's EM sums expected counts per thread, so its results depend
 on the number of threads (not on the machine): ``num_threads`` is a fixed option, recorded
-in the provenance, and the same corpus, seed and options give a byte-identical file.
+in the provenance, and the same corpus, seed and options give a byte-identical file. The
+seed goes to SentencePiece's random generator, which it uses only to sample sentences;
+tokkit trains on all of them.
 """
 
 from __future__ import annotations
