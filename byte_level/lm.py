@@ -80,10 +80,11 @@ class CausalLM:
             source, kwargs = str(path.parent), {"gguf_file": path.name}
         elif not path.exists() and (spec.startswith((".", "/", "~")) or spec.count("/") > 1):
             raise TokkitError(f"no model at {spec}: pass a model folder, a hub name or a .gguf file")
+        transformers.utils.logging.disable_progress_bar()
         try:
             fast = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
             model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **kwargs)
-        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+        except Exception as exc:  # transformers raises many kinds on a file it cannot read
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise TokkitError(f"transformers cannot load a causal LM from {spec}: {first}") from exc
         tokenizer = tokenizer_of(fast, spec)
