@@ -58,14 +58,14 @@ class Context(tuple):
     """What the next suffix's spelling depends on: the harmony vowel and the last letter.
 
     A tuple ``(vowel, last, key)``; ``key`` is the few facts that decide a spelling
-    (back/rounded harmony vowel; last letter a vowel, voiceless or voiced), for memo tables.
+    (back/rounded harmony vowel; last letter a vowel, voiceless, r/l or another voiced one), for memo tables.
     """
 
     __slots__ = ()
 
     def __new__(cls, vowel: str | None = None, last: str | None = None):
         harmony = None if vowel is None else (vowel in BACK, vowel in ROUNDED)
-        kind = None if last is None else ("v" if last in VOWELS else "h" if last in VOICELESS else "c")
+        kind = None if last is None else ("v" if last in VOWELS else "h" if last in VOICELESS else "l" if last in "rl" else "c")
         return tuple.__new__(cls, (vowel, last, (harmony, kind)))
 
     @property
@@ -220,9 +220,9 @@ def root_surface(root: str, flags: frozenset[str], next_template: str | None) ->
         if "doubling" in flags:
             return root + root[-1]
         if "vowel_drop" in flags:
-            return drop_last_vowel(root)
+            root = drop_last_vowel(root)  # and then perhaps voicing too: kayıp -> kayb-ı
         if "voicing" in flags:
-            return soften(root)
+            root = soften(root)
     return root
 
 

@@ -21,6 +21,9 @@ whitespace (double spaces, tabs, newlines) is encoded by the BPE fallback.
 
 A letter chunk is encoded as:
 
+* ``<nfd>`` when the word is written decomposed (Unicode NFD: ``g`` + U+0306 for ``ğ``, as
+  in half of TurkishMMLU); the word is then analysed in its composed (NFC) form and the
+  decoder decomposes it again, character by character;
 * a case marker when the word is ``Capitalised`` (``<cap>``) or ``ALL-CAPS`` (``<caps>``,
   one marker for the whole word, unlike the paper's one per letter), then the word in
   Turkish lower case (``I``->``ı``, ``İ``->``i``); mixed-case words go to the BPE as they are;
@@ -51,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -86,9 +90,9 @@ CHUNK = regex.compile(
 #: a letter chunk (what a case marker applies to)
 WORD = regex.compile(r"( ?)([\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)")
 
-CAP, CAPS = "<cap>", "<caps>"
+CAP, CAPS, NFD = "<cap>", "<caps>", "<nfd>"
 #: the fixed tokens at the start of the vocabulary, after the special tokens
-MARKERS = (CAP, CAPS)
+MARKERS = (CAP, CAPS, NFD)
 SPACE = "▁"
 SUFFIX_PREFIX = "+"
 BPE_PREFIX = "§"
@@ -124,6 +128,27 @@ def case_of(word: str) -> tuple[str | None, str] | None:
     if len(word) > 1 and recase(lower, CAPS) == word:
         return CAPS, lower
     return None
+
+
+def split_word(chunk: str) -> tuple[list[str], bool, str] | None:
+    """A letter chunk as (markers, leading space?, composed lower-case word).
+
+    None when the markers cannot restore it exactly (mixed case, partly decomposed).
+    """
+    space = chunk[0] == " "
+    body = chunk[1:] if space else chunk
+    markers = []
+    composed = unicodedata.normalize("NFC", body)
+    if composed != body:
+        if "".join(unicodedata.normalize("NFD", ch) for ch in composed) != body:
+            return None
+        markers.append(NFD)
+    cased = case_of(composed)
+    if cased is None:
+        return None
+    if cased[0]:
+        markers.append(cased[0])
+    return markers, space, cased[1]
 
 
 def _scan(ctx: Context, text: str) -> Context:
@@ -261,12 +286,11 @@ class HybridTokenizer(Tokenizer):
         """
         if not WORD.fullmatch(chunk):
             return [chunk]
-        space = chunk[0] == " "
-        cased = case_of(chunk[1:] if space else chunk)
-        if cased is None:
+        split = split_word(chunk)
+        if split is None:
             return [chunk]
-        marker, word = cased
-        head = [self._marker_ids[marker]] if marker else []
+        markers, space, word = split
+        head: list[int | str] = [self._marker_ids[m] for m in markers]
         prefix = " " if space else ""
         for body in (self._plan_word(word, space), [prefix + word]):
             items = head + body
@@ -358,11 +382,19 @@ class HybridTokenizer(Tokenizer):
             pos += len(text)
             i += 1
         text = "".join(parts)
-        for start, marker in reversed(marks):
+        # right to left, and at one position the case before the decomposition
+        for start, marker in sorted(marks, key=lambda m: (-m[0], m[1] == NFD)):
             m = WORD.match(text, start)
-            if m:
-                a, b = m.span(2)
+            if not m:
+                continue
+            a, b = m.span(2)
+            if marker != NFD:
                 text = text[:a] + recase(text[a:b], marker) + text[b:]
+                continue
+            pieces = [unicodedata.normalize("NFD", ch) for ch in text[a:b]]
+            text = text[:a] + "".join(pieces) + text[b:]
+            if with_spans:
+                spans = _stretch(spans, a, [len(p) for p in pieces])
         return text, spans
 
     def _decode(self, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
@@ -389,6 +421,19 @@ class HybridTokenizer(Tokenizer):
         from tokkit.morphology.hf_wrapper import HybridHFTokenizer
 
         return HybridHFTokenizer(self)
+
+
+def _stretch(spans: list[tuple[int, int]], start: int, widths: list[int]) -> list[tuple[int, int]]:
+    """Spans after the characters from ``start`` on became ``widths`` characters each."""
+    cum = [0]
+    for w in widths:
+        cum.append(cum[-1] + w)
+    end, delta = start + len(widths), cum[-1] - len(widths)
+
+    def move(x: int) -> int:
+        return x if x <= start else x + delta if x >= end else start + cum[x - start]
+
+    return [(move(s), move(e)) for s, e in spans]
 
 
 def _byte_spans(text: str, raw: bytes, starts: list[int], offset: int) -> list[tuple[int, int]]:
@@ -529,13 +574,10 @@ def _lexicon_roots(analyzer: TurkishAnalyzer, csv: Path) -> list[RootToken]:
 
 def _roots_of(analyzer: TurkishAnalyzer, chunk: str) -> list[RootToken]:
     """The root a chunk's best analysis uses, as the root token it would need."""
-    if not WORD.fullmatch(chunk):
+    split = split_word(chunk) if WORD.fullmatch(chunk) else None
+    if split is None:
         return []
-    space = chunk[0] == " "
-    cased = case_of(chunk[1:] if space else chunk)
-    if cased is None:
-        return []
-    word = cased[1]
+    _, space, word = split
     cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
     parses = analyzer.stem_parses(word[:cut], first=True)
     if not parses:

@@ -58,7 +58,7 @@ FLAGS = {
     "ProgressiveVowelDrop": "prog_drop",
 }
 #: primary POS -> the state a root of that POS starts in (N: nominal, V: verb, X: no suffixes)
-POS_STATE = {"Noun": "N", "Adj": "N", "Adv": "N", "Num": "N", "Pron": "N", "Dup": "N", "Verb": "V"}
+POS_STATE = {"Noun": "N", "Adj": "N", "Adv": "N", "Num": "N", "Pron": "N", "Dup": "N", "Postp": "N", "Ques": "N", "Verb": "V"}
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,12 @@ class Suffix:
     template: str
     sources: frozenset[str]
     target: str
+    #: letters the stem must end in ("" = any): causative -t follows r/l (şaşır-t, boşal-t)
+    after: str = ""
 
 
-def _suffixes(*rows: tuple[str, str, str, str]) -> list[Suffix]:
-    return [Suffix(label, template, frozenset(sources.split()), target) for label, template, sources, target in rows]
+def _suffixes(*rows: tuple) -> list[Suffix]:
+    return [Suffix(label, template, frozenset(sources.split()), target, *rest) for label, template, sources, target, *rest in rows]
 
 
 _NOMINAL = "N NPL NPOSS NPOSS3 NCASE"
@@ -97,7 +99,8 @@ SUFFIXES = _suffixes(
     ("Without", "sIz", "N", "N"),
     ("Dim", "CIK", "N", "N"),
     ("Rel", "sAl", "N", "N"),
-    ("Equ", "CA", "N NPOSS3", "N"),
+    ("Equ", "CA", "N NPL NPOSS3", "N"),
+    ("Equ", "nCA", "NPOSS3", "N"),
     ("Fellow", "DAş", "N", "N"),
     # noun -> verb derivation
     ("Become", "lAş", "N", "V"),
@@ -121,13 +124,14 @@ SUFFIXES = _suffixes(
     ("Dat", "nA", "NPOSS3", "NCASE"),
     ("Loc", "nDA", "NPOSS3", "NCASE"),
     ("Abl", "nDAn", "NPOSS3", "NCASE"),
-    ("Rel", "ki", "NCASE", "N"),
+    ("Rel", "ki", "N NCASE", "N"),
     # copula, person agreement (nominal predicates and finite verbs)
-    ("Past", "(y)DI", _NOMINAL + " TAM1", "COP"),
-    ("Narr", "(y)mIş", _NOMINAL + " TAM1", "TAM1"),
-    ("Cond", "(y)sA", _NOMINAL + " TAM1", "COP"),
+    ("Past", "(y)DI", _NOMINAL + " TAM1 AGR", "COP"),
+    ("Narr", "(y)mIş", _NOMINAL + " TAM1 AGR", "TAM1"),
+    ("Cond", "(y)sA", _NOMINAL + " TAM1 AGR", "COP"),
     ("While", "(y)ken", _NOMINAL + " TAM1", "END"),
-    ("Cop", "DIr", _NOMINAL + " TAM1 AGR", "END"),
+    ("Cop", "DIr", _NOMINAL + " TAM1 AGR", "DIR"),
+    ("A3pl", "lAr", "DIR IMP", "END"),
     ("A1sg", "(y)Im", _NOMINAL + " TAM1", "AGR"),
     ("A2sg", "sIn", _NOMINAL + " TAM1", "AGR"),
     ("A1pl", "(y)Iz", _NOMINAL + " TAM1", "AGR"),
@@ -143,9 +147,10 @@ SUFFIXES = _suffixes(
     ("Pass", "(I)n", "V", "V"),
     ("Caus", "DIr", "V", "V"),
     ("Caus", "(t)", "V", "V"),
+    ("Caus", "t", "V", "V", "rl"),
     ("Caus", "Ir", "V", "V"),
     ("Recip", "(I)ş", "V", "V"),
-    ("Able", "(y)Abil", "V", "V"),
+    ("Able", "(y)Abil", "V VNEG", "V"),
     ("Neg", "mA", "V", "VNEG"),
     ("Unable", "(y)AmA", "V", "VNEG"),
     # tense, aspect, mood
@@ -157,10 +162,13 @@ SUFFIXES = _suffixes(
     ("Aor", "(A)r", "V", "TAM1"),
     ("Aor", "(I)r", "V", "TAM1"),
     ("Aor", "z", "VNEG", "TAM1"),
+    ("AorPart", "(A)r", "V", "N"),
+    ("AorPart", "(I)r", "V", "N"),
+    ("NegAorPart", "mAz", "V", "N"),
     ("Neces", "mAlI", "V VNEG", "TAM1"),
     ("Cond", "sA", "V VNEG", "TAM2"),
     ("Opt", "(y)A", "V VNEG", "OPT"),
-    ("Imp", "sIn", "V VNEG", "END"),
+    ("Imp", "sIn", "V VNEG", "IMP"),
     ("Imp", "(y)In", "V VNEG", "END"),
     ("Imp", "(y)InIz", "V VNEG", "END"),
     # verb -> noun: infinitives, participles
@@ -317,6 +325,8 @@ class TurkishAnalyzer(Analyzer):
         if table is None:
             table = {}
             for suffix in self.by_state.get(state, ()):
+                if suffix.after and (ctx.last is None or ctx.last not in suffix.after):
+                    continue
                 if _allowed(constraint, suffix.template):
                     for surface, nxt, full in self._spell(suffix.template, ctx):
                         if surface:
@@ -352,14 +362,13 @@ class TurkishAnalyzer(Analyzer):
     def stem_parses(self, word: str, first: bool = False) -> list[Segmentation]:
         """Root + suffix analyses of a word without apostrophes.
 
-        Ranking: a common root before a proper noun (Zemberek lists many corpus-guessed
-        names: ``Araban`` must not win over araba-n-ın), then the longer root, then fewer
-        suffixes. ``first``: stop at the longest common root that gives any analysis.
+        Ranking: the longer root first (the lexicon lists many derived and compound
+        words whole), then a common word before a proper noun, then fewer suffixes.
+        ``first``: stop at the longest root that gives any analysis.
         """
         found: dict[Segmentation, tuple] = {}
-        common = False
         for end in range(min(len(word), self.max_root), 0, -1):
-            if first and common:
+            if first and found:
                 break
             for entry, constraint in self.forms.get(word[:end], ()):
                 surface = word[:end]
@@ -367,9 +376,8 @@ class TurkishAnalyzer(Analyzer):
                 root = Morph(surface, ROOT, entry.root)
                 for tail in self.suffix_parses(word[end:], entry.state, ctx, constraint):
                     seg = (root,) + tuple(Morph(s, SUFFIX, t) for _, t, s in tail)
-                    rank = (entry.proper, -end, len(seg))
+                    rank = (-end, entry.proper, len(seg))
                     found[seg] = min(found.get(seg, rank), rank)
-                    common = common or not entry.proper
         return sorted(found, key=found.__getitem__)
 
     def _analyze(self, word: str) -> list[Segmentation]:

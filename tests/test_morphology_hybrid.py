@@ -123,6 +123,16 @@ def test_soft_consonant_and_proper_noun(toy_tok):
     assert names(toy_tok, " Derneği")[:2] == [CAP, "▁dernek|voicing"]
 
 
+def test_decomposed_words_are_analysed_composed(real_tok):
+    text = "Bu dog\u0306ru ve ac\u0327ık bir s\u0327ekilde"  # NFD, as half of TurkishMMLU is written
+    got = names(real_tok, text)
+    assert got[2:4] == ["<nfd>", "▁doğru"] and "▁açık" in got
+    assert real_tok.decode(real_tok.encode(text)) == text
+    pieces = real_tok.tokens(text)
+    root = pieces[3]
+    assert text[root.start : root.end] == " dog\u0306ru" and pieces[-1].end == len(text)
+
+
 def test_one_marker_per_all_caps_word(real_tok):
     text = "ANKARA BÜYÜKŞEHİR BELEDİYESİ"
     got = names(real_tok, text)
