@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tokkit.corpora import CorpusError
 from tokkit.errors import TokkitError
@@ -19,12 +20,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def fail(message: str) -> None:
-    """Print ``error: message`` on stderr and exit 1."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     """Run the app and return its exit code; a user error becomes one line on stderr and code 1.
 
@@ -34,7 +29,7 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="tokkit")
     except USER_ERRORS as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
