@@ -481,7 +481,7 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
 class HybridOptions:
     lang: str = option("tr", "language of the rule-based analyzer: " + ", ".join(sorted(RULE_BASED)))
     lexicon: str | None = option(None, "Zemberek lexicon folder (default: $TOKKIT_DATA_DIR/turkish/lexicon)")
-    fallback_size: int = option(4096, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves")
+    fallback_size: int = option(1024, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves")
     min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus")
 
 
