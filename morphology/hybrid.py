@@ -217,6 +217,7 @@ class HybridTokenizer(Tokenizer):
             self._root_ids.setdefault((root.root, root.space), []).append((root.flags, i))
         self._specials = SpecialTokens(bos=0, eos=0, pad=1)
         self._encode_piece = lru_cache(maxsize=cache_size)(self._encode_piece_uncached)
+        self._encode_chunk = lru_cache(maxsize=cache_size)(self._encode_chunk_uncached)
 
     # -- contract ------------------------------------------------------------------------
     @property
@@ -270,13 +271,16 @@ class HybridTokenizer(Tokenizer):
 
     # -- encoding --------------------------------------------------------------------------
     def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
+        encode_chunk = self._encode_chunk
+        return tuple(i for chunk in CHUNK.findall(piece) for i in encode_chunk(chunk))
+
+    def _encode_chunk_uncached(self, chunk: str) -> tuple[int, ...]:
         ids: list[int] = []
-        for chunk in CHUNK.findall(piece):
-            for item in self.plan(chunk):
-                if isinstance(item, int):
-                    ids.append(item)
-                else:
-                    ids.extend(self._bpe_offset + i for i in self._fallback.encode(item).ids)
+        for item in self.plan(chunk):
+            if isinstance(item, int):
+                ids.append(item)
+            else:
+                ids.extend(self._bpe_offset + i for i in self._fallback.encode(item).ids)
         return tuple(ids)
 
     def plan(self, chunk: str) -> list[int | str]:
@@ -292,8 +296,11 @@ class HybridTokenizer(Tokenizer):
         markers, space, word = split
         head: list[int | str] = [self._marker_ids[m] for m in markers]
         prefix = " " if space else ""
-        for body in (self._plan_word(word, space), [prefix + word]):
-            items = head + body
+        items = head + self._plan_word(word, space)
+        if self._render(items, with_spans=False)[0] == chunk:
+            return items
+        if head:  # the rules cannot spell it: the BPE spells the lower-cased word
+            items = head + [prefix + word]
             if self._render(items, with_spans=False)[0] == chunk:
                 return items
         return [chunk]

