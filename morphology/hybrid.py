@@ -296,7 +296,7 @@ class HybridTokenizer(Tokenizer):
         markers, space, word = split
         head: list[int | str] = [self._marker_ids[m] for m in markers]
         prefix = " " if space else ""
-        items = head + self._plan_word(word, space)
+        items = head + self._plan_word(word, space, lowercase=CAP not in markers and CAPS not in markers)
         if self._render(items, with_spans=False)[0] == chunk:
             return items
         if head:  # the rules cannot spell it: the BPE spells the lower-cased word
@@ -305,10 +305,10 @@ class HybridTokenizer(Tokenizer):
                 return items
         return [chunk]
 
-    def _plan_word(self, word: str, space: bool) -> list[int | str]:
+    def _plan_word(self, word: str, space: bool, lowercase: bool) -> list[int | str]:
         cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
         stem, rest = word[:cut], word[cut:]
-        parses = self.analyzer.stem_parses(stem, first=True)
+        parses = self.analyzer.stem_parses(stem, first=True, lowercase=lowercase)
         items = self._morph_items(parses[0], space) if parses else [(" " if space else "") + stem]
         if rest:  # an apostrophe, then the suffixes of a proper noun (İstanbul'a)
             items.append(self._ids[rest[0]])
@@ -584,14 +584,14 @@ def _roots_of(analyzer: TurkishAnalyzer, chunk: str) -> list[RootToken]:
     split = split_word(chunk) if WORD.fullmatch(chunk) else None
     if split is None:
         return []
-    _, space, word = split
+    markers, space, word = split
     cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
-    parses = analyzer.stem_parses(word[:cut], first=True)
+    parses = analyzer.stem_parses(word[:cut], first=True, lowercase=CAP not in markers and CAPS not in markers)
     if not parses:
         return []
     root, suffixes = parses[0][0], parses[0][1:]
     nxt = suffixes[0].label if suffixes else None
-    for entry, _ in analyzer.forms.get(root.surface, ()):
+    for entry, _, _ in analyzer.forms.get(root.surface, ()):
         if entry.root == root.label and root_surface(entry.root, entry.flags, nxt) == root.surface:
             return [RootToken(entry.root, entry.flags, space)]
     return []

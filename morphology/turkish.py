@@ -287,10 +287,12 @@ class TurkishAnalyzer(Analyzer):
     def __init__(self, entries: list[RootEntry], cache_size: int = 1 << 16):
         super().__init__(cache_size)
         self.entries = entries
-        self.forms: dict[str, list[tuple[RootEntry, str | None]]] = {}
+        #: spelling -> (root, constraint on the next suffix, harmony context after it)
+        self.forms: dict[str, list[tuple[RootEntry, str | None, Context]]] = {}
         for entry in entries:
             for surface, constraint in root_forms(entry):
-                self.forms.setdefault(surface, []).append((entry, constraint))
+                ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
+                self.forms.setdefault(surface, []).append((entry, constraint, ctx))
         self.roots = frozenset(e.root for e in entries)
         self.max_root = max(len(s) for s in self.forms)
         self.by_state: dict[str, list[Suffix]] = {}
@@ -359,32 +361,40 @@ class TurkishAnalyzer(Analyzer):
         return result
 
     # -- words -----------------------------------------------------------------------
-    def stem_parses(self, word: str, first: bool = False) -> list[Segmentation]:
+    def stem_parses(self, word: str, first: bool = False, lowercase: bool = False) -> list[Segmentation]:
         """Root + suffix analyses of a word without apostrophes.
 
         Ranking: the longer root first (the lexicon lists many derived and compound
         words whole), then a common word before a proper noun, then fewer suffixes.
-        ``first``: stop at the longest root that gives any analysis.
+        ``lowercase``: the word was written in lower case; Turkish capitalises proper
+        nouns, so proper-noun roots rank after every common one (ara-sı-nda, not Aras-ın-da).
+        ``first``: stop at the longest root that gives a top-ranked analysis.
         """
         found: dict[Segmentation, tuple] = {}
+        done = False
         for end in range(min(len(word), self.max_root), 0, -1):
-            if first and found:
+            if done:
                 break
-            for entry, constraint in self.forms.get(word[:end], ()):
-                surface = word[:end]
-                ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
+            surface = word[:end]
+            for entry, constraint, ctx in self.forms.get(surface, ()):
+                tails = self.suffix_parses(word[end:], entry.state, ctx, constraint)
+                if not tails:
+                    continue
+                demoted = entry.proper and lowercase
                 root = Morph(surface, ROOT, entry.root)
-                for tail in self.suffix_parses(word[end:], entry.state, ctx, constraint):
+                for tail in tails:
                     seg = (root,) + tuple(Morph(s, SUFFIX, t) for _, t, s in tail)
-                    rank = (-end, entry.proper, len(seg))
+                    rank = (demoted, -end, entry.proper, len(seg))
                     found[seg] = min(found.get(seg, rank), rank)
+                done = done or (first and not demoted)
         return sorted(found, key=found.__getitem__)
 
     def _analyze(self, word: str) -> list[Segmentation]:
-        word = tr_lower(word)
+        lowered = tr_lower(word)
+        lowercase, word = lowered == word, lowered
         cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), None)
         if cut is None:
-            return self.stem_parses(word)
+            return self.stem_parses(word, lowercase=lowercase)
         head, mark, tail = word[:cut], word[cut], word[cut + 1 :]
         if any(ch in APOSTROPHES for ch in tail):
             return []

@@ -157,6 +157,7 @@ HARD_WORDS = {
     "Derneği": ["derneğ", "i"],
     "arabayı": ["araba", "yı"],
     "kapının": ["kapı", "nın"],
+    "arasında": ["ara", "sı", "nda"],  # lower case: not the proper noun Aras
     "arabası": ["araba", "sı"],
     "suyu": ["su", "yu"],
     "zeytinyağları": ["zeytinyağ", "lar", "ı"],
