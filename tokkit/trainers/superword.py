@@ -106,6 +106,46 @@ def count_words(token: bytes) -> int:
     return runs
 
 
+class _PairTable:
+    """Pair counts and a max-heap over them; a pair ``(a, b)`` is the int ``a * _SHIFT + b``.
+
+    Heap entries go stale when a count drops and are refreshed when popped (the
+    ``tokenizers`` trainer's trick); a count that grows is pushed again at once.
+    """
+
+    def __init__(self, pairs: list[int], counts: list[int], min_frequency: int):
+        self.min_frequency = min_frequency
+        self.counts: dict[int, int] = dict(zip(pairs, counts))
+        self.blocked: set[int] = set()  # pairs never to merge
+        self._heap = [(-c, pair) for pair, c in self.counts.items()]
+        heapq.heapify(self._heap)
+
+    def pop(self) -> int | None:
+        """The most frequent pair (ties: the smaller pair), or None when none is frequent enough."""
+        while self._heap:
+            negative, pair = heapq.heappop(self._heap)
+            count = self.counts.get(pair)
+            if count == -negative:
+                del self.counts[pair]
+                return pair
+            if count is not None and count >= self.min_frequency:
+                heapq.heappush(self._heap, (-count, pair))
+        return None
+
+    def update(self, removed: np.ndarray, added: np.ndarray) -> None:
+        """One occurrence less of each pair in ``removed``, one more of each in ``added``."""
+        pairs, index = np.unique(np.concatenate([removed, added]), return_inverse=True)
+        delta = np.bincount(index, weights=np.repeat([-1, 1], [len(removed), len(added)]), minlength=len(pairs))
+        for pair, change in zip(pairs.tolist(), delta.astype(np.int64).tolist()):
+            if change < 0:
+                if pair in self.counts:
+                    self.counts[pair] += change
+            elif change > 0 and pair not in self.blocked:
+                count = self.counts[pair] = self.counts.get(pair, 0) + change
+                if count >= self.min_frequency:
+                    heapq.heappush(self._heap, (-count, pair))
+
+
 def learn_superword_merges(
     ids: np.ndarray,
     linked: np.ndarray,
@@ -120,103 +160,115 @@ def learn_superword_merges(
     ``ids`` is the corpus as one array of stage-1 ids; ``linked[i]`` says whether
     ``ids[i]`` and ``ids[i + 1]`` lie in the same stage-2 chunk (may be merged).
     ``token_bytes[i]`` is the byte string of stage-1 token ``i`` (``None`` for specials).
-    The ``k``-th merge returned creates id ``len(token_bytes) + k``.
+    The ``k``-th merge returned creates id ``len(token_bytes) + k``. Each merge rewrites
+    all its occurrences at once with numpy, as merging them left to right would.
     """
     tokens = list(token_bytes)
     known = {t for t in tokens if t is not None}
-    words = [count_words(t or b"") for t in tokens]
-    starts = [bool(t) and t[0] not in _WHITESPACE for t in tokens]
-    ends = [bool(t) and t[-1] not in _WHITESPACE for t in tokens]
+    capacity = len(tokens) + n_merges
+    words = np.zeros(capacity, dtype=np.int64)
+    starts = np.zeros(capacity, dtype=bool)  # first byte is not whitespace
+    ends = np.zeros(capacity, dtype=bool)  # last byte is not whitespace
 
-    # every mergeable adjacent pair of the corpus, grouped by pair (numpy: this is the bulk)
-    left, right = ids[:-1], ids[1:]
-    size = np.array(words, dtype=np.int64)
-    join = np.array(ends, dtype=np.int64)[left] & np.array(starts, dtype=np.int64)[right]
-    ok = linked & (size[left] + size[right] - join <= max_words)
-    where_ok = np.flatnonzero(ok)
-    keys = left[where_ok] * _SHIFT + right[where_ok]
+    def describe(id: int, token: bytes) -> None:
+        words[id] = count_words(token)
+        starts[id] = token[0] not in _WHITESPACE
+        ends[id] = token[-1] not in _WHITESPACE
+
+    for id, token in enumerate(tokens):
+        if token:
+            describe(id, token)
+
+    def fits(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        return words[left] + words[right] - (ends[left] & starts[right]) <= max_words
+
+    # the corpus as linked lists: sym[i] == -1 marks a slot merged into its left neighbour
+    n = len(ids)
+    sym = ids.astype(np.int64)
+    nxt = np.arange(1, n + 1)
+    nxt[:-1][~linked] = -1
+    nxt[-1:] = -1
+    prv = np.arange(-1, n - 1)
+    prv[1:][~linked] = -1
+
+    # where each pair of two stage-1 tokens occurs (such pairs never form anew, so rare
+    # ones are dropped now), and where each stage-2 token was made
+    mergeable = np.flatnonzero(linked & fits(sym[:-1], sym[1:]))
+    keys = sym[mergeable] * _SHIFT + sym[mergeable + 1]
     order = np.argsort(keys, kind="stable")
-    pair_keys, first, n = np.unique(keys[order], return_index=True, return_counts=True)
-    positions_sorted = where_ok[order]
-    # a pair of stage-1 tokens never gains occurrences, so rare ones can be dropped now
+    by_pair = mergeable[order]
+    pairs, first, n = np.unique(keys[order], return_index=True, return_counts=True)
     frequent = n >= min_frequency
-    pair_keys, first, n = pair_keys[frequent].tolist(), first[frequent].tolist(), n[frequent].tolist()
-    counts: dict[int, int] = dict(zip(pair_keys, n))
-    initial = dict(zip(pair_keys, zip(first, (f + c for f, c in zip(first, n)))))
-    added: defaultdict[int, list[int]] = defaultdict(list)  # positions of pairs with a stage-2 token
+    pairs, first, n = pairs[frequent].tolist(), first[frequent].tolist(), n[frequent].tolist()
+    initial = dict(zip(pairs, zip(first, (f + c for f, c in zip(first, n)))))
+    made: dict[int, np.ndarray] = {}
+    table = _PairTable(pairs, n, min_frequency)
+    stage1 = len(tokens)
 
-    # the corpus as linked lists; sym[i] == -1 marks a slot merged into its left neighbour
-    sym = ids.tolist()
-    nxt_arr = np.arange(1, len(ids) + 1)
-    nxt_arr[np.flatnonzero(~linked)] = -1
-    nxt_arr[-1] = -1
-    prv_arr = np.full(len(ids), -1)
-    prv_arr[1:][linked] = np.flatnonzero(linked)
-    nxt, prv = nxt_arr.tolist(), prv_arr.tolist()
-
-    # a max-heap of (-count, pair); entries go stale when a count drops and are
-    # refreshed when popped (HF's trick); a count that grows is pushed again at once
-    heap = [(-c, key) for key, c in counts.items()]
-    heapq.heapify(heap)
-    blocked: set[int] = set()  # pairs whose result would duplicate an existing token
+    def candidates(a: int, b: int) -> np.ndarray:
+        """Ascending positions that may hold the pair (a, b): a superset, some stale."""
+        if a >= stage1:
+            return made[a]
+        if b >= stage1:
+            left = prv[made[b]]
+            return left[left >= 0]
+        span = initial.pop(a * _SHIFT + b)
+        return by_pair[span[0] : span[1]]
     merges: list[tuple[int, int]] = []
-    while heap and len(merges) < n_merges:
-        negative, key = heapq.heappop(heap)
-        count = counts.get(key)
-        if count != -negative:
-            if count is not None and count >= min_frequency:
-                heapq.heappush(heap, (-count, key))
-            continue
+    while len(merges) < n_merges:
+        key = table.pop()
+        if key is None:
+            break
         a, b = divmod(key, _SHIFT)
         merged = tokens[a] + tokens[b]
-        if merged in known:
-            blocked.add(key)
-            del counts[key]
+        if merged in known:  # would duplicate a token: never merged
+            table.blocked.add(key)
             continue
         new = len(tokens)
         tokens.append(merged)
         known.add(merged)
-        words.append(count_words(merged))
-        starts.append(starts[a])
-        ends.append(ends[b])
+        describe(new, merged)
         merges.append((a, b))
-        new_words, new_starts, new_ends = words[-1], starts[-1], ends[-1]
 
-        span = initial.pop(key, None)
-        found = positions_sorted[span[0] : span[1]].tolist() if span else []
-        found += added.pop(key, [])
-        grown: set[int] = set()
-        for i in sorted(found):
-            j = nxt[i]
-            if sym[i] != a or j < 0 or sym[j] != b:
-                continue  # consumed by an overlapping occurrence
-            p, q = prv[i], nxt[j]
-            if p >= 0:
-                x = sym[p]
-                old = x * _SHIFT + a
-                if old in counts:
-                    counts[old] -= 1
-                pair = x * _SHIFT + new
-                if words[x] + new_words - (ends[x] and new_starts) <= max_words and pair not in blocked:
-                    counts[pair] = counts.get(pair, 0) + 1
-                    added[pair].append(p)
-                    grown.add(pair)
-            if q >= 0:
-                y = sym[q]
-                old = b * _SHIFT + y
-                if old in counts:
-                    counts[old] -= 1
-                pair = new * _SHIFT + y
-                if new_words + words[y] - (new_ends and starts[y]) <= max_words and pair not in blocked:
-                    counts[pair] = counts.get(pair, 0) + 1
-                    added[pair].append(i)
-                    grown.add(pair)
-                prv[q] = i
-            sym[i], nxt[i], sym[j] = new, q, -1
-        del counts[key]
-        for pair in grown:
-            if counts[pair] >= min_frequency:
-                heapq.heappush(heap, (-counts[pair], pair))
+        at = candidates(a, b)
+        right = nxt[at]
+        live = (sym[at] == a) & (right >= 0)
+        at, right = at[live], right[live]
+        live = sym[right] == b
+        at, right = at[live], right[live]
+        if a == b and len(at) > 1:  # in a run "a a a", merge the 1st and 2nd, not the 2nd and 3rd
+            index = np.arange(len(at))
+            overlaps = np.zeros(len(at), dtype=bool)
+            overlaps[1:] = at[1:] == right[:-1]
+            run_start = np.maximum.accumulate(np.where(overlaps, 0, index))
+            keep = (index - run_start) % 2 == 0
+            at, right = at[keep], right[keep]
+        before, after = prv[at], nxt[right]
+        # "a b a b": the two occurrences become neighbours, (b, a) turns into (new, new)
+        chained = np.zeros(len(at), dtype=bool)
+        chained[:-1] = after[:-1] == at[1:]
+        follows_chain = np.zeros(len(at), dtype=bool)
+        follows_chain[1:] = chained[:-1]
+
+        removed, added = [], []
+        side = (before >= 0) & ~follows_chain
+        x = sym[before[side]]
+        removed.append(x * _SHIFT + a)
+        added.append(x[fits(x, np.full(len(x), new))] * _SHIFT + new)
+        side = (after >= 0) & ~chained
+        y = sym[after[side]]
+        removed.append(b * _SHIFT + y)
+        added.append(new * _SHIFT + y[fits(np.full(len(y), new), y)])
+        if chained.any():
+            removed.append(np.full(int(chained.sum()), b * _SHIFT + a))
+            if fits(np.array([new]), np.array([new]))[0]:
+                added.append(np.full(int(chained.sum()), new * _SHIFT + new))
+        table.update(np.concatenate(removed), np.concatenate(added))
+
+        sym[at], nxt[at], sym[right] = new, after, -1
+        has_after = after >= 0
+        prv[after[has_after]] = at[has_after]
+        made[new] = at
         if task is not None:
             task.advance()
     return merges
