@@ -106,6 +106,8 @@ def register(app: typer.Typer) -> None:
 
         loaded = [tokkit.load(spec, name=display_name(spec)) for spec in tokenizers]
         plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
+        if plot_out is not None and not any(source.parallel for source in plan.sources):
+            raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
         progress = Progress()
         with progress.live():
             table = plan.run(progress)

@@ -103,6 +103,8 @@ def test_premium_is_ctc_over_the_pivot_and_the_pivot_is_one(toks, table):
             assert _value(table, tok, lang, "premium") == pytest.approx(ctc[lang] / ctc["eng_Latn"])
             per_line = [len(tok.encode(a)) / len(tok.encode(b)) for a, b in zip(LINES[lang], LINES["eng_Latn"])]
             assert _value(table, tok, lang, "premium_median") == pytest.approx(statistics.median(per_line))
+            q1, _, q3 = statistics.quantiles(per_line, n=4, method="inclusive")
+            assert _value(table, tok, lang, "premium_iqr") == pytest.approx(q3 - q1)
 
 
 def test_doubling_the_text_doubles_ctc_and_keeps_the_premium(toks, table):

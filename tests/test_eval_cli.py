@@ -89,6 +89,8 @@ def test_bad_input_is_one_line_and_exit_1(capsys, tmp_path, tok_dir, parallel_di
     existing.write_text("{}")
     _one_error_line(*cli(capsys, "eval", tok_dir, "--corpus", parallel_dir, "--json", existing)[::2], "--force")
     assert existing.read_text() == "{}"
+    _one_error_line(*cli(capsys, "eval", tok_dir, "--corpus", parallel_dir / "eng_Latn.txt", "--plot", tmp_path / "p.png")[::2],
+                    "parallel corpus")
     garbage = tmp_path / "garbage.json"
     garbage.write_bytes(b"\xff\xfe not json")
     _one_error_line(*cli(capsys, "report", garbage)[::2], str(garbage))

@@ -52,7 +52,7 @@ def premium_by_language(table: ResultTable, corpus: str | None = None, metric: s
     from matplotlib.ticker import ScalarFormatter
 
     script_colour = {s: colormaps["tab10"](i % 10) for i, s in enumerate(scripts)}
-    fig = _figure(max(8.0, 0.12 * len(langs) + 2), 6.0)
+    fig = _figure(max(8.0, 0.12 * len(langs) + 2), 7.0)
     ax = fig.add_subplot()
     xs = range(len(langs))
     for i, s in enumerate(scripts):  # one shaded band per script group
