@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tokkit
-from tokkit.byte_map import chars_to_bytes
 from tokkit.corpora import TextCorpus
 from tokkit.errors import TokkitError
-from tokkit.trainers.superword import STAGE2_PATTERN, count_words
+from tokkit.trainers.bpe import byte_level_pre_tokenizer
+from tokkit.trainers.superword import STAGE2_PATTERN, count_words, learn_superword_merges
 
 #: algorithm -> (options, sizes the mixed corpus can give; the largest is trained)
 CONFIGS = {
@@ -142,22 +143,12 @@ def test_count_words():
     assert [count_words(t) for t in (b"", b" ", b"the", b" the", b"of the", b" of the ", b"a\tb\nc")] == [0, 0, 1, 1, 2, 2, 3]
 
 
-def _naive_superword(corpus, transition, size, max_words):
+def _naive_stage2(chunks, tokens, n_merges, max_words):
     """Brute force stage 2: recount every pair at every step (the learner's oracle)."""
-    stage1 = tokkit.train("bpe", corpus, transition)[transition]
-    rust = stage1.backend
-    rust.pre_tokenizer = tokkit.trainers.bpe.byte_level_pre_tokenizer(STAGE2_PATTERN)
-    tokens = [None if stage1.is_special(i) else stage1.token_bytes(i) for i in range(transition)]
-    chunks = []
-    for text in corpus.texts():
-        encoding = rust.encode(text, add_special_tokens=False)
-        by_word: dict[int, list[int]] = {}
-        for id, word in zip(encoding.ids, encoding.word_ids):
-            by_word.setdefault(word, []).append(id)
-        chunks.extend(by_word.values())
+    chunks, tokens = [list(c) for c in chunks], list(tokens)
     known = set(tokens)
     merges = []
-    while len(tokens) < size:
+    while len(merges) < n_merges:
         counts: dict[tuple[int, int], int] = {}
         for chunk in chunks:
             for pair in zip(chunk, chunk[1:]):
@@ -182,17 +173,45 @@ def _naive_superword(corpus, transition, size, max_words):
     return merges, chunks
 
 
+def _learn(chunks, tokens, n_merges, max_words):
+    ids = np.array([id for chunk in chunks for id in chunk], dtype=np.int64)
+    linked = np.array([True for chunk in chunks for _ in chunk], dtype=bool)
+    linked[np.cumsum([len(c) for c in chunks]) - 1] = False
+    return learn_superword_merges(ids, linked[:-1], tokens, n_merges, max_words)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 5), max_size=14), min_size=1, max_size=12).filter(lambda c: any(c)),
+    st.integers(1, 3),
+)
+def test_superword_learner_matches_brute_force_on_runs_and_chains(chunks, max_words):
+    """Few symbols, so runs ("a a a") and chains ("a b a b") abound, and merged tokens
+    collide with existing ones ("a" + " b" = "a b")."""
+    tokens = [b"a", b" b", b"a b", b" ", b"b", b"c "]
+    assert _learn(chunks, tokens, 30, max_words) == _naive_stage2(chunks, tokens, 30, max_words)[0]
+
+
 def test_superword_learner_matches_brute_force_and_inference(mixed_corpus):
     transition, size = 400, 470
     tokenizer = tokkit.train("superword", mixed_corpus, size, transition=transition)[size]
-    merges, chunks = _naive_superword(mixed_corpus, transition, size, 4)
-    model = _model(tokenizer)["model"]
-    learned = [tuple(m) for m in model["merges"][transition - 258 :]]
-    expected = [(tokenizer.id_to_token(a), tokenizer.id_to_token(b)) for a, b in merges]
-    assert learned == expected
+    stage1 = tokkit.train("bpe", mixed_corpus, transition)[transition]
+    rust = stage1.backend
+    rust.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
+    chunks = []
+    for text in mixed_corpus.texts():
+        encoding = rust.encode(text, add_special_tokens=False)
+        by_word: dict[int, list[int]] = {}
+        for id, word in zip(encoding.ids, encoding.word_ids):
+            by_word.setdefault(word, []).append(id)
+        chunks.extend(by_word.values())
+    tokens = [None if stage1.is_special(i) else stage1.token_bytes(i) for i in range(transition)]
+    merges, final = _naive_stage2(chunks, [t or b"<special>" for t in tokens], size - transition, 4)
+    assert merges == _learn(chunks, tokens, size - transition, 4)
+    learned = [tuple(m) for m in _model(tokenizer)["model"]["merges"][transition - 258 :]]
+    assert learned == [(tokenizer.id_to_token(a), tokenizer.id_to_token(b)) for a, b in merges]
     # what training ended with is exactly what the saved tokenizer encodes
     encoded = [id for text in mixed_corpus.texts() for id in tokenizer.encode(text)]
-    assert encoded == [id for chunk in chunks for id in chunk]
+    assert encoded == [id for chunk in final for id in chunk]
 
 
 # -- bad input --------------------------------------------------------------------------
