@@ -73,7 +73,8 @@ def views(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> li
                 overview.append((metric, [grid[ALL].get(t) for t in tokenizers]))
                 directions.append(HIGHER_IS_BETTER.get(metric))
             elif langs and grid:
-                overview.append((f"{metric} (median)", [_median(grid, t, skip) for t in tokenizers]))
+                only = list(grid)[0] if len(grid) == 1 else None
+                overview.append((f"{metric} ({only or 'median'})", [_median(grid, t, skip) for t in tokenizers]))
                 directions.append(HIGHER_IS_BETTER.get(metric))
         if overview:
             out.append(View(f"{corpus}: overview", "metric", tokenizers, overview, directions=directions))
