@@ -158,6 +158,28 @@ def test_petrov_rule_drops_pairs_with_many_unknown_tokens_and_says_so():
     assert not result.select(lang="xyz_Latn", metric="premium")
     assert _value(result, tok, "eng_Latn", "premium") == 1.0
     assert _value(result, tok, "deu_Latn", "unk_rate") == 1.0
+    lossless = [tok.decode(tok.encode(line)) == line for line in ["the qq", "a cat"]]
+    assert lossless == [False, True]
+    assert _value(result, tok, "xyz_Latn", "roundtrip_rate") == 0.5
+
+
+@pytest.mark.realdata
+def test_premium_on_flores_matches_tiktoken_itself(data_dir):
+    """cl100k_base through tokkit against counts from the tiktoken library directly."""
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+
+    path = data_dir / "tokenizers/tiktoken/cl100k_base.tiktoken"
+    ranks = load_tiktoken_bpe(str(path))
+    pattern = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+    raw = tiktoken.Encoding("cl100k", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+    result = evaluate(str(path), "flores200:devtest:eng_Latn,tur_Latn", metrics=["ctc", "premium"], data_dir=data_dir)
+    counts = {}
+    for lang in ("eng_Latn", "tur_Latn"):
+        lines = (data_dir / f"flores200/devtest/{lang}.txt").read_text(encoding="utf-8").splitlines()
+        counts[lang] = sum(len(ids) for ids in raw.encode_ordinary_batch(lines))
+        assert result.select(lang=lang, metric="ctc")[0].value == counts[lang]
+    assert result.select(lang="tur_Latn", metric="premium")[0].value == pytest.approx(counts["tur_Latn"] / counts["eng_Latn"])
 
 
 def test_linguistic_metrics_plug_in_for_their_languages(toks, parallel, monkeypatch):
