@@ -293,3 +293,20 @@ def test_markdown_marks_the_best_value(table):
     assert "## four: premium per language" in text
     best = min(r.value for r in table.select(lang="tur_Latn", metric="premium"))
     assert f"**{best:.4g}**" in text
+
+
+def test_render_table_shows_one_metric_per_language_or_per_corpus(toks, table):
+    from rich.console import Console
+
+    from tokkit import reports
+
+    console = Console(record=True, width=200)
+    console.print(reports.render_table(table, "premium", title="premiums"))
+    text = console.export_text()
+    assert "premiums" in text and "tur_Latn" in text and "median without eng_Latn" in text
+    plain = evaluate(toks, TextCorpus(LINES["eng_Latn"], spec="eng"), metrics=["ctc"])
+    console.print(reports.render_table(plain, "ctc"))
+    best = min(r.value for r in plain.rows)
+    assert f"{best}*" in console.export_text()
+    with pytest.raises(tokkit.TokkitError, match="no premium"):
+        reports.render_table(plain, "premium")

@@ -114,20 +114,37 @@ def dropped_lines(table: ResultTable) -> list[str]:
 # -- terminal ------------------------------------------------------------------------------
 def rich_tables(table: ResultTable, lang_metrics: tuple[str, ...] | None = TERMINAL_LANG_METRICS) -> list:
     """rich Table objects for the terminal; the best value per row is bold green with ``*``."""
+    return [_rich(view) for view in views(table, lang_metrics)]
+
+
+def render_table(table: ResultTable, metric: str, title: str | None = None):
+    """One metric as a rich Table: languages as rows (with the median as summary), or the
+    whole-corpus value where the corpus has no languages; tokenizers as columns."""
+    from tokkit.errors import TokkitError
+
+    for view in views(table, (metric,)):
+        if view.title.endswith(f": {metric} per language"):
+            return _rich(view, title)
+    for view in views(table, ()):
+        rows = [(label, values) for label, values in view.rows if label.split(" (")[0] == metric]
+        if rows:
+            higher = HIGHER_IS_BETTER.get(metric)
+            return _rich(View(view.title, "metric", view.columns, rows, directions=[higher]), title)
+    raise TokkitError(f"no {metric} in these results")
+
+
+def _rich(view: View, title: str | None = None):
     from rich.table import Table
 
-    rendered = []
-    for view in views(table, lang_metrics):
-        t = Table(title=view.title, title_justify="left", show_footer=view.summary is not None)
-        t.add_column(view.label, footer=view.summary[0] if view.summary else "", style="cyan")
-        for i, column in enumerate(view.columns):
-            footer = _cell(view.summary[1][i]) if view.summary else ""
-            t.add_column(column, justify="right", footer=footer)
-        for (label, values), higher in zip(view.rows, view.directions):
-            best = view.best(values, higher)
-            t.add_row(label, *(f"[bold green]{_cell(v)}*[/]" if i in best else _cell(v) for i, v in enumerate(values)))
-        rendered.append(t)
-    return rendered
+    t = Table(title=title or view.title, title_justify="left", show_footer=view.summary is not None)
+    t.add_column(view.label, footer=view.summary[0] if view.summary else "", style="cyan")
+    for i, column in enumerate(view.columns):
+        footer = _cell(view.summary[1][i]) if view.summary else ""
+        t.add_column(column, justify="right", footer=footer)
+    for (label, values), higher in zip(view.rows, view.directions):
+        best = view.best(values, higher)
+        t.add_row(label, *(f"[bold green]{_cell(v)}*[/]" if i in best else _cell(v) for i, v in enumerate(values)))
+    return t
 
 
 # -- Markdown ----------------------------------------------------------------------------
