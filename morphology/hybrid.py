@@ -42,8 +42,9 @@ applies to the letter chunk that follows it), so what was checked per chunk hold
 the whole text.
 
 ``token_bytes``: a shared allomorph id has no single spelling. It returns the class's
-*canonical* spelling (back vowels, voiced consonants, no buffer: ``+lAr`` -> ``lar``,
-``+(y)I`` -> ``ı``), a root token returns its dictionary form (``kitap``, also where the
+*canonical* spelling, the one it takes after a stem like ``kar`` (back unrounded vowel,
+voiced consonant: ``+lAr`` -> ``lar``, ``+(y)I`` -> ``ı``, ``+(I)m`` -> ``ım``, ``+DI`` ->
+``dı``), a root token returns its dictionary form (``kitap``, also where the
 text says ``kitab``), a case marker returns ``b""``. So, for this format only, the
 concatenated ``token_bytes`` of an encoding is *not* the text: byte-exact consumers
 (byte_level) must not assume it is. Metrics that read token strings (%TR, %Pure) see
@@ -104,7 +105,7 @@ FALLBACK_FILE = "fallback.json"
 
 
 def canonical(template: str) -> str:
-    """The canonical spelling of an allomorph class: back vowel, voiced, no buffer."""
+    """The canonical spelling of an allomorph class: the one after a stem like ``kar``."""
     return realize(template, Context("a", "r"))
 
 
@@ -164,6 +165,8 @@ def _scan(ctx: Context, text: str) -> Context:
 
 @dataclasses.dataclass(frozen=True)
 class RootToken:
+    """A root in the vocabulary: its dictionary form, its spelling flags, its leading space."""
+
     root: str
     flags: frozenset[str]
     space: bool
