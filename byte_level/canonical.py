@@ -118,6 +118,7 @@ class Canonical:
         self._valid_cache: dict[tuple, np.ndarray] = {}
         #: b" " where token bytes carry SentencePiece's dummy-prefix space before the text
         self.lead = b" " if self.bytes_of(self.encode("a")) == b" a" else b""
+        self.rules = PieceRules.for_tokenizer(self)
 
     def text_of(self, data: bytes, at_start: bool) -> tuple[str, bytes] | None:
         """Token bytes as (complete text to encode, incomplete last character); ``None``
@@ -198,12 +199,26 @@ class Canonical:
         """For each candidate token ``t``: is ``tail + (t,)`` valid after the stable prefix?
 
         ``tail`` is the tokens of the open window (themselves valid); ``at_start``: the
-        window starts the text (nothing is stable yet). Results are cached.
+        window starts the text (nothing is stable yet). Decided by :class:`PieceRules`
+        where they apply, by re-encoding otherwise. Results are cached.
         """
         key = (tail, at_start, candidates.tobytes())
         cached = self._valid_cache.get(key)
         if cached is not None:
             return cached
+        result = np.zeros(len(candidates), dtype=bool)
+        undecided = np.ones(len(candidates), dtype=bool)
+        if self.rules is not None and not (at_start and self.lead):
+            result, undecided = self.rules.decide(tail, candidates)
+        if undecided.any():
+            result[undecided] = self.valid_by_encoding(tail, candidates[undecided], at_start)
+        if len(self._valid_cache) > 20000:
+            self._valid_cache.clear()
+        self._valid_cache[key] = result
+        return result
+
+    def valid_by_encoding(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
+        """:meth:`valid_after` by re-encoding ``tail + t`` for every candidate (the definition)."""
         context = self.bytes_of(tail)
         expected = list(tail)
         result = np.zeros(len(candidates), dtype=bool)
@@ -229,7 +244,137 @@ class Canonical:
             for (k, _), ids in zip(pending, self.encode_many([s for _, s in pending])):
                 if ids[: n - 1] == expected and len(ids) >= n and ids[n - 1] == candidates[k]:
                     result[k] = True
-        if len(self._valid_cache) > 20000:
-            self._valid_cache.clear()
-        self._valid_cache[key] = result
         return result
+
+
+class PieceRules:
+    """Fast validity for byte-level BPE with regex pre-tokenization (GPT-2, cl100k,
+    SmolLM2), exact for the cases it decides and silent on the rest.
+
+    Re-encoding ``tail + t`` for every token of a 50k vocabulary costs a quarter second;
+    most tokens can be decided from two facts instead. Let ``w`` be the window's text and
+    ``c`` the first character of ``t``; pre-tokenize ``w + c``:
+
+    * **a new pre-token starts at** ``c`` (and ``w``'s own pieces stay): the pieces after
+      ``w`` do not depend on ``w`` (the regex has no look-behind), so ``tail + t`` is valid
+      iff ``encode(w) == tail`` and ``t`` is the first token of ``encode(text(t))``, which
+      is computed once per token;
+    * ``c`` **joins** ``w``'s last piece, and ``t`` is all letters or all punctuation (so
+      the piece runs on through all of ``t``): the piece's BPE is the tail's last tokens
+      plus ``t`` iff the pair (last token, ``t``) is what BPE makes of its two tokens' bytes
+      and ``t`` is what BPE makes of its own bytes: BPE validity is pairwise (Berglund &
+      van der Merwe 2023; ByteSampler checks adjacent pairs too). Pairs are cached by
+      left token.
+
+    Everything else is left to re-encoding: windows that end in whitespace or an
+    apostrophe or inside a character (look-ahead and contractions), tokens that start or
+    end inside a character, that end in whitespace or an apostrophe, that hold digits
+    (digit groups) or mixed classes, and any ``c`` after which ``w``'s pieces change.
+    Applies only to a BPE model with merges in rank order and no normalizer.
+    """
+
+    def __init__(self, canonical: Canonical):
+        from tokkit.byte_map import bytes_to_chars
+
+        self.canonical = canonical
+        self.pre = canonical.rust.pre_tokenizer
+        self.model = canonical.rust.model
+        self.chars = bytes_to_chars
+        size = canonical.vocab_size
+        self.first_chars: list[str] = []
+        self.first_index = np.full(size, -1, dtype=np.int64)
+        index: dict[str, int] = {}
+        self.kind = np.zeros(size, dtype=np.int8)  # 1 letters only, 2 punctuation only
+        self.standalone = np.zeros(size, dtype=bool)
+        texts = []
+        for t, raw in enumerate(canonical.token_bytes):
+            try:
+                text = raw.decode("utf-8") if raw else ""
+            except UnicodeDecodeError:
+                continue
+            if not text or needs_probes(text):
+                continue
+            self.first_index[t] = index.setdefault(text[0], len(index))
+            self.kind[t] = 1 if all(_cls(ch) == "L" for ch in text) else 2 if all(_cls(ch) == "P" for ch in text) else 0
+            texts.append((t, text))
+        for (t, _), ids in zip(texts, canonical.encode_many([x for _, x in texts])):
+            self.standalone[t] = ids[:1] == [t]
+        self.reachable = np.zeros(size, dtype=bool)
+        for t, raw in enumerate(canonical.token_bytes):
+            if raw:
+                self.reachable[t] = [tok.id for tok in self.model.tokenize(bytes_to_chars(raw))] == [t]
+        self.first_chars = list(index)
+        self._pairs: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def for_tokenizer(cls, canonical: Canonical) -> "PieceRules | None":
+        import json
+
+        rust = canonical.rust
+        config = json.loads(rust.to_str()).get("model") or {}
+        if config.get("type") != "BPE" or config.get("ignore_merges") or config.get("dropout") or rust.normalizer is not None:
+            return None
+        if rust.pre_tokenizer is None or canonical.lead:
+            return None
+        from tokkit.byte_map import bytes_to_chars
+
+        probe = rust.pre_tokenizer.pre_tokenize_str("é x")
+        if [p for p, _ in probe][:1] != [bytes_to_chars("é".encode())]:
+            return None  # pieces are not byte-level strings
+        return cls(canonical)
+
+    def pieces(self, text: str) -> list[tuple[int, int]]:
+        return [span for _, span in self.pre.pre_tokenize_str(text)]
+
+    def pairs(self, left: int, rights: np.ndarray) -> np.ndarray:
+        """Whether BPE makes ``[left, r]`` of the two tokens' bytes, for each ``r`` (cached)."""
+        known = self._pairs.get(left)
+        if known is None:
+            known = self._pairs[left] = np.full(self.canonical.vocab_size, -1, dtype=np.int8)
+        todo = rights[known[rights] < 0]
+        head = self.canonical.token_bytes[left]
+        for r in todo.tolist():
+            ids = [tok.id for tok in self.model.tokenize(self.chars(head + self.canonical.token_bytes[r]))]
+            known[r] = ids == [left, r]
+        return known[rights] == 1
+
+    def decide(self, tail: tuple[int, ...], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(valid, undecided) for each candidate; undecided ones need re-encoding."""
+        result = np.zeros(len(candidates), dtype=bool)
+        undecided = np.ones(len(candidates), dtype=bool)
+        try:
+            w = self.canonical.bytes_of(tail).decode("utf-8")
+        except UnicodeDecodeError:
+            return result, undecided
+        if w and needs_probes(w):
+            return result, undecided
+        base = self.pieces(w)
+        encoded_ok = self.canonical.encode(w) == list(tail)
+        n = len(w)
+        firsts = self.first_index[candidates]
+        verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins
+        for f in np.unique(firsts[firsts >= 0]).tolist():
+            got = self.pieces(w + self.first_chars[f])
+            if got == base + [(n, n + 1)]:
+                verdict[f] = 1
+            elif base and got == base[:-1] + [(base[-1][0], n + 1)]:
+                verdict[f] = 2
+        how = np.where(firsts >= 0, verdict[np.maximum(firsts, 0)], 0)
+        new = how == 1
+        result[new] = encoded_ok & self.standalone[candidates[new]]
+        undecided[new] = False
+        join = (how == 2) & (self.kind[candidates] > 0)
+        if join.any():
+            result[join] = self.reachable[candidates[join]] & self.pairs(tail[-1], candidates[join])
+            undecided[join] = False
+        return result, undecided
+
+
+def _cls(ch: str) -> str:
+    """L (letter), N (number), S (space), A (apostrophe) or P (anything else)."""
+    if ch == "'":
+        return "A"
+    if ch.isspace():
+        return "S"
+    major = unicodedata.category(ch)[0]
+    return "L" if major == "L" else "N" if major == "N" else "P"
