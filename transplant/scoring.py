@@ -29,7 +29,7 @@ from tokkit.tokenizer import Tokenizer
 torch = require("torch", "lm")
 
 #: tokens per forward pass (rows x longest row)
-TOKENS_PER_BATCH = 8192
+TOKENS_PER_BATCH = 4096
 
 
 @dataclass
@@ -75,9 +75,9 @@ def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu"
             ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
             mask[row, : len(seqs[i])] = 1
         ids, mask = ids.to(device), mask.to(device)
-        logits = model(input_ids=ids, attention_mask=mask).logits.float()
-        logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-        nats = -(logp * mask[:, 1:]).sum(1)
+        logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+        lost = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
+        nats = (lost.view(len(batch), -1) * mask[:, 1:]).sum(1)
         for row, i in enumerate(batch):
             out[i] = (nats[row].item() / math.log(2), len(seqs[i]) - 1)
         if task:
