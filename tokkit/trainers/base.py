@@ -53,17 +53,26 @@ class Trainer(ABC):
         return Provenance(algorithm=self.name, params=params, corpus=fingerprint or corpus.describe(), seed=self.seed)
 
 
+#: bytes read between two progress updates (one update per text costs more than training)
+_PROGRESS_STEP = 1 << 20
+
+
 def stream_texts(corpus: Corpus, progress: Progress | None, label: str = "reading corpus") -> Iterator[str]:
     """The corpus's texts, counting bytes on the progress display; empty corpora are refused."""
     task = progress.add(label, unit="bytes") if progress else None
     seen = 0
+    pending = 0
     for text in corpus.texts():
         if text:
             seen += 1
             if task is not None:
-                task.advance(len(text.encode("utf-8", "surrogatepass")))
+                pending += len(text.encode("utf-8", "surrogatepass"))
+                if pending >= _PROGRESS_STEP:
+                    task.advance(pending)
+                    pending = 0
         yield text
     if task is not None:
+        task.advance(pending)
         task.done()
     if seen == 0:
         raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
