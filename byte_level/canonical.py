@@ -305,6 +305,38 @@ class PieceRules:
                 self.reachable[t] = [tok.id for tok in self.model.tokenize(bytes_to_chars(raw))] == [t]
         self.first_chars = list(index)
         self._pairs: dict[int, np.ndarray] = {}
+        self._read_merges()
+
+    def _read_merges(self) -> None:
+        """Each token's two parts, the right parts merged onto each left part, and every
+        token's left spine as a padded matrix (for :meth:`pairs`)."""
+        import json
+
+        config = json.loads(self.canonical.rust.to_str())["model"]
+        vocab = config["vocab"]
+        self.parts: dict[int, tuple[int, int]] = {}
+        self.merges_from: dict[int, list[int]] = {}
+        for merge in config["merges"]:
+            a, b = merge if isinstance(merge, list) else merge.split(" ", 1)
+            ia, ib, iab = vocab.get(a), vocab.get(b), vocab.get(a + b)
+            if ia is None or ib is None or iab is None:
+                continue
+            self.parts.setdefault(iab, (ia, ib))
+            self.merges_from.setdefault(ia, []).append(ib)
+        spines = [self._spine(t, 0) for t in range(self.canonical.vocab_size)]
+        depth = max(len(x) for x in spines)
+        self.left_spines = np.full((len(spines), depth), -1, dtype=np.int64)
+        for t, spine in enumerate(spines):
+            self.left_spines[t, : len(spine)] = spine
+
+    def _spine(self, token: int, side: int) -> list[int]:
+        out = [token]
+        while out[-1] in self.parts:
+            out.append(self.parts[out[-1]][side])
+        return out
+
+    def right_spine(self, token: int) -> list[int]:
+        return self._spine(token, 1)
 
     @classmethod
     def for_tokenizer(cls, canonical: Canonical) -> "PieceRules | None":
@@ -327,10 +359,17 @@ class PieceRules:
         return [span for _, span in self.pre.pre_tokenize_str(text)]
 
     def pairs(self, left: int, rights: np.ndarray) -> np.ndarray:
-        """Whether BPE makes ``[left, r]`` of the two tokens' bytes, for each ``r`` (cached)."""
+        """Whether BPE makes ``[left, r]`` of the two tokens' bytes, for each ``r`` (cached).
+
+        A merge can cross the boundary only between a token on ``left``'s right spine
+        (the right edges it was built through) and one on ``r``'s left spine; pairs with no
+        such merge are valid without looking, the others are tokenized."""
         known = self._pairs.get(left)
         if known is None:
             known = self._pairs[left] = np.full(self.canonical.vocab_size, -1, dtype=np.int8)
+            partners = [b for a in self.right_spine(left) for b in self.merges_from.get(a, ())]
+            crossing = np.isin(self.left_spines, np.array(partners, dtype=np.int64)).any(axis=1)
+            known[~crossing] = 1
         todo = rights[known[rights] < 0]
         head = self.canonical.token_bytes[left]
         for r in todo.tolist():

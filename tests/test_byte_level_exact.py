@@ -224,3 +224,27 @@ def test_mixture_of_one_model_with_itself_is_the_model(bpe_model):
     (dist,) = bpe_model.next_byte_logprobs(bpe_model.start([b"The qu"]))
     assert np.allclose(np.exp(combine([dist, dist], "mixture", [1, 1])), np.exp(dist), atol=1e-12)
     assert np.allclose(np.exp(combine([dist, dist], "product", [0.5, 0.5])), np.exp(dist), atol=1e-12)
+
+
+@pytest.mark.parametrize("pretokenizer", ["cl100k", "gpt2"])
+def test_piece_rules_agree_with_re_encoding(mixed_corpus, pretokenizer):
+    """The fast validity rules decide exactly as re-encoding does, for every token after
+    many tails (canonical ones, and prefixes of encodings of longer texts)."""
+    import tokkit
+    from tokkit.byte_level.canonical import Canonical
+
+    tok = tokkit.train("bpe", mixed_corpus, [400], pretokenizer=pretokenizer)[400]
+    canonical = Canonical(tok)
+    assert canonical.rules is not None
+    every = np.arange(canonical.vocab_size)
+    decided = 0
+    for line in ["The quick brown fox's 12345 jumps", "def tokenize(text):\n    return [t for t", "a.b,c;  d\n\n e $abc ..a"]:
+        for cut in range(1, len(line), 3):
+            for extra in ["", "s", " "]:
+                ids = canonical.encode(line[:cut] + extra)
+                for k in range(1, len(ids) + 1, 2):
+                    tail = tuple(ids[:k])
+                    fast = canonical.valid_after(tail, every, at_start=True)
+                    assert np.array_equal(fast, canonical.valid_by_encoding(tail, every, at_start=True)), tail
+                    decided += int((~canonical.rules.decide(tail, every)[1]).sum())
+    assert decided > 0
