@@ -52,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
-from collections import defaultdict
+from itertools import chain
 
 import numpy as np
 from tokenizers import Tokenizer as RustTokenizer
@@ -178,6 +178,8 @@ def learn_superword_merges(
     for id, token in enumerate(tokens):
         if token:
             describe(id, token)
+        else:
+            words[id] = max_words + 1  # a special token never merges
 
     def fits(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return words[left] + words[right] - (ends[left] & starts[right]) <= max_words
@@ -336,33 +338,32 @@ class SuperwordTrainer(Trainer):
 
         This is what the saved tokenizer computes before any stage-2 merge can apply.
         """
-        config = json.loads(stage1.to_str())
-        config["added_tokens"] = []  # special tokens are not split out of training text
-        tokenizer = RustTokenizer.from_str(json.dumps(config))
-        tokenizer.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
+        own = stage1.pre_tokenizer
+        stage1.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
         ids: list[np.ndarray] = []
-        chunk: list[np.ndarray] = []
+        linked: list[np.ndarray] = []
         batch: list[str] = []
-        offset = 0  # chunk numbers grow across texts, so two texts never share one
 
         def flush() -> None:
-            nonlocal offset
-            for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-                if encoding.ids:
-                    ids.append(np.array(encoding.ids, dtype=np.int64))
-                    words = np.array(encoding.word_ids, dtype=np.int64) + offset
-                    chunk.append(words)
-                    offset = int(words[-1]) + 1
+            encodings = stage1.encode_batch(batch, add_special_tokens=False)
             batch.clear()
+            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+            total = int(lengths.sum())
+            if total == 0:
+                return
+            ids.append(np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total))
+            words = np.fromiter(chain.from_iterable(e.word_ids for e in encodings), dtype=np.int64, count=total)
+            # a chunk is (text, pre-token); the last token of a batch links to nothing
+            chunk = np.repeat(np.arange(len(encodings)), lengths) * _SHIFT + words
+            linked.append(np.append(chunk[1:] == chunk[:-1], False))
 
         for text in stream_texts(corpus, progress, "stage 2: applying stage-1 merges"):
             batch.append(text)
-            if len(batch) == 4096:
+            if len(batch) == 1 << 16:
                 flush()
         flush()
-        flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-        chunks = np.concatenate(chunk) if chunk else np.zeros(0, dtype=np.int64)
-        return flat, chunks[1:] == chunks[:-1]
+        stage1.pre_tokenizer = own
+        return np.concatenate(ids), np.concatenate(linked)[:-1]
 
     @staticmethod
     def _with_stage2(stage1: RustTokenizer, merges: list[tuple[int, int]]) -> RustTokenizer:
