@@ -24,6 +24,7 @@ Probabilities are float64 log-probabilities of token sequences given the model's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,12 +73,16 @@ class CoverTree:
         return candidates[self.canonical.valid_after(self.tail(hyp), candidates, at_start=not self.frozen)]
 
     def push(self, byte: int) -> list[Hypothesis]:
-        """Append one byte; return the new hypotheses, which need ``next_logprobs``."""
+        """Append one byte; return the new hypotheses, which need ``next_logprobs``.
+
+        Which hypotheses exist depends on validity alone, so bytes can be pushed before
+        any probabilities are known (a new hypothesis' ``logp`` is then NaN until set)."""
         new = []
         self.data += bytes([byte])
         for hyp in self.hypotheses:
             for t in self.cover_tokens(hyp, exact_end=True).tolist():
-                new.append(Hypothesis(hyp.tokens + (t,), len(self.data), hyp.logp + hyp.next_logprobs[t]))
+                logp = hyp.logp + hyp.next_logprobs[t] if hyp.next_logprobs is not None else math.nan
+                new.append(Hypothesis(hyp.tokens + (t,), len(self.data), logp))
         self.hypotheses = [h for h in self.hypotheses if self._reachable(h)] + new
         frozen, end = self.canonical.stable_prefix(self.data)
         if end > self.frozen_end:

@@ -89,10 +89,29 @@ class ByteModel:
             tree = CoverTree(self.canonical, prompt, frozen, end, logp)
             tree.hypotheses[0].next_logprobs = lasts[i][0]
             states.append(ByteState(tree, prefixes[i], tuple(contexts[i]), self.canonical.lead))
-        pending = [p[end:] for p, (_, end) in zip(prompts, stable)]
-        for k in range(max((len(p) for p in pending), default=0)):
-            self.push(states, [p[k] if k < len(p) else None for p in pending])
+        self._read_open_ends(states, [p[end:] for p, (_, end) in zip(prompts, stable)])
         return states
+
+    def _read_open_ends(self, states: list[ByteState], pending: list[bytes]) -> None:
+        """Push each prompt's open end without the model, then give every hypothesis its
+        probabilities from one batched forward over their tails."""
+        roots = [s.tree.hypotheses[0] for s in states]
+        for state, data in zip(states, pending):
+            for value in data:
+                state.tree.push(value)
+        rows, freeze, owners = [], [], []
+        for state, root in zip(states, roots):
+            hyps = [h for h in state.tree.hypotheses if h is not root]
+            done = len(state.prefix) - len(state.context)
+            rows.append([list(h.tokens[done:]) for h in hyps])
+            freeze.append(len(state.tree.frozen) - done if hyps else 0)
+            owners.append(hyps)
+        lasts, steps, prefixes = self.lm.extend([s.prefix for s in states], rows, freeze=freeze)
+        for state, root, hyps, group, last, step, prefix in zip(states, roots, owners, rows, lasts, steps, prefixes):
+            state.prefix = prefix
+            for hyp, row, logprobs, path in zip(hyps, group, last, step):
+                hyp.logp = root.logp + root.next_logprobs[row[0]] + float(np.sum(path))
+                hyp.next_logprobs = logprobs
 
     def push(self, states: Sequence[ByteState], values: Sequence[int | None]) -> None:
         """Append ``values[i]`` (a byte, or None for no change) to state ``i``; one forward."""

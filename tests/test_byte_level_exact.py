@@ -196,7 +196,9 @@ def test_at_most_one_forward_per_generated_byte(bpe_model):
     from tokkit.byte_level.sampling import SamplingOptions, generate_bytes
 
     prompts = [b"The qu", b"fox ju"]
+    before = bpe_model.lm.forward_calls
     states = bpe_model.start(prompts)
+    assert bpe_model.lm.forward_calls - before == 2  # stable tokens, then every open-end hypothesis
     before = bpe_model.lm.forward_calls
     for _ in range(12):
         dists = bpe_model.next_byte_logprobs(states)
