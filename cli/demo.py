@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         results = tokkit.evaluate(list(trained.values()), parallel, metrics=["bytes_per_token", "premium", "roundtrip_rate"])
         from tokkit.reports import render_table
 
-        console.print(render_table(results, metric="bytes_per_token", title="Bytes per token on the built-in parallel sample (higher compresses more)"))
+        console.print(render_table(results, metric="bytes_per_token", title="Bytes per token on the built-in parallel sample (higher compresses more; the tokenizers saw only English and Turkish)"))
         console.print(render_table(results, metric="premium", title="Token premium against English (lower is fairer)"))
         lossless = all(r["value"] == 1.0 for r in results.to_dicts() if r["metric"] == "roundtrip_rate")
         console.print(f"round trip decode(encode(x)) == x on every line: {'yes' if lossless else '[red]no[/]'}; "
