@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from tokkit.errors import TokkitError
 #: errors that are the user's to fix: print one line, exit 1, no traceback
 USER_ERRORS = (TokkitError, CorpusError)
 
-console = Console()
+# Piped output gets wide tables (rich would wrap them at 80 columns and cut names).
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 

@@ -12,6 +12,13 @@ from typing import Iterator
 from tokkit.errors import TokkitError
 
 
+def _umask_mode(mode: int) -> int:
+    """``mode`` as the process's umask would leave it (mkstemp/mkdtemp create 0600/0700)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
 def check_output(path: str | os.PathLike, force: bool) -> Path:
     """Refuse an existing output unless ``force``; check now (before any long work) that
     its folder can be written, by creating it and a temporary file in it."""
@@ -40,6 +47,7 @@ def atomic_directory(path: str | os.PathLike, force: bool = False) -> Iterator[P
         raise TokkitError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         yield tmp
+        os.chmod(tmp, _umask_mode(0o777))
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
             os.rename(path, old / "x") if path.is_dir() else os.replace(path, old / "x")
@@ -63,6 +71,7 @@ def atomic_file(path: str | os.PathLike, force: bool = False, mode: str = "w", e
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
+        os.chmod(tmp, _umask_mode(0o666))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
