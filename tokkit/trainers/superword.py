@@ -29,17 +29,29 @@ saved tokenizer does at inference before any stage-2 merge can fire (stage-1 mer
 first). Stage-1 merges applied to a chunk that spans several words can differ slightly
 from applying them word by word (a merge like ``"`` + ``The`` may now win over
 ``.`` + ``"``); training sees the same segmentation as inference, so this is a property
-of the tokenizer, not a mismatch. A stage-2 merge whose result would equal an existing
-token is never made (it would let a stage-1 merge fire again at inference), so every
-stage-2 merge creates a new token and ids stay in merge order.
+of the tokenizer, not a mismatch; measured on FLORES-200 eng_Latn devtest (bench/), the
+stage-1 tokenizer gives identical tokens on every line under either pre-tokenizer. A
+stage-2 merge whose result would equal an existing token is never made (it would let a
+stage-1 merge fire again at inference), so every stage-2 merge creates a new token and
+ids stay in merge order.
 
-**Stage 2 algorithm.** Chunks are deduplicated with counts; their stage-1 token
-sequences lie in flat arrays as linked lists. A pair -> count table, a pair ->
-positions index and a max-heap with lazy deletion give the most frequent pair; merging
-it rewrites only the positions the index names and updates the counts of the
-neighbouring pairs (the incremental BPE of the original ``tokenizers`` trainer). Pairs
-whose merge would exceed ``max_words`` are never counted. Ties go to the smaller pair of
-ids, so training is deterministic.
+**Stage 2 algorithm** (the incremental BPE of the ``tokenizers`` trainer, vectorised).
+The whole corpus lies in numpy arrays as linked lists of stage-1 ids, with a flag for
+neighbours in the same chunk. A pair -> count table and a max-heap (stale entries are
+refreshed when popped) give the most frequent pair; ties go to the smaller pair of ids,
+so training is deterministic. A merge finds its occurrences through an index (where each
+stage-1 pair occurs, and where each stage-2 token was made), rewrites them all at once
+with numpy exactly as merging left to right would ("a a a" -> "aa a"; "a b a b" -> two
+neighbouring new tokens), and updates the counts of the neighbouring pairs. Pairs whose
+merge would exceed ``max_words`` are never counted. The tests check the learner against a
+brute-force BPE that recounts every pair at every step.
+
+**Defaults, tuned on FLORES-200 dev** (English, 32,000 tokens, trained on text/eng):
+corpus token counts relative to ``bpe`` were 0.833, 0.831, 0.833, 0.836, 0.842, 0.853 for
+transitions 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, so the default is 0.7; isolating
+sentence-final punctuation as well made it worse (22,629 vs 22,545 tokens), so stage 2
+keeps SuperBPE's pre-tokenizer. SuperBPE's best downstream models used a late transition
+(180k of 200k); set ``transition`` to 0.9 for that.
 
 **Several sizes in one run.** The transition is fixed once, from the largest requested
 size. Every smaller size is the same merge list cut short (sizes up to the transition
@@ -279,7 +291,7 @@ def learn_superword_merges(
 @dataclasses.dataclass
 class SuperwordOptions:
     transition: float = option(
-        0.8, "where stage 2 (superwords) starts: a fraction of the largest vocabulary in (0,1), or a vocabulary size"
+        0.7, "where stage 2 (superwords) starts: a fraction of the largest vocabulary in (0,1), or a vocabulary size"
     )
     max_words: int = option(4, "a superword token spans at most this many words")
     pretokenizer: str = option(
