@@ -106,17 +106,20 @@ def brute_covers(bm: ByteModel, prefix: bytes) -> list[tuple[int, ...]]:
     return found
 
 
-def sequence_logprob(bm: ByteModel, seq: tuple[int, ...]) -> float:
-    """log P(seq | BOS) from one uncached forward, float64."""
-    ids = bm.default_context() + list(seq)
-    with torch.no_grad():
-        logits = bm.lm.model(torch.tensor([ids])).logits[0].double()
-    logprobs = torch.log_softmax(logits, -1)
-    return float(sum(logprobs[k, ids[k + 1]] for k in range(len(ids) - 1)))
-
-
 def brute_logprob(bm: ByteModel, prefix: bytes) -> float:
-    terms = [sequence_logprob(bm, c) for c in brute_covers(bm, prefix)]
+    """log of the sum of P(cover | context) over the brute-force covers, each group of
+    covers that share all but the last token read by one uncached forward, float64."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for cover in brute_covers(bm, prefix):
+        groups.setdefault(cover[:-1], []).append(cover[-1])
+    terms = []
+    for head, lasts in groups.items():
+        ids = bm.default_context() + list(head)
+        with torch.no_grad():
+            logits = bm.lm.model(torch.tensor([ids])).logits[0].double()
+        logprobs = torch.log_softmax(logits, -1)
+        head_logp = float(sum(logprobs[k, ids[k + 1]] for k in range(len(ids) - 1)))
+        terms.extend(head_logp + float(logprobs[-1, t]) for t in lasts)
     return float(np.logaddexp.reduce(terms)) if terms else -math.inf
 
 
