@@ -7,6 +7,20 @@ from abc import ABC, abstractmethod
 from typing import Iterable, Iterator
 
 
+class Fingerprint:
+    """:meth:`Corpus.fingerprint` computed text by text, for a caller that reads the texts anyway."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def add(self, text: str) -> None:
+        self._digest.update(text.encode("utf-8", "surrogatepass"))
+        self._digest.update(b"\0")
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
 class Corpus(ABC):
     """A named, repeatable stream of texts (lines or documents).
 
@@ -23,10 +37,9 @@ class Corpus(ABC):
 
     def fingerprint(self) -> str:
         """SHA-256 over the texts (each followed by a NUL): same texts, same fingerprint."""
-        digest = hashlib.sha256()
+        digest = Fingerprint()
         for text in self.texts():
-            digest.update(text.encode("utf-8", "surrogatepass"))
-            digest.update(b"\0")
+            digest.add(text)
         return digest.hexdigest()
 
     def is_empty(self) -> bool:
@@ -39,9 +52,13 @@ class Corpus(ABC):
             if close is not None:
                 close()
 
-    def describe(self) -> dict:
-        """What tokkit.json and result headers record about the corpus."""
-        return {"spec": self.spec, "sha256": self.fingerprint()}
+    def describe(self, fingerprint: str | None = None) -> dict:
+        """What tokkit.json and result headers record about the corpus.
+
+        ``fingerprint``: the corpus's fingerprint, when a caller computed it while reading
+        the texts anyway (a :class:`Fingerprint`), which spares a second pass.
+        """
+        return {"spec": self.spec, "sha256": fingerprint or self.fingerprint()}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec!r}>"

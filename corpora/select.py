@@ -108,7 +108,7 @@ class Selection(Corpus):
                 return
             yield text
 
-    def describe(self) -> dict:
-        info = super().describe()
+    def describe(self, fingerprint: str | None = None) -> dict:
+        info = super().describe(fingerprint)
         info.update({"sample": self.sample, "seed": self.seed, "budget": self.budget})
         return info

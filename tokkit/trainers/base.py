@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Iterator
 
 from tokkit.corpora import Corpus
+from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
 from tokkit.tokenizer import Provenance, Tokenizer
@@ -57,12 +58,20 @@ class Trainer(ABC):
 _PROGRESS_STEP = 1 << 20
 
 
-def stream_texts(corpus: Corpus, progress: Progress | None, label: str = "reading corpus") -> Iterator[str]:
-    """The corpus's texts, counting bytes on the progress display; empty corpora are refused."""
+def stream_texts(
+    corpus: Corpus, progress: Progress | None, label: str = "reading corpus", fingerprint: Fingerprint | None = None
+) -> Iterator[str]:
+    """The corpus's texts, counting bytes on the progress display; empty corpora are refused.
+
+    ``fingerprint`` is fed every text, so ``corpus.describe(fingerprint.hexdigest())``
+    needs no second pass over the corpus.
+    """
     task = progress.add(label, unit="bytes") if progress else None
     seen = 0
     pending = 0
     for text in corpus.texts():
+        if fingerprint is not None:
+            fingerprint.add(text)
         if text:
             seen += 1
             if task is not None:

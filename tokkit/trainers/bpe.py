@@ -23,6 +23,7 @@ from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
+from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
 from tokkit.tokenizer import SpecialTokens
@@ -104,10 +105,15 @@ def default_roles(tokenizer: RustTokenizer, roles: dict[str, str] = DEFAULT_ROLE
     return SpecialTokens(**{role: tokenizer.token_to_id(tok) for role, tok in roles.items() if tokenizer.token_to_id(tok) is not None})
 
 
-def sized_tokenizers(trainer: Trainer, full: RustTokenizer, sizes: list[int], corpus: Corpus) -> dict[int, HFTokenizer]:
-    """Cut one trained BPE (at the largest size) into a tokenizer per requested size."""
+def sized_tokenizers(
+    trainer: Trainer, full: RustTokenizer, sizes: list[int], corpus: Corpus, described: dict | None = None
+) -> dict[int, HFTokenizer]:
+    """Cut one trained BPE (at the largest size) into a tokenizer per requested size.
+
+    ``described``: ``corpus.describe()``, when the caller has it already.
+    """
     check_reached(full.get_vocab_size(with_added_tokens=True), sizes[-1], corpus)
-    described = corpus.describe()
+    described = described or corpus.describe()
     out = {}
     for size in sizes:
         rust = full if size == sizes[-1] else truncate_bpe(full, size)
@@ -139,10 +145,11 @@ class BPETrainer(Trainer):
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer], opts.split_digits))
         task = progress.add("learning merges") if progress else None
+        fingerprint = Fingerprint()
         tokenizer.train_from_iterator(
-            stream_texts(corpus, progress),
+            stream_texts(corpus, progress, fingerprint=fingerprint),
             trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency),
         )
         if task:
             task.done()
-        return sized_tokenizers(self, tokenizer, sizes, corpus)
+        return sized_tokenizers(self, tokenizer, sizes, corpus, corpus.describe(fingerprint.hexdigest()))

@@ -72,6 +72,7 @@ from tokenizers import Tokenizer as RustTokenizer
 from tokkit.backends.hf import HFTokenizer
 from tokkit.byte_map import chars_to_bytes
 from tokkit.corpora import Corpus
+from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress, Task
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
@@ -319,8 +320,10 @@ class SuperwordTrainer(Trainer):
 
         stage1 = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer]))
         task = progress.add("stage 1: learning subword merges") if progress else None
+        fingerprint = Fingerprint()
         stage1.train_from_iterator(
-            stream_texts(corpus, progress), trainer=bpe_trainer(transition, min_frequency=opts.min_frequency)
+            stream_texts(corpus, progress, fingerprint=fingerprint),
+            trainer=bpe_trainer(transition, min_frequency=opts.min_frequency),
         )
         if task:
             task.done()
@@ -338,8 +341,9 @@ class SuperwordTrainer(Trainer):
 
         small = [s for s in sizes if s <= transition]
         large = [s for s in sizes if s > transition]
-        out = sized_tokenizers(self, stage1, small, corpus) if small else {}
-        out.update(sized_tokenizers(self, full, large, corpus))
+        described = corpus.describe(fingerprint.hexdigest())
+        out = sized_tokenizers(self, stage1, small, corpus, described) if small else {}
+        out.update(sized_tokenizers(self, full, large, corpus, described))
         for tokenizer in out.values():
             tokenizer.provenance.params["transition_size"] = transition
         return out
