@@ -129,10 +129,10 @@ def main() -> None:
     base_score = scoring.score(base, old, lines)
     show("base", base_score.to_json())
 
-    def run(method: str, new_tok, encoder=None):
+    def run(method: str, new_tok, encoder=None, settings=None):
         model = copy.deepcopy(base)
         clock = time.perf_counter()
-        result = pipeline.transplant(model, old, new_tok, methods.get_method(method), encoder)
+        result = pipeline.transplant(model, old, new_tok, methods.get_method(method, settings), encoder)
         return model, result, time.perf_counter() - clock
 
     if "speed" in parts:
@@ -181,16 +181,15 @@ def main() -> None:
         if args.aux_model:
             spaces["encoder"] = aux_space.Encoder(args.aux_model, cache_dir=work / "cache")
         out = {}
-        for space, encoder in spaces.items():
-            for method in METHODS:
-                if space != "own" and method in ("mean", "random"):
-                    continue  # neither uses the auxiliary space
-                model, result, elapsed = run(method, new, encoder)
-                s = scoring.score(model, new, lines)
-                key = f"{method}@{space}"
-                out[key] = {"bits_per_byte": round(s.bits_per_byte, 4), "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens,
-                            "transplant_seconds": round(elapsed, 2), "stages": {k: round(v, 2) for k, v in result.seconds.items()}, "counts": result.counts}
-                print(f"  zero-shot {key}: {out[key]}", flush=True)
+        runs = [(m, space, 0.9) for space in spaces for m in METHODS if space == "own" or m not in ("mean", "random")]
+        runs += [(m, space, 1.0) for space in spaces for m in ("tokenadapt", "local", "mean") if space == "own" or m != "mean"]
+        for method, space, scale in runs:
+            model, result, elapsed = run(method, new, spaces[space], methods.Settings(scale=scale))
+            s = scoring.score(model, new, lines)
+            key = f"{method}@{space}" + ("" if scale == 0.9 else f"@scale{scale}")
+            out[key] = {"bits_per_byte": round(s.bits_per_byte, 4), "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens,
+                        "transplant_seconds": round(elapsed, 2), "stages": {k: round(v, 2) for k, v in result.seconds.items()}, "counts": result.counts}
+            print(f"  zero-shot {key}: {out[key]}", flush=True)
         show("zero_shot", {"lines": len(lines), "base_bits_per_byte": base_score.bits_per_byte, "methods": out})
 
     if "e2e" in parts and args.aux_model:

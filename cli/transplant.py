@@ -53,6 +53,7 @@ def transplant_command(
     weight: float = typer.Option(0.3, help="Weight of the global estimate in tokenadapt."),
     threshold: float = typer.Option(0.6, help="Neighbours below this cosine are ignored."),
     omp_k: int = typer.Option(8, "--omp-k", help="Atoms per token in omp."),
+    scale: float = typer.Option(0.9, help="Multiply estimated rows by this (1.0: the methods as published)."),
     pad_to_multiple: int = typer.Option(1, "--pad-to-multiple", help="Pad the vocabulary size to a multiple of this."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     seed: int = typer.Option(0, help="Seed (the random method)."),
@@ -71,7 +72,7 @@ def transplant_command(
         check_output(json_out, force)
     if pad_to_multiple < 1 or top_k < 1 or omp_k < 1 or temperature <= 0 or not 0 <= weight <= 1:
         raise TokkitError("--pad-to-multiple, --top-k and --omp-k must be >= 1, --temperature > 0, --weight in [0, 1]")
-    settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed)
+    settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     chosen = methods.get_method(method, settings)
     device = models.resolve_device(device)
     seconds: dict[str, float] = {}

@@ -66,7 +66,7 @@ def test_shared_rows_are_copied_and_each_side_gets_its_own_estimate(kind, old_to
     old_in = model.get_input_embeddings().weight.detach().clone()
     old_out = model.get_output_embeddings().weight.detach().clone()
     tied = kind != "llama-untied"
-    result = pipeline.transplant(model, old_tok, new_tok, methods.get_method("mean"))
+    result = pipeline.transplant(model, old_tok, new_tok, methods.get_method("mean", methods.Settings(scale=1.0)))
     corr = correspondence.match(old_tok, new_tok)
     assert result.counts["shared"] == len(corr.shared) > 256
     assert result.counts["estimated"] == len(corr.estimate) > 10
@@ -199,7 +199,7 @@ def reference_rows(name, corr, aux, old_bytes, new_bytes, matrix, s: methods.Set
         else:
             row = local if glob is None else glob if local is None else (1 - s.weight) * local + s.weight * glob
         rows.append(fallback if row is None else row)
-    return torch.stack(rows).float()
+    return torch.stack(rows).float() * s.scale
 
 
 @pytest.fixture(scope="module")
