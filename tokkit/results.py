@@ -65,7 +65,7 @@ class ResultTable:
         """A pandas DataFrame with the five columns (needs pandas)."""
         from tokkit.errors import require
 
-        pandas = require("pandas", "dev")
+        pandas = require("pandas", "pandas")
         return pandas.DataFrame(self.to_dicts(), columns=list(COLUMNS))
 
     def _distinct(self, attr: str, rows: Iterable[Row] | None = None) -> list[str]:
