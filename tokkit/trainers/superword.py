@@ -13,7 +13,8 @@ words. SuperBPE lifts that limit halfway through training:
    digit groups (``\\p{N}{1,3}``), runs of two or more punctuation characters (with a
    leading space and trailing newlines or slashes) and runs of spaces that precede a
    space (:data:`STAGE2_PATTERN`); and, as SuperBPE does, a new token may span at most
-   ``max_words`` words (4), a word being a maximal run of non-whitespace bytes.
+   ``max_words`` words (4), a word being a maximal run of bytes other than ASCII
+   whitespace.
 
 **The saved tokenizer is plain.** It is one BPE model (stage-1 merges, then stage-2
 merges), the stage-2 pre-tokenizer and GPT-2's ByteLevel mapping: a ``tokenizer.json``
@@ -202,12 +203,11 @@ def learn_superword_merges(
         return words[left] + words[right] - (ends[left] & starts[right]) <= max_words
 
     # the corpus as linked lists: sym[i] == -1 marks a slot merged into its left neighbour
-    n = len(ids)
     sym = ids.astype(np.int64)
-    nxt = np.arange(1, n + 1)
+    nxt = np.arange(1, len(sym) + 1)
     nxt[:-1][~linked] = -1
     nxt[-1:] = -1
-    prv = np.arange(-1, n - 1)
+    prv = np.arange(-1, len(sym) - 1)
     prv[1:][~linked] = -1
 
     # where each pair of two stage-1 tokens occurs (such pairs never form anew, so rare
@@ -233,6 +233,7 @@ def learn_superword_merges(
             return left[left >= 0]
         span = initial.pop(a * _SHIFT + b)
         return by_pair[span[0] : span[1]]
+
     merges: list[tuple[int, int]] = []
     while len(merges) < n_merges:
         key = table.pop()
