@@ -76,13 +76,15 @@ def bpe_trainer(vocab_size: int, specials=DEFAULT_SPECIALS, alphabet: list[str] 
     )
 
 
-def truncate_bpe(tokenizer: RustTokenizer, size: int) -> RustTokenizer:
+def truncate_bpe(tokenizer: RustTokenizer, size: int, config: dict | None = None) -> RustTokenizer:
     """The same BPE with only as many merges as make ``size`` tokens (specials included).
 
     Relies on the trainer's id order: special tokens, then the alphabet, then one new id
-    per merge in merge order; this is checked, not assumed.
+    per merge in merge order; this is checked, not assumed. ``config``: the tokenizer's
+    parsed ``tokenizer.json`` when the caller has it (cutting several sizes parses once);
+    it is not modified.
     """
-    config = json.loads(tokenizer.to_str())
+    config = config or json.loads(tokenizer.to_str())
     model = config["model"]
     vocab: dict[str, int] = model["vocab"]
     merges = model["merges"]
@@ -96,9 +98,8 @@ def truncate_bpe(tokenizer: RustTokenizer, size: int) -> RustTokenizer:
         left, right = merge if isinstance(merge, list) else merge.split(" ", 1)
         if vocab.get(left + right) != base + i:
             raise RuntimeError("BPE ids are not in merge order; cannot truncate")
-    model["vocab"] = {tok: i for tok, i in vocab.items() if i < size}
-    model["merges"] = kept
-    return RustTokenizer.from_str(json.dumps(config))
+    cut = {**model, "vocab": {tok: i for tok, i in vocab.items() if i < size}, "merges": kept}
+    return RustTokenizer.from_str(json.dumps({**config, "model": cut}))
 
 
 def default_roles(tokenizer: RustTokenizer, roles: dict[str, str] = DEFAULT_ROLES) -> SpecialTokens:
@@ -114,9 +115,10 @@ def sized_tokenizers(
     """
     check_reached(full.get_vocab_size(with_added_tokens=True), sizes[-1], corpus)
     described = described or corpus.describe()
+    config = json.loads(full.to_str()) if len(sizes) > 1 else None
     out = {}
     for size in sizes:
-        rust = full if size == sizes[-1] else truncate_bpe(full, size)
+        rust = full if size == sizes[-1] else truncate_bpe(full, size, config)
         out[size] = HFTokenizer(
             rust,
             name=f"{trainer.name}-{size}",
