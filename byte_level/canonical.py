@@ -266,10 +266,11 @@ class PieceRules:
       van der Merwe 2023; ByteSampler checks adjacent pairs too). Pairs are cached by
       left token.
 
-    Everything else is left to re-encoding: windows that end in whitespace or an
-    apostrophe or inside a character (look-ahead and contractions), tokens that start or
-    end inside a character, that end in whitespace or an apostrophe, that hold digits
-    (digit groups) or mixed classes, and any ``c`` after which ``w``'s pieces change.
+    The regexes look ahead one character at most (``\\s+(?!\\S)`` looks at ``c``), except
+    contractions after an apostrophe. Everything else is left to re-encoding: windows that
+    end in an apostrophe or inside a character, tokens that start or end inside a
+    character, that end in whitespace or an apostrophe, that hold digits (digit groups) or
+    mixed classes, and any ``c`` after which ``w``'s pieces change.
     Applies only to a BPE model with merges in rank order and no normalizer.
     """
 
@@ -385,7 +386,7 @@ class PieceRules:
             w = self.canonical.bytes_of(tail).decode("utf-8")
         except UnicodeDecodeError:
             return result, undecided
-        if w and needs_probes(w):
+        if w.endswith("'"):  # contractions look two characters ahead
             return result, undecided
         base = self.pieces(w)
         encoded_ok = self.canonical.encode(w) == list(tail)
