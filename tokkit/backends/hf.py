@@ -60,11 +60,14 @@ class HFTokenizer(Tokenizer):
     ):
         super().__init__(name, provenance)
         self._tok = tokenizer
-        config = json.loads(tokenizer.to_str())
-        self._kinds = _decoder_kinds(config.get("decoder"))
-        self._added = {t["id"]: t for t in config.get("added_tokens", [])}
+        # read the decoder and added tokens alone: parsing the whole tokenizer.json (the
+        # vocabulary and merges) costs more than 5% of a 4 MB BPE training
+        decoder = tokenizer.decoder
+        self._kinds = _decoder_kinds(json.loads(decoder.__getstate__()) if decoder is not None else None)
+        added = tokenizer.get_added_tokens_decoder()
+        self._added = {i: {"id": i, "content": t.content, "special": t.special} for i, t in added.items()}
         self._special_ids = frozenset(i for i, t in self._added.items() if t.get("special"))
-        self._specials = specials or self._guess_roles(config)
+        self._specials = specials or self._guess_roles(json.loads(tokenizer.to_str()))
         self.chat_template = chat_template
 
     @property
