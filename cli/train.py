@@ -120,10 +120,6 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
 
     if encoding_errors not in ("strict", "replace", "skip"):
         raise TokkitError(f"--encoding-errors must be strict, replace or skip, not '{encoding_errors}'")
-    for field in dataclasses.fields(trainer_cls.Options):
-        choices = field.metadata.get("choices")
-        if choices and options[field.name] not in choices:
-            raise TokkitError(f"--{field.name.replace('_', '-')} must be one of {', '.join(map(str, choices))}, not '{options[field.name]}'")
     sizes = parse_sizes(vocab_size)
     check_output(out, force)
     if json_out is not None:

@@ -60,5 +60,5 @@ def test_byte_token_names_cannot_be_learnt_from_text():
 def test_bad_options_are_refused(mixed_corpus):
     with pytest.raises(TokkitError, match="max-chars"):
         tokkit.train("char", mixed_corpus, 450, max_chars=0)
-    with pytest.raises(TokkitError, match="pre-tokenizer"):
+    with pytest.raises(TokkitError, match="--pretokenizer must be one of gpt2, cl100k"):
         tokkit.train("char", mixed_corpus, 450, pretokenizer="none")

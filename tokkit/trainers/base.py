@@ -33,6 +33,16 @@ class NoOptions:
     """A trainer without algorithm options."""
 
 
+def check_choices(options: Any) -> None:
+    """Refuse an option value outside the field's ``choices`` (one line naming them)."""
+    for field in dataclasses.fields(options):
+        choices = field.metadata.get("choices")
+        value = getattr(options, field.name)
+        if choices and value not in choices:
+            flag = "--" + field.name.replace("_", "-")
+            raise TokkitError(f"{flag} must be one of {', '.join(map(str, choices))}, not '{value}'")
+
+
 class Trainer(ABC):
     """Turns a corpus into tokenizers of one or more vocabulary sizes."""
 
@@ -43,6 +53,7 @@ class Trainer(ABC):
     def __init__(self, options: Any | None = None, seed: int = 0):
         self.options = options if options is not None else self.Options()
         self.seed = seed
+        check_choices(self.options)
 
     @abstractmethod
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, Tokenizer]:

@@ -142,8 +142,6 @@ class BPETrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.pretokenizer not in PRETOKENIZERS:
-            raise TokkitError(f"unknown pre-tokenizer '{opts.pretokenizer}': choose one of {', '.join(PRETOKENIZERS)}")
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer], opts.split_digits))
         task = progress.add("learning merges") if progress else None

@@ -109,8 +109,6 @@ class CharTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.pretokenizer not in PRETOKENIZERS:
-            raise TokkitError(f"unknown pre-tokenizer '{opts.pretokenizer}': choose one of {', '.join(PRETOKENIZERS)}")
         if opts.max_chars < 1:
             raise TokkitError(f"--max-chars must be at least 1, not {opts.max_chars}")
         if not 0 < opts.character_coverage <= 1:

@@ -86,8 +86,6 @@ class SupertokenTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.distribution not in DISTRIBUTIONS:
-            raise TokkitError(f"unknown chunk-length distribution '{opts.distribution}': choose one of {', '.join(DISTRIBUTIONS)}")
         if not 1 <= opts.min_chunk <= opts.max_chunk:
             raise TokkitError(f"chunk lengths need 1 <= --min-chunk <= --max-chunk, not {opts.min_chunk} and {opts.max_chunk}")
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")

@@ -313,8 +313,6 @@ class SuperwordTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.pretokenizer not in PRETOKENIZERS:
-            raise TokkitError(f"unknown pre-tokenizer '{opts.pretokenizer}': choose one of {', '.join(PRETOKENIZERS)}")
         if opts.max_words < 1:
             raise TokkitError(f"--max-words must be at least 1, got {opts.max_words}")
         base = 256 + len(DEFAULT_SPECIALS)
