@@ -128,15 +128,25 @@ def parse_template(template: str) -> tuple[tuple[str, bool], ...]:
     return tuple(items)
 
 
+#: (template, context key, soft_end) -> spelling: a spelling depends on the context only
+#: through its key (back/rounded harmony vowel; last letter a vowel or voiceless), so it is
+#: computed once per key (there are a few hundred) instead of once per word
+_SPELT: dict[tuple, str] = {}
+
+
 def realize(template: str, ctx: Context, soft_end: bool = False) -> str:
     """The spelling of ``template`` after a stem with context ``ctx``.
 
     ``soft_end``: the next morpheme starts with a vowel, so a final ``K`` becomes ``ğ``.
     """
-    return _realize(template, ctx.key(), ctx.vowel, ctx.last, soft_end)
+    key = (template, ctx[2], soft_end)
+    spelt = _SPELT.get(key)
+    if spelt is None:
+        spelt = _SPELT[key] = _realize(template, ctx.vowel, ctx.last, soft_end)
+    return spelt
 
 
-def _realize(template: str, key: tuple, vowel: str | None, last: str | None, soft_end: bool) -> str:
+def _realize(template: str, vowel: str | None, last: str | None, soft_end: bool) -> str:
     out = []
     items = parse_template(template)
     for n, (sym, optional) in enumerate(items):
@@ -163,6 +173,7 @@ def _realize(template: str, key: tuple, vowel: str | None, last: str | None, sof
     return "".join(out)
 
 
+@lru_cache(maxsize=None)
 def starts_with_vowel(template: str) -> bool:
     """Whether ``template`` starts with a vowel after a consonant-final stem.
 
@@ -235,10 +246,12 @@ def suffix_surface(template: str, ctx: Context, next_template: str | None) -> st
     return surface
 
 
+@lru_cache(maxsize=1 << 16)
 def after(ctx: Context, surface: str, full: str, inverse: bool = False) -> Context:
     """The context after ``surface``, a spelling of ``full`` that may have dropped its last vowel.
 
     When no vowel is left (de + Iyor -> d-iyor), the dropped vowel still governs harmony.
+    Memoised: the same suffix spellings follow the same contexts in word after word.
     """
     new = extend(ctx, surface)
     if new.vowel is None and surface != full:

@@ -102,6 +102,7 @@ SPECIAL, MARKER, APOS, SUFFIX_T, ROOT_T, BPE_T = range(6)
 FREQUENCY_LIST = "top-20K-words.txt"
 FORMAT_FILE = "hybrid.json"
 FALLBACK_FILE = "fallback.json"
+KNOWN_FILE = "known_words.json"
 
 
 def canonical(template: str) -> str:
@@ -219,6 +220,8 @@ class HybridTokenizer(Tokenizer):
         for i, root in enumerate(self.roots, start=self._bpe_offset - len(self.roots)):
             self._root_ids.setdefault((root.root, root.space), []).append((root.flags, i))
         self._specials = SpecialTokens(bos=0, eos=0, pad=1)
+        #: the known-word table: chunks of the training corpus, encoded at training time
+        self.known: dict[str, tuple[int, ...]] = {}
         self._encode_piece = lru_cache(maxsize=cache_size)(self._encode_piece_uncached)
         self._encode_chunk = lru_cache(maxsize=cache_size)(self._encode_chunk_uncached)
 
@@ -274,12 +277,20 @@ class HybridTokenizer(Tokenizer):
 
     # -- encoding --------------------------------------------------------------------------
     def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
-        encode_chunk = self._encode_chunk
-        return tuple(i for chunk in CHUNK.findall(piece) for i in encode_chunk(chunk))
+        known, encode_chunk = self.known, self._encode_chunk
+        ids: list[int] = []
+        for chunk in CHUNK.findall(piece):
+            hit = known.get(chunk)
+            ids.extend(encode_chunk(chunk) if hit is None else hit)
+        return tuple(ids)
 
     def _encode_chunk_uncached(self, chunk: str) -> tuple[int, ...]:
+        return self.ids_of(self.plan(chunk))
+
+    def ids_of(self, plan: Sequence[int | str]) -> tuple[int, ...]:
+        """The token ids of a plan: its strings through the BPE fallback."""
         ids: list[int] = []
-        for item in self.plan(chunk):
+        for item in plan:
             if isinstance(item, int):
                 ids.append(item)
             else:
@@ -422,7 +433,9 @@ class HybridTokenizer(Tokenizer):
         }
         (folder / FORMAT_FILE).write_text(json.dumps(payload, ensure_ascii=False) + "\n", encoding="utf-8")
         self._fallback.save(str(folder / FALLBACK_FILE))
-        return {"files": [FORMAT_FILE, FALLBACK_FILE]}
+        known = {"chunks": list(self.known), "ids": [list(ids) for ids in self.known.values()]}
+        (folder / KNOWN_FILE).write_text(json.dumps(known, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        return {"files": [FORMAT_FILE, FALLBACK_FILE, KNOWN_FILE]}
 
     def to_transformers(self):
         from tokkit.errors import require
@@ -483,7 +496,26 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
         lexicon = [RootEntry(r, st, frozenset(f), bool(p)) for r, st, f, p in payload["lexicon"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise TokkitError(f"{path / FORMAT_FILE} is malformed: {exc}") from exc
-    return HybridTokenizer(roots, fallback, TurkishAnalyzer(lexicon), name=name)
+    tok = HybridTokenizer(roots, fallback, TurkishAnalyzer(lexicon), name=name)
+    tok.known = _read_known(path / KNOWN_FILE, tok.vocab_size)
+    return tok
+
+
+def _read_known(file: Path, vocab_size: int) -> dict[str, tuple[int, ...]]:
+    """The known-word table of a saved tokenizer (empty for one saved before it existed)."""
+    if not file.is_file():
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        chunks, ids = data["chunks"], data["ids"]
+        known = {c: tuple(i) for c, i in zip(chunks, ids, strict=True)}
+        if not all(isinstance(c, str) for c in known) or not all(
+            isinstance(i, int) and 0 <= i < vocab_size for seq in known.values() for i in seq
+        ):
+            raise ValueError("a chunk that is not a string or an id outside the vocabulary")
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise TokkitError(f"{file} is malformed: {str(exc).splitlines()[0]}") from exc
+    return known
 
 
 # -- training ----------------------------------------------------------------------------
@@ -493,6 +525,9 @@ class HybridOptions:
     lexicon: str | None = option(None, "Zemberek lexicon folder (default: $TOKKIT_DATA_DIR/turkish/lexicon)")
     fallback_size: int = option(1024, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves")
     min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus")
+    known_words: int = option(
+        100_000, "the corpus's N most frequent words (chunks) are encoded at training time and saved with it (0: none)"
+    )
 
 
 class HybridTrainer(Trainer):
@@ -544,8 +579,15 @@ class HybridTrainer(Trainer):
         """The tokenizer with these roots, its BPE fallback trained on what they leave over."""
         probe = HybridTokenizer(roots, _empty_bpe(), analyzer)
         leftovers: Counter = Counter()
+        # a plan does not depend on the BPE (its strings are spelt by any byte-level BPE), so
+        # the known-word table keeps the plans of the most frequent chunks for the final tokenizer
+        frequent = sorted(chunks, key=lambda c: (-chunks[c], c))[: self.options.known_words]
+        known_plans = dict.fromkeys(frequent)
         for chunk, count in chunks.items():
-            for item in probe.plan(chunk):
+            plan = probe.plan(chunk)
+            if chunk in known_plans:
+                known_plans[chunk] = plan
+            for item in plan:
                 if isinstance(item, str):
                     leftovers[item] += count
         task = progress.add(f"BPE fallback ({bpe_size} tokens)") if progress else None
@@ -561,9 +603,11 @@ class HybridTrainer(Trainer):
                 f"corpus {corpus.spec} fills only {reached} of the {size} hybrid tokens asked for "
                 f"({len(roots)} roots, {fallback.get_vocab_size()} BPE tokens): ask for at most {reached} or train on more text"
             )
-        return HybridTokenizer(
+        tok = HybridTokenizer(
             roots, fallback, analyzer, name=f"hybrid-{size}", provenance=self.provenance(corpus, size, described)
         )
+        tok.known = {chunk: tok.ids_of(plan) for chunk, plan in known_plans.items()}
+        return tok
 
 
 def _lexicon_roots(analyzer: TurkishAnalyzer, csv: Path) -> list[RootToken]:

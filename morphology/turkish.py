@@ -294,7 +294,9 @@ class TurkishAnalyzer(Analyzer):
                 ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
                 self.forms.setdefault(surface, []).append((entry, constraint, ctx))
         self.roots = frozenset(e.root for e in entries)
-        self.max_root = max(len(s) for s in self.forms)
+        #: every prefix of every root spelling: the walk over a word's prefixes stops at the
+        #: first one no root starts with (a trie's walk, kept as a set of strings)
+        self.prefixes = frozenset(s[:n] for s in self.forms for n in range(1, len(s) + 1))
         self.by_state: dict[str, list[Suffix]] = {}
         for suffix in SUFFIXES:
             for state in suffix.sources:
@@ -341,7 +343,7 @@ class TurkishAnalyzer(Analyzer):
 
         Each parse is a tuple of ``(label, template, surface)``.
         """
-        key = (rest, state, ctx.key(), constraint)
+        key = (rest, state, ctx[2], constraint)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
@@ -372,18 +374,26 @@ class TurkishAnalyzer(Analyzer):
         """
         found: dict[Segmentation, tuple] = {}
         done = False
-        for end in range(min(len(word), self.max_root), 0, -1):
+        heads = []
+        for end in range(1, len(word) + 1):
+            head = word[:end]
+            if head not in self.prefixes:
+                break
+            if head in self.forms:
+                heads.append(head)
+        for surface in reversed(heads):
             if done:
                 break
-            surface = word[:end]
-            for entry, constraint, ctx in self.forms.get(surface, ()):
-                tails = self.suffix_parses(word[end:], entry.state, ctx, constraint)
+            end = len(surface)
+            rest = word[end:]
+            for entry, constraint, ctx in self.forms[surface]:
+                tails = self.suffix_parses(rest, entry.state, ctx, constraint)
                 if not tails:
                     continue
                 demoted = entry.proper and lowercase
                 root = Morph(surface, ROOT, entry.root)
                 for tail in tails:
-                    seg = (root,) + tuple(Morph(s, SUFFIX, t) for _, t, s in tail)
+                    seg = (root, *[Morph(s, SUFFIX, t) for _, t, s in tail])
                     rank = (demoted, -end, entry.proper, len(seg))
                     found[seg] = min(found.get(seg, rank), rank)
                 done = done or (first and not demoted)

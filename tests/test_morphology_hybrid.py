@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tokkit
 from tokkit.corpora import TextCorpus
 from tokkit.errors import TokkitError
-from tokkit.morphology.hybrid import CAP, CAPS, HybridOptions, HybridTrainer, load_hybrid
+from tokkit.morphology.hybrid import CAP, CAPS, CHUNK, KNOWN_FILE, HybridOptions, HybridTokenizer, HybridTrainer, load_hybrid
 
 from test_morphology import TOY_LEXICON
 
@@ -175,6 +175,44 @@ def test_save_load_identical(toy_tok, tmp_path):
         assert loaded.encode(text) == toy_tok.encode(text)
         assert loaded.decode(loaded.encode(text)) == text
     assert [loaded.id_to_token(i) for i in range(loaded.vocab_size)] == [toy_tok.id_to_token(i) for i in range(toy_tok.vocab_size)]
+
+
+# -- the known-word table ---------------------------------------------------------------
+def test_known_table_is_what_analysis_gives(real_tok, data_dir):
+    assert len(real_tok.known) > 1000
+    sample = sorted(real_tok.known)[::7]
+    assert [real_tok.known[c] for c in sample] == [real_tok.ids_of(real_tok.plan(c)) for c in sample]
+    bare = HybridTokenizer(real_tok.roots, real_tok._fallback, real_tok.analyzer)  # same vocabulary, no table
+    assert not bare.known and bare.vocab_size == real_tok.vocab_size
+    flores = (data_dir / "flores200" / "devtest" / "tur_Latn.txt").read_text(encoding="utf-8").splitlines()[:150]
+    train = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:150]
+    hits = 0
+    for text in flores + train:
+        assert real_tok.encode(text) == bare.encode(text)
+        hits += sum(c in real_tok.known for c in CHUNK.findall(text))
+    assert hits > 1000  # the table was used, not bypassed
+
+
+def test_known_table_saved_as_json_and_loaded(toy_tok, tmp_path):
+    toy_tok.save(tmp_path / "h")
+    table = json.loads((tmp_path / "h" / KNOWN_FILE).read_text(encoding="utf-8"))
+    assert len(table["chunks"]) == len(toy_tok.known) > 10
+    loaded = tokkit.load(tmp_path / "h")
+    assert loaded.known == toy_tok.known
+    (tmp_path / "h" / KNOWN_FILE).unlink()  # a tokenizer saved before the table existed
+    old = tokkit.load(tmp_path / "h")
+    assert not old.known and all(old.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", '{"chunks": ["a"]}', '{"chunks": ["a", "b"], "ids": [[1]]}', '{"chunks": ["a"], "ids": [[99999]]}'],
+)
+def test_known_table_malformed(toy_tok, tmp_path, content):
+    toy_tok.save(tmp_path / "h")
+    (tmp_path / "h" / KNOWN_FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(TokkitError, match="known_words.json is malformed"):
+        tokkit.load(tmp_path / "h")
 
 
 def test_damaged_folder(toy_tok, tmp_path):
