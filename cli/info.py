@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         table.add_row("special tokens", ", ".join(f"{r}={v['token']!r} ({v['id']})" for r, v in roles.items()) or "none")
         table.add_row("control tokens", str(len(tokenizer.special_ids)))
         if prov:
-            table.add_row("trained as", f"{prov['algorithm']} {prov.get('params') or ''}")
+            table.add_row("provenance", f"{prov['algorithm']} {prov.get('params') or ''}")
             if prov.get("corpus"):
                 table.add_row("corpus", str(prov["corpus"].get("spec", prov["corpus"])))
         table.add_row("sample", text)
