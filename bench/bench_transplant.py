@@ -48,10 +48,11 @@ def per_token_loop(problem: methods.Problem, matrix: torch.Tensor, settings: met
     old_aux = torch.nn.functional.normalize(problem.aux.old.float(), dim=-1)
     new_aux = torch.nn.functional.normalize(problem.aux.new.float(), dim=-1)
     allowed = problem.candidates
+    fallback = matrix[allowed].mean(0)
     clock = time.perf_counter()
     for j in range(min(sample, len(problem.pieces))):
         pieces = problem.pieces[j]
-        row = matrix.mean(0)
+        row = fallback
         if pieces:
             sims = old_aux[pieces] @ new_aux[j]
             share = torch.tensor(problem.piece_share[j])

@@ -15,10 +15,7 @@ from tokkit.cli.common import console, err_console, write_json
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
-Shared tokens (same bytes) keep their rows, special tokens are matched by role, and
-every other row is estimated by --method (tokenadapt, local, global, mean, omp, random).
-The auxiliary space is --aux-model (any HF encoder, mean-pooled) or, by default, the
-model's own input embeddings.
+Shared tokens (same bytes) keep their rows, special tokens are matched by text, then by role, and every other row is estimated by --method (tokenadapt, local, global, mean, omp, random). The auxiliary space is --aux-model (any HF encoder, mean-pooled) or, by default, the model's own input embeddings.
 
 Examples:
 
@@ -31,8 +28,7 @@ Examples:
 
 SCORE_HELP = """Score a causal LM on text in bits per byte (and per-token perplexity).
 
-Each non-empty line is scored after the tokenizer's <|endoftext|> token (else its bos,
-else eos); bits per byte = total -log2 p of the line tokens / UTF-8 bytes.
+Each non-empty line is scored after the tokenizer's <|endoftext|> token (else its bos, else eos); bits per byte = total -log2 p of the line tokens / UTF-8 bytes.
 
 Examples:
 

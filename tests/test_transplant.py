@@ -353,3 +353,6 @@ def test_smollm2_identity_transplant_keeps_bits_per_byte(tmp_path):
     assert result.counts["estimated"] == 0 and result.counts["shared"] > 49000
     after = scoring.score(model, tok, lines)
     assert abs(after.bits_per_byte - before.bits_per_byte) < 1e-4
+    models.save(model, tok, tmp_path / "out", result.chat_template)  # a GGUF model saves as plain safetensors
+    again = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out")
+    assert abs(scoring.score(again, tok, lines).bits_per_byte - before.bits_per_byte) < 1e-4

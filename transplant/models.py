@@ -63,7 +63,19 @@ def load_model(spec: str, device: str = "cpu"):
     except Exception as exc:
         text = str(exc).strip().splitlines()
         raise TokkitError(f"cannot load the model {spec}: {text[0] if text else type(exc).__name__}") from exc
+    if kwargs:
+        _forget_gguf_origin(model)
     return model.to(device).eval()
+
+
+def _forget_gguf_origin(model) -> None:
+    """A GGUF model arrives dequantized (float32) but still marked as quantized, which
+    ``save_pretrained`` refuses; where its weights are plain float tensors the mark is dropped."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None and all(type(p) is torch.nn.Parameter and p.dtype.is_floating_point for p in model.parameters()):
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
 
 
 def load_model_tokenizer(spec: str) -> Tokenizer:
