@@ -253,7 +253,8 @@ class PieceRules:
 
     Re-encoding ``tail + t`` for every token of a 50k vocabulary costs a quarter second;
     most tokens can be decided from two facts instead. Let ``w`` be the window's text and
-    ``c`` the first character of ``t``; pre-tokenize ``w + c``:
+    ``c`` the first character of ``t`` (for ``t`` that starts with whitespace: the run and
+    the character after it); pre-tokenize ``w + c``:
 
     * **a new pre-token starts at** ``c`` (and ``w``'s own pieces stay): the pieces after
       ``w`` do not depend on ``w`` (the regex has no look-behind), so ``tail + t`` is valid
@@ -282,24 +283,31 @@ class PieceRules:
         self.model = canonical.rust.model
         self.chars = bytes_to_chars
         size = canonical.vocab_size
-        self.first_chars: list[str] = []
+        self.first_chars: list[str | bytes] = []
         self.first_index = np.full(size, -1, dtype=np.int64)
-        index: dict[str, int] = {}
+        index: dict[str | bytes, int] = {}
         self.kind = np.zeros(size, dtype=np.int8)  # 1 letters only, 2 punctuation only
         self.standalone = np.zeros(size, dtype=bool)
-        texts = []
+        jobs = []
         for t, raw in enumerate(canonical.token_bytes):
-            try:
-                text = raw.decode("utf-8") if raw else ""
-            except UnicodeDecodeError:
+            split = utf8_split(raw) if raw else None
+            if split is None:
                 continue
-            if not text or needs_probes(text):
+            text, partial = split
+            key = _lead_key(text, partial)
+            if key is None:
                 continue
-            self.first_index[t] = index.setdefault(text[0], len(index))
-            self.kind[t] = 1 if all(_cls(ch) == "L" for ch in text) else 2 if all(_cls(ch) == "P" for ch in text) else 0
-            texts.append((t, text))
-        for (t, _), ids in zip(texts, canonical.encode_many([x for _, x in texts])):
-            self.standalone[t] = ids[:1] == [t]
+            self.first_index[t] = index.setdefault(key, len(index))
+            if partial:
+                endings: Sequence[str] = _completions(partial)
+            elif needs_probes(text):
+                endings = PROBES
+            else:
+                endings = ("",)
+                self.kind[t] = 1 if all(_cls(ch) == "L" for ch in text) else 2 if all(_cls(ch) == "P" for ch in text) else 0
+            jobs.extend((t, text + e) for e in endings)
+        for (t, _), ids in zip(jobs, canonical.encode_many([x for _, x in jobs])):
+            self.standalone[t] |= ids[:1] == [t]
         self.reachable = np.zeros(size, dtype=bool)
         for t, raw in enumerate(canonical.token_bytes):
             if raw:
@@ -378,6 +386,18 @@ class PieceRules:
             known[r] = ids == [left, r]
         return known[rights] == 1
 
+    def _verdict(self, base: list[tuple[int, int]], w: str, key: str) -> int:
+        """1 if a new piece starts at ``key`` after ``w`` (whose pieces stay), 2 if the
+        one-character ``key`` joins ``w``'s last piece, 0 otherwise."""
+        n = len(w)
+        got = self.pieces(w + key)
+        if got[: len(base)] == base and len(got) > len(base) and got[len(base)][0] == n:
+            # a whitespace run that reaches the end of the key looks past it
+            return 0 if key[-1].isspace() and w[-1:].isspace() else 1
+        if len(key) == 1 and base and got == base[:-1] + [(base[-1][0], n + 1)]:
+            return 2
+        return 0
+
     def decide(self, tail: tuple[int, ...], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(valid, undecided) for each candidate; undecided ones need re-encoding."""
         result = np.zeros(len(candidates), dtype=bool)
@@ -394,11 +414,10 @@ class PieceRules:
         firsts = self.first_index[candidates]
         verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins
         for f in np.unique(firsts[firsts >= 0]).tolist():
-            got = self.pieces(w + self.first_chars[f])
-            if got == base + [(n, n + 1)]:
-                verdict[f] = 1
-            elif base and got == base[:-1] + [(base[-1][0], n + 1)]:
-                verdict[f] = 2
+            first = self.first_chars[f]
+            chars = _completions(first) if isinstance(first, bytes) else (first,)
+            verdicts = {self._verdict(base, w, c) for c in chars}
+            verdict[f] = verdicts.pop() if len(verdicts) == 1 and (len(chars) == 1 or 1 in verdicts) else 0
         how = np.where(firsts >= 0, verdict[np.maximum(firsts, 0)], 0)
         new = how == 1
         result[new] = encoded_ok & self.standalone[candidates[new]]
@@ -408,6 +427,20 @@ class PieceRules:
             result[join] = self.reachable[candidates[join]] & self.pairs(tail[-1], candidates[join])
             undecided[join] = False
         return result, undecided
+
+
+def _lead_key(text: str, partial: bytes) -> str | bytes | None:
+    """What decides where a token's first piece starts after a window: its first
+    character; for a token that starts with whitespace, the whitespace run and the
+    character after it (``\\s+(?!\\S)`` looks there); a lone partial character as bytes."""
+    if not text:
+        return partial
+    if not text[0].isspace():
+        return text[0]
+    run = len(text) - len(text.lstrip())
+    if run == len(text) and partial:
+        return None
+    return text[: run + 1]
 
 
 def _cls(ch: str) -> str:
