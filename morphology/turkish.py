@@ -21,8 +21,10 @@ analysis it returns spells the word exactly.
 
 Analysis: every prefix of the word that is a spelling of a lexicon root (its plain
 form, or a changed form that must be followed by a vowel-initial suffix) is tried, and
-the rest is parsed by the suffix machine; suffix parses are memoised on (rest, state,
-harmony context), so the work per new word is small. Segmentations are returned longest
+the rest is parsed by the suffix machine. The prefixes are found by walking the word
+left to right against the set of all prefixes of root spellings (a trie's walk: it stops
+at the first letter no root continues with, instead of trying every length); suffix
+parses are memoised on (rest, state, harmony context), so the work per new word is small. Segmentations are returned longest
 root first, then fewest suffixes.
 """
 
