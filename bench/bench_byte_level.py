@@ -7,7 +7,8 @@ Reports (one CPU thread; the machine may be shared, so read the ratios):
 * ``exact`` byte-by-byte greedy generation: bytes/s and forward passes per byte;
 * naive per-byte recomputation (a fresh start on prompt + bytes so far, every byte): bytes/s;
 * ``boundary`` mode (exact across the prompt boundary, then tokens) for 128 tokens, against
-  the same token loop from the naive tokenization.
+  plain token generation in the same KV-cache loop (``token_loop_128``) from the prompt's
+  own tokens.
 """
 
 from __future__ import annotations
