@@ -410,7 +410,6 @@ class PieceRules:
             return result, undecided
         base = self.pieces(w)
         encoded_ok = self.canonical.encode(w) == list(tail)
-        n = len(w)
         firsts = self.first_index[candidates]
         verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins
         for f in np.unique(firsts[firsts >= 0]).tolist():

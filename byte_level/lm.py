@@ -144,7 +144,7 @@ class CausalLM:
         steps = torch.log_softmax(out.logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].to(self.device).unsqueeze(-1))
         steps = steps.squeeze(-1).double().cpu().numpy()
         results, row_steps, new_prefixes, r = [], [], [], 0
-        layers = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        layers = [(layer.keys, layer.values) for layer in out.cache.layers]
         for i, group in enumerate(rows):
             results.append(logprobs[r : r + len(group)])
             row_steps.append([steps[r + k, : len(row) - 1] for k, row in enumerate(group)])

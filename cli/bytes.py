@@ -20,7 +20,7 @@ from tokkit.errors import TokkitError
 MODEL_HELP = "A causal LM: a Hugging Face folder, a hub name, or a .gguf file."
 
 
-def prompt_bytes(text: str, escapes: bool, what: str = "prompt") -> bytes:
+def prompt_bytes(text: str, escapes: bool, what: str = "prompt", allow_empty: bool = False) -> bytes:
     """The bytes of a command-line prompt (``\\xNN`` and ``\\n`` escapes with ``escapes``)."""
     if escapes:
         try:
@@ -32,7 +32,7 @@ def prompt_bytes(text: str, escapes: bool, what: str = "prompt") -> bytes:
             data = text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise TokkitError(f"the {what} is not valid UTF-8; write raw bytes as \\xNN with --escapes") from exc
-    if not data:
+    if not data and not allow_empty:
         raise TokkitError(f"the {what} is empty")
     return data
 
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling threshold (needs a temperature)."),
         seed: int = typer.Option(0, "--seed"),
         stop: List[str] = typer.Option([], "--stop", help="Stop at this string (repeatable)."),
-        escapes: bool = typer.Option(False, "--escapes", help="Read \\xNN escapes as raw bytes."),
+        escapes: bool = typer.Option(False, "--escapes", help="Read \\n, \\t and \\xNN escapes in --prompt and --stop (\\xNN: a raw byte)."),
         device: str = typer.Option("auto", "--device"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the completion as JSON."),
         force: bool = typer.Option(False, "--force"),
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
 
         Examples:
 
-          tokkit bytes generate --model SmolLM2-135M-Instruct.Q4_1.gguf --prompt "def fib(n" --stop "\\n"
+          tokkit bytes generate --model SmolLM2-135M-Instruct.Q4_1.gguf --prompt "def fib(n" --stop "\\n" --escapes
 
           tokkit bytes generate --model ./model --prompt "The qu" --mode boundary --temperature 0.8 --top-p 0.9
         """
@@ -147,6 +147,7 @@ def register(app: typer.Typer) -> None:
         top_p: float = typer.Option(1.0, "--top-p"),
         seed: int = typer.Option(0, "--seed"),
         stop: List[str] = typer.Option([], "--stop"),
+        escapes: bool = typer.Option(False, "--escapes", help="Read \\n, \\t and \\xNN escapes in --prefix, --suffix and --stop."),
         device: str = typer.Option("auto", "--device"),
         json_out: Optional[Path] = typer.Option(None, "--json"),
         force: bool = typer.Option(False, "--force"),
@@ -156,15 +157,15 @@ def register(app: typer.Typer) -> None:
 
         Examples:
 
-          tokkit bytes fim --model SmolLM2-135M-Instruct.Q4_1.gguf --prefix "def add(a, b):\\n    return a" --suffix "\\n"
+          tokkit bytes fim --model SmolLM2-135M-Instruct.Q4_1.gguf --prefix "def add(a, b):\\n    return a" --suffix "\\n" --escapes
         """
         from tokkit.byte_level.completion import complete, fim_context
         from tokkit.byte_level.sampling import generate_bytes
 
         if mode == "heal":
             raise TokkitError("--mode heal has no meaning for fill-in-the-middle; use exact, boundary or naive")
-        pre, suf = prompt_bytes(prefix, False, "prefix"), suffix.encode("utf-8")
-        opts = options(max_bytes, temperature, top_p, seed, stop, False)
+        pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
+        opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         bm = load_model(model, device)
         header = fim_context(bm, pre, suf)
         if header is None:
@@ -175,7 +176,7 @@ def register(app: typer.Typer) -> None:
             (out,) = generate_bytes(bm, [b""], opts, contexts=[header])
         console.print(f"[dim]{show_bytes(pre)}[/][bold]{show_bytes(out)}[/][dim]{show_bytes(suf)}[/]", highlight=False)
         if json_out:
-            write_json(json_out, {"prefix": prefix, "suffix": suffix, "middle": show_bytes(out), "fim_tokens": header is not None}, force)
+            write_json(json_out, {"prefix": show_bytes(pre), "suffix": show_bytes(suf), "middle": show_bytes(out), "fim_tokens": header is not None}, force)
 
     @group.command("ensemble")
     def ensemble(
