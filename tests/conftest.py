@@ -36,6 +36,24 @@ def mixed_texts(repeat: int = 30) -> list[str]:
     return out
 
 
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """Run ``tokkit ARGS...`` in this process: (exit code, stdout, stderr)."""
+    from tokkit.cli.app import app
+    from tokkit.cli.common import run_cli
+
+    code = run_cli(app, [str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(err: str) -> str:
+    """Check that stderr is one ``error:`` message and no traceback; return its text."""
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert "Traceback" not in err
+    assert lines and lines[0].startswith("error:"), err
+    return " ".join(lines)  # rich may wrap one long line on a narrow terminal
+
+
 @pytest.fixture(scope="session")
 def mixed_corpus():
     from tokkit.corpora import TextCorpus

@@ -8,22 +8,9 @@ import sys
 
 import pytest
 
+from conftest import cli, one_error_line
+
 import tokkit
-from tokkit.cli.app import app
-from tokkit.cli.common import run_cli
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = run_cli(app, [str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.strip()]
-    assert "Traceback" not in err
-    assert lines and lines[0].startswith("error:"), err
-    return " ".join(lines)  # rich may wrap one long line on a narrow terminal
 
 
 @pytest.fixture

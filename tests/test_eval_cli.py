@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 import tokkit
-from tokkit.cli.app import app
-from tokkit.cli.common import run_cli
 from tokkit.results import ResultTable
 
 LINES = {
@@ -35,12 +34,6 @@ def parallel_dir(tmp_path_factory):
     for lang, lines in LINES.items():
         (folder / f"{lang}.txt").write_text("\n".join(lines * 5) + "\n", encoding="utf-8")
     return folder
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    code = run_cli(app, [str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_eval_writes_every_output_and_report_re_renders_them(capsys, tmp_path, tok_dir, parallel_dir):
