@@ -266,6 +266,24 @@ def test_encoder_cache_and_wrong_kind_of_aux_model(tiny_encoder, old_tok, tmp_pa
         aux_space.Encoder(str(llama))
 
 
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_encoder_fast_path_equals_one_string_at_a_time(precision, tiny_encoder, old_tok, tmp_path):
+    texts = [old_tok.id_to_token(i) for i in range(0, old_tok.vocab_size, 7)] + ["hello", "hello", " world and more", "\\xe2", "x" * 200]
+    encoder = aux_space.Encoder(str(tiny_encoder), cache_dir=tmp_path, precision=precision)
+    old_part, new_part = encoder.encode_lists([texts[:30], texts[30:]])
+    fast = torch.cat([old_part, new_part])
+    with torch.no_grad():
+        expected = torch.stack([
+            encoder.model(input_ids=torch.tensor([ids])).last_hidden_state[0].mean(0)
+            for ids in (encoder.tokenizer(text, add_special_tokens=True, truncation=True, max_length=64)["input_ids"] for text in texts)])
+    if precision == "float32":
+        assert torch.allclose(fast, expected, atol=1e-5)
+    else:
+        assert torch.nn.functional.cosine_similarity(fast, expected).min() > 0.999
+    assert len(list((tmp_path / "aux").glob("*.safetensors"))) == 2
+    assert torch.equal(encoder.encode(texts[30:]), new_part)
+
+
 def test_no_shared_tokens_warns_and_still_works(old_tok):
     from tokenizers import Tokenizer as RustTokenizer
     from tokenizers import models as tmodels
