@@ -44,6 +44,7 @@ def transplant_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output model folder."),
     method: str = typer.Option("tokenadapt", help="tokenadapt, local, global, mean, omp or random."),
     aux_model: Optional[str] = typer.Option(None, "--aux-model", help="An HF encoder folder or hub name for the auxiliary space (default: the model's own input embeddings)."),
+    aux_precision: str = typer.Option("auto", "--aux-precision", help="Precision of the auxiliary encoder: auto (bfloat16 where the hardware has it natively, else float32), float32 (exact) or bfloat16."),
     top_k: int = typer.Option(3, "--top-k", help="Neighbours in the global heuristic."),
     temperature: float = typer.Option(0.3, help="Softmax temperature of the local and global heuristics."),
     weight: float = typer.Option(0.3, help="Weight of the global estimate in tokenadapt."),
@@ -78,12 +79,13 @@ def transplant_command(
     seconds["load tokenizers"] = time.perf_counter() - clock
     progress = Progress()
     with progress.live():
+        # the auxiliary encoder first: its bad options should fail before the slow model load
+        encoder = aux_space.Encoder(aux_model, device, cache_dir, precision=aux_precision) if aux_model else None
         clock = time.perf_counter()
         task = progress.add("loading model")
         lm = models.load_model(model, device)
         task.done()
         seconds["load model"] = time.perf_counter() - clock
-        encoder = aux_space.Encoder(aux_model, device, cache_dir) if aux_model else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = pipeline.transplant(lm, old, new, chosen, encoder, device, pad_to_multiple, progress)
