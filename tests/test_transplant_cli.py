@@ -9,22 +9,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from conftest import cli, one_error_line  # noqa: E402
+
 import tokkit  # noqa: E402
-from tokkit.cli.app import app  # noqa: E402
-from tokkit.cli.common import run_cli  # noqa: E402
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    code = run_cli(app, [str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.strip()]
-    assert "Traceback" not in err
-    assert lines and lines[0].startswith("error:"), err
-    return " ".join(lines)
 
 
 @pytest.fixture(scope="module")
