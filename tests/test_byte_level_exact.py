@@ -223,6 +223,31 @@ def test_completion_modes(bpe_model, mode):
         assert out[0][:1] == bytes([int(np.argmax(dist))]) or (np.argmax(dist) == EOS and out[0] == b"")
 
 
+def test_healing_continues_the_prompt_without_repeating_its_tail(bpe_model):
+    """Healing drops the prompt's last token and makes the first new token start with its
+    text: the output must be what follows the prompt, not the dropped tail again."""
+    from tokkit.byte_level.completion import complete
+    from tokkit.byte_level.sampling import SamplingOptions
+
+    canonical = bpe_model.canonical
+    prompt = b"The quick brown fo"
+    ids = canonical.encode(prompt.decode())
+    tail = canonical.token_bytes[ids[-1]]
+    assert len(tail) > 1
+    (healed,) = complete(bpe_model, [prompt], "heal", SamplingOptions(max_bytes=12))
+    # greedy healing by hand, without a cache: the best token that starts with the tail
+    # after the prompt minus its last token, then the best token, and so on
+    context = bpe_model.default_context() + ids[:-1]
+    allowed = canonical.with_prefix(tail)
+    logprobs = bpe_model.lm.start(context).next_logprobs
+    generated = [allowed[int(np.argmax(logprobs[allowed]))]]
+    while len(b"".join(canonical.token_bytes[t] for t in generated)) < len(tail) + 12:
+        generated.append(int(np.argmax(bpe_model.lm.start(context + generated).next_logprobs)))
+    by_hand = b"".join(canonical.token_bytes[t] for t in generated)
+    assert by_hand.startswith(tail)
+    assert healed == by_hand[len(tail):][:12]
+
+
 def test_mixture_of_one_model_with_itself_is_the_model(bpe_model):
     from tokkit.byte_level.ensemble import combine
 
