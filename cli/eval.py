@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from tokkit.cli.common import console
-from tokkit.errors import TokkitError
+from tokkit.errors import TokkitError, require
 
 FORMATS = ("table", "md", "csv", "html", "json")
 
@@ -108,6 +108,8 @@ def register(app: typer.Typer) -> None:
         plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
         if plot_out is not None and not any(source.parallel for source in plan.sources):
             raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
+        if plot_out is not None:
+            require("matplotlib", "plots")  # before the long work, not after it
         progress = Progress()
         with progress.live():
             table = plan.run(progress)

@@ -48,11 +48,11 @@ def premium_by_language(table: ResultTable, corpus: str | None = None, metric: s
     tokenizers = [t for t in table.tokenizers() if any(t in grid[lang] for lang in langs)]
     scripts = list(dict.fromkeys(script_of(lang) for lang in langs))
 
+    fig = _figure(max(8.0, 0.12 * len(langs) + 2), 7.0)  # checks that matplotlib is installed
     from matplotlib import colormaps
     from matplotlib.ticker import ScalarFormatter
 
     script_colour = {s: colormaps["tab10"](i % 10) for i, s in enumerate(scripts)}
-    fig = _figure(max(8.0, 0.12 * len(langs) + 2), 7.0)
     ax = fig.add_subplot()
     xs = range(len(langs))
     for i, s in enumerate(scripts):  # one shaded band per script group
