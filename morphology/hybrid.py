@@ -242,10 +242,6 @@ class HybridTokenizer(Tokenizer):
         return len(self._names)
 
     @property
-    def specials(self) -> SpecialTokens:
-        return self._specials
-
-    @property
     def special_ids(self) -> frozenset[int]:
         return frozenset(range(len(DEFAULT_SPECIALS)))
 

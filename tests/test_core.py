@@ -137,3 +137,12 @@ def test_smaller_sizes_are_prefixes_of_the_largest(mixed_corpus):
         assert small.id_to_token(i) == large.id_to_token(i)
     fresh = tokkit.train("bpe", mixed_corpus, 300)[300]
     assert json.loads(fresh.backend.to_str())["model"]["merges"] == json.loads(small.backend.to_str())["model"]["merges"]
+
+
+def test_a_saved_role_outside_the_vocabulary_is_one_clear_error(bpe, tmp_path):
+    folder = bpe.save(tmp_path / "tok")
+    meta = json.loads((folder / "tokkit.json").read_text())
+    meta["specials"]["eos"] = 10_000
+    (folder / "tokkit.json").write_text(json.dumps(meta))
+    with pytest.raises(TokkitError, match="eos token id 10000 is outside the vocabulary"):
+        tokkit.load(folder)

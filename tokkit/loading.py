@@ -121,7 +121,7 @@ def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
         raise TokkitError(f"{path} holds a tokenizer of format '{fmt}', which this tokkit cannot load")
     roles = meta.get("specials") or {}
     if roles:
-        tokenizer._specials = SpecialTokens(**{k: int(v) for k, v in roles.items()})
+        tokenizer.specials = SpecialTokens(**{k: int(v) for k, v in roles.items()})
     tokenizer.provenance = Provenance(
         algorithm=meta.get("algorithm", fmt),
         params=meta.get("params") or {},

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from tokkit.errors import TokkitError
+
 ROLES = ("bos", "eos", "pad", "unk")
 
 
@@ -98,9 +100,17 @@ class Tokenizer(ABC):
         """Number of ids, special tokens included (ids are 0 .. vocab_size - 1)."""
 
     @property
-    @abstractmethod
     def specials(self) -> SpecialTokens:
-        """Special token ids by role."""
+        """Special token ids by role (a backend sets ``_specials`` when it is built)."""
+        return self._specials
+
+    @specials.setter
+    def specials(self, roles: SpecialTokens) -> None:
+        """Replace the roles (a saved ``tokkit.json`` or ``tokenizer_config.json`` names them)."""
+        for role, id in roles.items():
+            if not 0 <= id < self.vocab_size:
+                raise TokkitError(f"{self.name}: the {role} token id {id} is outside the vocabulary (size {self.vocab_size})")
+        self._specials = roles
 
     @property
     @abstractmethod

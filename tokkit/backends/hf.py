@@ -98,10 +98,6 @@ class HFTokenizer(Tokenizer):
         return self._tok.get_vocab_size(with_added_tokens=True)
 
     @property
-    def specials(self) -> SpecialTokens:
-        return self._specials
-
-    @property
     def special_ids(self) -> frozenset[int]:
         return self._special_ids
 

@@ -95,10 +95,6 @@ class SentencePieceTokenizer(Tokenizer):
         return self._sp.get_piece_size()
 
     @property
-    def specials(self) -> SpecialTokens:
-        return self._specials
-
-    @property
     def special_ids(self) -> frozenset[int]:
         return self._control | self._unknown
 
@@ -279,7 +275,7 @@ def load_sentencepiece_folder(path: Path, name: str) -> SentencePieceTokenizer:
             if isinstance(value, str) and tokenizer.token_to_id(value) is not None:
                 roles[role] = tokenizer.token_to_id(value)
         if roles:
-            tokenizer._specials = SpecialTokens(**roles)
+            tokenizer.specials = SpecialTokens(**roles)
         if isinstance(config.get("chat_template"), str):
             tokenizer.chat_template = config["chat_template"]
     return tokenizer

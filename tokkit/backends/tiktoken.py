@@ -168,10 +168,6 @@ class TiktokenTokenizer(Tokenizer):
         return self._enc.n_vocab
 
     @property
-    def specials(self) -> SpecialTokens:
-        return self._specials
-
-    @property
     def special_ids(self) -> frozenset[int]:
         return frozenset(self._special_by_id)
 
