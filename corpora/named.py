@@ -51,17 +51,20 @@ class NamedSet:
         return self.pattern.format(lang=lang)
 
 
+_FLORES_SOURCE = (
+    "FLORES-200 (CC BY-SA 4.0) from the Helsinki-NLP OPUS-MT-testsets repository (flores200/) "
+    "or the NLLB flores200 release, one <code>.txt per FLORES-200 code (eng_Latn.txt, ...)"
+)
+
 NAMED: dict[str, NamedSet] = {
     s.name: s
     for s in [
         NamedSet("flores200:dev", "flores200/dev", "{lang}.txt",
                  "FLORES-200 dev: 204 languages x 997 lines, line i parallel across languages", "line",
-                 "FLORES-200 (CC BY-SA 4.0) from the Helsinki-NLP OPUS-MT-testsets repository (flores200/) "
-                 "or the NLLB flores200 release, one <code>.txt per FLORES-200 code (eng_Latn.txt, ...)"),
+                 _FLORES_SOURCE),
         NamedSet("flores200:devtest", "flores200/devtest", "{lang}.txt",
                  "FLORES-200 devtest: 204 languages x 1012 lines, line-parallel; report numbers on this split", "line",
-                 "FLORES-200 (CC BY-SA 4.0) from the Helsinki-NLP OPUS-MT-testsets repository (flores200/) "
-                 "or the NLLB flores200 release, one <code>.txt per FLORES-200 code (eng_Latn.txt, ...)"),
+                 _FLORES_SOURCE),
         NamedSet("udhr", "udhr/txt", "{lang}.txt",
                  "Universal Declaration of Human Rights, 532 varieties, one paragraph a line; parallel per document",
                  "document",
