@@ -259,3 +259,22 @@ def after(ctx: Context, surface: str, full: str, inverse: bool = False) -> Conte
     if inverse and new.vowel is not None:
         new = Context(FRONT_OF.get(new.vowel, new.vowel), new.last)
     return new
+
+
+@lru_cache(maxsize=1 << 16)
+def spell_root(root: str, flags: frozenset[str], next_template: str | None) -> tuple[str, Context]:
+    """A root token as the decoder spells it before ``next_template``, and the context after it.
+
+    Memoised (as :func:`spell_suffix`): the decoder and the encoder's losslessness check
+    spell the same few thousand (root, next) and (suffix, context, next) triples again and again.
+    """
+    surface = root_surface(root, flags, next_template)
+    return surface, after(Context(), surface, root, "inverse" in flags)
+
+
+@lru_cache(maxsize=1 << 16)
+def spell_suffix(template: str, ctx: Context, next_template: str | None) -> tuple[str, Context]:
+    """A suffix id as the decoder spells it after ``ctx`` and before ``next_template``, and the context after it."""
+    soft = next_template is not None and starts_with_vowel(next_template)
+    surface = suffix_surface(template, ctx, next_template)
+    return surface, after(ctx, surface, realize(template, ctx, soft))

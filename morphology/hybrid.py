@@ -84,8 +84,8 @@ from tokkit.morphology.harmony import (
     after,
     realize,
     root_surface,
-    starts_with_vowel,
-    suffix_surface,
+    spell_root,
+    spell_suffix,
     tr_lower,
     tr_upper,
 )
@@ -99,6 +99,19 @@ from tokkit.trainers.bpe import bpe_trainer, new_byte_level_bpe
 CHUNK = regex.compile(
     r" ?[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*| ?\p{N}{1,3}| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
 )
+
+
+def chunks_of(piece: str) -> list[str]:
+    """The chunks of one space-separated piece: the matches of :data:`CHUNK`.
+
+    A piece that is all letters apart from its leading space (most of them) is one chunk,
+    found without the regex (``str.isalpha`` is Unicode category L, as ``\\p{L}``).
+    """
+    if (piece[1:] if piece[:1] == " " else piece).isalpha():
+        return [piece]
+    return CHUNK.findall(piece)
+
+
 #: a letter chunk (what a case marker applies to)
 WORD = regex.compile(r"( ?)([\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)")
 
@@ -231,8 +244,11 @@ class HybridTokenizer(Tokenizer):
         for i, root in enumerate(self.roots, start=self._bpe_offset - len(self.roots)):
             self._root_ids.setdefault((root.root, root.space), []).append((root.flags, i))
         self._specials = SpecialTokens(bos=0, eos=0, pad=1)
-        #: the known-word table: chunks of the training corpus, encoded at training time
+        #: the known-word table, encoded at training time: chunks as written -> their ids
+        #: (lower-case words in their normal form, and chunks that are not words) ...
         self.known: dict[str, tuple[int, ...]] = {}
+        #: ... and the normal forms of words written with capitals -> the ids after their markers
+        self.known_cased: dict[str, tuple[int, ...]] = {}
         self._encode_piece = lru_cache(maxsize=cache_size)(self._encode_piece_uncached)
         self._encode_chunk = lru_cache(maxsize=cache_size)(self._encode_chunk_uncached)
 
@@ -286,13 +302,19 @@ class HybridTokenizer(Tokenizer):
     def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
         known, encode_chunk = self.known, self._encode_chunk
         ids: list[int] = []
-        for chunk in CHUNK.findall(piece):
+        for chunk in chunks_of(piece):
             hit = known.get(chunk)
             ids.extend(encode_chunk(chunk) if hit is None else hit)
         return tuple(ids)
 
     def _encode_chunk_uncached(self, chunk: str) -> tuple[int, ...]:
-        return self.ids_of(self.plan(chunk))
+        head, key, cased = self._entry(chunk)
+        if cased is None:
+            return self.ids_of([chunk])
+        body = (self.known_cased if cased else self.known).get(key)
+        if body is None:
+            body = self.ids_of(self.word_plan(key, cased))
+        return head + body
 
     def ids_of(self, plan: Sequence[int | str]) -> tuple[int, ...]:
         """The token ids of a plan: its strings through the BPE fallback."""
@@ -304,27 +326,41 @@ class HybridTokenizer(Tokenizer):
                 ids.extend(self._bpe_offset + i for i in self._fallback.encode(item).ids)
         return tuple(ids)
 
+    def _entry(self, chunk: str) -> tuple[tuple[int, ...], str, bool | None]:
+        """A chunk as (its marker ids, its normal form, cased?): what its encoding depends on.
+
+        The normal form of a letter chunk is its leading space and its composed, lower-cased
+        word; ``cased`` says whether the word was written Capitalised or ALL-CAPS (its
+        analysis then ranks proper nouns with common words). A chunk that is not a word the
+        markers restore (punctuation, digits, mixed case) is its own normal form, with
+        ``cased`` None: the BPE spells it as it is.
+        """
+        split = split_word(chunk) if WORD.fullmatch(chunk) else None
+        if split is None:
+            return (), chunk, None
+        markers, space, word = split
+        head = tuple(self._marker_ids[m] for m in markers)
+        return head, (" " if space else "") + word, CAP in markers or CAPS in markers
+
     def plan(self, chunk: str) -> list[int | str]:
         """How one chunk is encoded: token ids, and strings that the BPE fallback encodes.
 
-        Every plan is checked by decoding it; the raw chunk (pure BPE) is the last resort.
+        Its markers, then the plan of its normal form (:meth:`word_plan`).
         """
-        if not WORD.fullmatch(chunk):
-            return [chunk]
-        split = split_word(chunk)
-        if split is None:
-            return [chunk]
-        markers, space, word = split
-        head: list[int | str] = [self._marker_ids[m] for m in markers]
-        prefix = " " if space else ""
-        items = head + self._plan_word(word, space, lowercase=CAP not in markers and CAPS not in markers)
-        if self._render(items, with_spans=False)[0] == chunk:
-            return items
-        if head:  # the rules cannot spell it: the BPE spells the lower-cased word
-            items = head + [prefix + word]
-            if self._render(items, with_spans=False)[0] == chunk:
-                return items
-        return [chunk]
+        head, key, cased = self._entry(chunk)
+        return [chunk] if cased is None else [*head, *self.word_plan(key, cased)]
+
+    def word_plan(self, key: str, cased: bool) -> list[int | str]:
+        """The plan of a lower-case composed letter chunk (``cased``: written with capitals).
+
+        The analysed plan is checked by spelling it as the decoder does; where the rules
+        would spell it differently, the BPE spells the word. The markers in front of it
+        need no check: :func:`split_word` made sure that they restore the chunk from this
+        key, and the decoder applies them to the letters that follow them only.
+        """
+        space = key[:1] == " "
+        items = self._plan_word(key[1:] if space else key, space, lowercase=not cased)
+        return items if self._render(items, with_spans=False)[0] == key else [key]
 
     def _plan_word(self, word: str, space: bool, lowercase: bool) -> list[int | str]:
         cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
@@ -336,7 +372,7 @@ class HybridTokenizer(Tokenizer):
             tail = rest[1:]
             parses = self.analyzer.suffix_parses(tail, "N", _scan(Context(), stem)) if tail else ()
             if parses:
-                items += [self._suffix_ids[t] for _, t, _ in parses[0]]
+                items += [self._suffix_ids[t] for t, _ in parses[0]]
             elif tail:
                 items.append(tail)
         return items
@@ -390,13 +426,11 @@ class HybridTokenizer(Tokenizer):
             if i + 1 < n and not isinstance(items[i + 1], str) and self._kinds[items[i + 1]] == SUFFIX_T:
                 nxt = self._data[items[i + 1]]
             if kind == ROOT_T:
-                surface = root_surface(data.root, data.flags, nxt)
-                text = (" " if data.space else "") + surface
-                ctx = after(Context(), surface, data.root, "inverse" in data.flags)
+                text, ctx = spell_root(data.root, data.flags, nxt)
+                if data.space:
+                    text = " " + text
             elif kind == SUFFIX_T:
-                soft = nxt is not None and starts_with_vowel(nxt)
-                text = suffix_surface(data, ctx, nxt)
-                ctx = after(ctx, text, realize(data, ctx, soft))
+                text, ctx = spell_suffix(data, ctx, nxt)
             elif kind == APOS:
                 text = data
             elif kind == MARKER:
@@ -440,7 +474,11 @@ class HybridTokenizer(Tokenizer):
         }
         (folder / FORMAT_FILE).write_text(json.dumps(payload, ensure_ascii=False) + "\n", encoding="utf-8")
         self._fallback.save(str(folder / FALLBACK_FILE))
-        known = {"chunks": list(self.known), "ids": [list(ids) for ids in self.known.values()]}
+        known = {
+            "chunks": list(self.known),
+            "ids": [list(ids) for ids in self.known.values()],
+            "cased": {"chunks": list(self.known_cased), "ids": [list(ids) for ids in self.known_cased.values()]},
+        }
         (folder / KNOWN_FILE).write_text(json.dumps(known, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
         return {"files": [FORMAT_FILE, FALLBACK_FILE, KNOWN_FILE]}
 
@@ -505,7 +543,7 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
         except (KeyError, TypeError, ValueError) as exc:
             raise TokkitError(f"{path / FORMAT_FILE} is malformed: {exc}") from exc
         tok = HybridTokenizer(roots, fallback, TurkishAnalyzer(lexicon), name=name)
-        tok.known = _read_known(path / KNOWN_FILE, tok.vocab_size)
+        tok.known, tok.known_cased = _read_known(path / KNOWN_FILE, tok.vocab_size)
     return tok
 
 
@@ -529,20 +567,28 @@ def _collector_paused():
             gc.enable()
 
 
-def _read_known(file: Path, vocab_size: int) -> dict[str, tuple[int, ...]]:
-    """The known-word table of a saved tokenizer (empty for one saved before it existed)."""
+def _read_known(file: Path, vocab_size: int) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The known-word tables of a saved tokenizer (empty for one saved before they existed).
+
+    ``{"chunks": [...], "ids": [...], "cased": {"chunks": [...], "ids": [...]}}``; a table
+    saved before the cased part existed has none (its chunks are as written, with their
+    markers' ids, which the encoder still looks up as they are).
+    """
     if not file.is_file():
-        return {}
+        return {}, {}
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-        chunks, ids = data["chunks"], data["ids"]
-        known = dict(zip(chunks, map(tuple, ids), strict=True))
-        flat = list(chain.from_iterable(known.values()))
-        if set(map(type, chunks)) - {str} or set(map(type, flat)) - {int} or flat and not 0 <= min(flat) <= max(flat) < vocab_size:
-            raise ValueError("a chunk that is not a string or an id outside the vocabulary")
-    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        tables = []
+        for part in (data, data.get("cased", {"chunks": [], "ids": []})):
+            chunks, ids = part["chunks"], part["ids"]
+            table = dict(zip(chunks, map(tuple, ids), strict=True))
+            flat = list(chain.from_iterable(table.values()))
+            if set(map(type, chunks)) - {str} or set(map(type, flat)) - {int} or flat and not 0 <= min(flat) <= max(flat) < vocab_size:
+                raise ValueError("a chunk that is not a string or an id outside the vocabulary")
+            tables.append(table)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise TokkitError(f"{file} is malformed: {str(exc).splitlines()[0]}") from exc
-    return known
+    return tables[0], tables[1]
 
 
 # -- training ----------------------------------------------------------------------------
@@ -581,7 +627,7 @@ class HybridTrainer(Trainer):
                 pieces[piece if i == 0 else " " + piece] += 1
         chunks = Counter()
         for piece, count in pieces.items():
-            for chunk in CHUNK.findall(piece):
+            for chunk in chunks_of(piece):
                 chunks[chunk] += count
         task = progress.add("analysing words", total=len(chunks)) if progress else None
         root_counts: Counter = Counter()
@@ -605,15 +651,21 @@ class HybridTrainer(Trainer):
     def _build(self, roots, bpe_size, analyzer, chunks: Counter, size: int, corpus, described, progress) -> HybridTokenizer:
         """The tokenizer with these roots, its BPE fallback trained on what they leave over."""
         probe = HybridTokenizer(roots, _empty_bpe(), analyzer)
-        leftovers: Counter = Counter()
-        # a plan does not depend on the BPE (its strings are spelt by any byte-level BPE), so
-        # the known-word table keeps the plans of the most frequent chunks for the final tokenizer
-        frequent = sorted(chunks, key=lambda c: (-chunks[c], c))[: self.options.known_words]
-        known_plans = dict.fromkeys(frequent)
+        # every chunk is its markers + the plan of its normal form (HybridTokenizer._entry),
+        # so the plans are made per normal form, and the known-word tables keep those of the
+        # most frequent ones; a plan does not depend on the BPE (its strings are spelt by
+        # any byte-level BPE), so the final tokenizer encodes them as they are
+        entries: Counter = Counter()
         for chunk, count in chunks.items():
-            plan = probe.plan(chunk)
-            if chunk in known_plans:
-                known_plans[chunk] = plan
+            _, key, cased = probe._entry(chunk)
+            entries[key, cased] += count
+        frequent = set(sorted(entries, key=lambda e: (-entries[e], e[0], bool(e[1])))[: self.options.known_words])
+        plans = {}
+        leftovers: Counter = Counter()
+        for (key, cased), count in entries.items():
+            plan = [key] if cased is None else probe.word_plan(key, cased)
+            if (key, cased) in frequent:
+                plans[key, cased] = plan
             for item in plan:
                 if isinstance(item, str):
                     leftovers[item] += count
@@ -633,7 +685,8 @@ class HybridTrainer(Trainer):
         tok = HybridTokenizer(
             roots, fallback, analyzer, name=f"hybrid-{size}", provenance=self.provenance(corpus, size, described)
         )
-        tok.known = {chunk: tok.ids_of(plan) for chunk, plan in known_plans.items()}
+        tok.known = {key: tok.ids_of(plan) for (key, cased), plan in plans.items() if not cased}
+        tok.known_cased = {key: tok.ids_of(plan) for (key, cased), plan in plans.items() if cased}
         return tok
 
 

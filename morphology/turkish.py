@@ -296,9 +296,11 @@ class TurkishAnalyzer(Analyzer):
                 ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
                 self.forms.setdefault(surface, []).append((entry, constraint, ctx))
         self.roots = frozenset(e.root for e in entries)
-        #: every prefix of every root spelling: the walk over a word's prefixes stops at the
-        #: first one no root starts with (a trie's walk, kept as a set of strings)
-        self.prefixes = frozenset(s[:n] for s in self.forms for n in range(1, len(s) + 1))
+        #: every prefix of every root spelling -> whether it is itself a spelling: the walk
+        #: over a word's prefixes stops at the first one no root starts with (a trie's walk,
+        #: kept as one dict of strings)
+        self.prefixes = {s[:n]: False for s in self.forms for n in range(1, len(s))}
+        self.prefixes.update(dict.fromkeys(self.forms, True))
         self.by_state: dict[str, list[Suffix]] = {}
         for suffix in SUFFIXES:
             for state in suffix.sources:
@@ -324,9 +326,12 @@ class TurkishAnalyzer(Analyzer):
             self._spellings[key] = found
         return found
 
-    def _candidates(self, state: str, ctx: Context, constraint: str | None, first: str) -> list:
-        """The suffixes allowed after ``state`` whose spelling starts with ``first``."""
-        key = (state, ctx.key(), constraint)
+    def _candidates(self, state: str, ctx: Context, constraint: str | None) -> dict[str, list]:
+        """The suffixes allowed after ``state``, by the first letter of their spelling.
+
+        Each is ``(template, target state, surface, constraint on the next, full form)``.
+        """
+        key = (state, ctx[2], constraint)
         table = self._index.get(key)
         if table is None:
             table = {}
@@ -336,31 +341,32 @@ class TurkishAnalyzer(Analyzer):
                 if _allowed(constraint, suffix.template):
                     for surface, nxt, full in self._spell(suffix.template, ctx):
                         if surface:
-                            table.setdefault(surface[0], []).append((suffix, surface, nxt, full))
+                            table.setdefault(surface[0], []).append((suffix.template, suffix.target, surface, nxt, full))
             self._index[key] = table
-        return table.get(first, ())
+        return table
 
     def suffix_parses(self, rest: str, state: str, ctx: Context, constraint: str | None = None) -> tuple:
         """Every way to spell ``rest`` as suffixes from ``state`` (fewest suffixes first).
 
-        Each parse is a tuple of ``(label, template, surface)``.
+        Each parse is a tuple of ``(template, surface)`` pairs. Memoised on (rest, state,
+        the context's key, constraint); at most :attr:`MAX_PARSES` are kept.
         """
         key = (rest, state, ctx[2], constraint)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        found: list[tuple] = []
         if not rest:
-            if constraint in (None, "NV", "NP"):
-                found.append(())
+            result = ((),) if constraint in (None, "NV", "NP") else ()
         else:
-            for suffix, surface, nxt, full in self._candidates(state, ctx, constraint, rest[0]):
+            found: list[tuple] = []
+            for template, target, surface, nxt, full in self._candidates(state, ctx, constraint).get(rest[0], ()):
                 if rest.startswith(surface):
-                    ctx2 = after(ctx, surface, full)
-                    for tail in self.suffix_parses(rest[len(surface) :], suffix.target, ctx2, nxt):
-                        found.append(((suffix.label, suffix.template, surface),) + tail)
-            found.sort(key=len)
-        result = tuple(found[: self.MAX_PARSES])
+                    head = ((template, surface),)
+                    for tail in self.suffix_parses(rest[len(surface) :], target, after(ctx, surface, full), nxt):
+                        found.append(head + tail)
+            if len(found) > 1:
+                found.sort(key=len)
+            result = tuple(found[: self.MAX_PARSES])
         self._memo[key] = result
         return result
 
@@ -369,37 +375,42 @@ class TurkishAnalyzer(Analyzer):
         """Root + suffix analyses of a word without apostrophes.
 
         Ranking: the longer root first (the lexicon lists many derived and compound
-        words whole), then a common word before a proper noun, then fewer suffixes.
-        ``lowercase``: the word was written in lower case; Turkish capitalises proper
-        nouns, so proper-noun roots rank after every common one (ara-sı-nda, not Aras-ın-da).
-        ``first``: stop at the longest root that gives a top-ranked analysis.
+        words whole), then a common word before a proper noun, then fewer suffixes; among
+        equals, the one found first. ``lowercase``: the word was written in lower case;
+        Turkish capitalises proper nouns, so proper-noun roots rank after every common one
+        (ara-sı-nda, not Aras-ın-da). ``first``: only the best analysis, found by stopping
+        at the longest root that gives a top-ranked one.
         """
-        found: dict[Segmentation, tuple] = {}
-        done = False
         heads = []
+        prefixes = self.prefixes
         for end in range(1, len(word) + 1):
-            head = word[:end]
-            if head not in self.prefixes:
+            is_form = prefixes.get(word[:end])
+            if is_form is None:
                 break
-            if head in self.forms:
-                heads.append(head)
-        for surface in reversed(heads):
-            if done:
-                break
-            end = len(surface)
+            if is_form:
+                heads.append(end)
+        #: (root spelling, root, suffixes) -> rank; the Morph tuples are built for the winners only
+        found: dict[tuple, tuple] = {}
+        for end in reversed(heads):
+            surface = word[:end]
             rest = word[end:]
+            done = False
             for entry, constraint, ctx in self.forms[surface]:
                 tails = self.suffix_parses(rest, entry.state, ctx, constraint)
                 if not tails:
                     continue
                 demoted = entry.proper and lowercase
-                root = Morph(surface, ROOT, entry.root)
                 for tail in tails:
-                    seg = (root, *[Morph(s, SUFFIX, t) for _, t, s in tail])
-                    rank = (demoted, -end, entry.proper, len(seg))
-                    found[seg] = min(found.get(seg, rank), rank)
+                    seg = (surface, entry.root, tail)
+                    rank = (demoted, -end, entry.proper, len(tail))
+                    old = found.get(seg)
+                    if old is None or rank < old:
+                        found[seg] = rank
                 done = done or (first and not demoted)
-        return sorted(found, key=found.__getitem__)
+            if done:
+                break
+        ranked = [min(found, key=found.__getitem__)] if first and found else sorted(found, key=found.__getitem__)
+        return [(Morph(surface, ROOT, root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, root, tail in ranked]
 
     def _analyze(self, word: str) -> list[Segmentation]:
         lowered = tr_lower(word)
@@ -415,7 +426,7 @@ class TurkishAnalyzer(Analyzer):
             return []
         tails = self.suffix_parses(tail, "N", after(Context(), head, head))
         return [
-            heads[0] + (Morph(mark, APOSTROPHE, mark),) + tuple(Morph(s, SUFFIX, t) for _, t, s in parse)
+            heads[0] + (Morph(mark, APOSTROPHE, mark),) + tuple(Morph(s, SUFFIX, t) for t, s in parse)
             for parse in tails
         ]
 
