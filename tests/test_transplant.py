@@ -152,16 +152,19 @@ def test_identity_transplant_keeps_logits_and_bits_per_byte(kind, old_tok):
 def test_scoring_equals_an_unbatched_computation(old_tok):
     model = tiny_model("llama-untied", old_tok.vocab_size)
     result = scoring.score(model, old_tok, LINES + ["", "   "])
-    bits, tokens = 0.0, 0
+    bits, first, tokens = 0.0, 0.0, 0
     for line in LINES:
         ids = [old_tok.token_to_id("<|endoftext|>")] + old_tok.encode(line)
         with torch.no_grad():
             logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), -1)
         bits -= sum(logp[t, ids[t + 1]].item() for t in range(len(ids) - 1)) / math.log(2)
+        first -= logp[0, ids[1]].item() / math.log(2)
         tokens += len(ids) - 1
     n_bytes = sum(len(line.encode()) for line in LINES)
     assert result.tokens == tokens and result.bytes == n_bytes
     assert result.bits_per_byte == pytest.approx(bits / n_bytes, rel=1e-5)
+    assert result.first_token_bits == pytest.approx(first, rel=1e-5)
+    assert result.bits_per_byte_first_unscored() == pytest.approx((bits - first) / n_bytes, rel=1e-5)
     assert result.token_perplexity == pytest.approx(math.exp(bits * math.log(2) / tokens), rel=1e-5)
 
 
