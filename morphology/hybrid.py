@@ -353,20 +353,32 @@ class HybridTokenizer(Tokenizer):
     def word_plan(self, key: str, cased: bool) -> list[int | str]:
         """The plan of a lower-case composed letter chunk (``cased``: written with capitals).
 
-        The analysed plan is checked by spelling it as the decoder does; where the rules
-        would spell it differently, the BPE spells the word. The markers in front of it
-        need no check: :func:`split_word` made sure that they restore the chunk from this
-        key, and the decoder applies them to the letters that follow them only.
+        A plan the decoder might spell differently is checked by decoding it; where the
+        rules would spell it differently (a loanword that breaks harmony), the BPE spells the
+        word. The markers in front of it need no check: :func:`split_word` made sure that
+        they restore the chunk from this key, and the decoder applies them to the letters
+        that follow them only.
         """
         space = key[:1] == " "
-        items = self._plan_word(key[1:] if space else key, space, lowercase=not cased)
-        return items if self._render(items, with_spans=False)[0] == key else [key]
+        items, exact = self._plan_word(key[1:] if space else key, space, lowercase=not cased)
+        return items if exact or self._render(items, with_spans=False)[0] == key else [key]
 
-    def _plan_word(self, word: str, space: bool, lowercase: bool) -> list[int | str]:
-        cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), len(word))
-        stem, rest = word[:cut], word[cut:]
-        parses = self.analyzer.stem_parses(stem, first=True, lowercase=lowercase)
-        items = self._morph_items(parses[0], space) if parses else [(" " if space else "") + stem]
+    def _plan_word(self, word: str, space: bool, lowercase: bool) -> tuple[list[int | str], bool]:
+        """The analysed plan of a word, and whether the decoder spells it back by construction.
+
+        It does when the root is a root token with the analysed root's own flags: the
+        decoder then starts from the context the analyzer started from, and spells each
+        suffix id with the same harmony rules (:mod:`tokkit.morphology.harmony`), choosing
+        the variant (softened ``K``, dropped vowel) from the next suffix where the analyzer
+        required it of the next suffix. A root spelt by the BPE, another entry's root token,
+        or suffixes after an apostrophe (analysed from the stem's letters alone) are checked.
+        """
+        stem, rest = word, ""
+        if "'" in word or "’" in word:
+            cut = min(i for i in (word.find("'"), word.find("’")) if i >= 0)
+            stem, rest = word[:cut], word[cut:]
+        best = self.analyzer.best_stem(stem, lowercase)
+        items, exact = self._morph_items(best, space) if best else ([(" " if space else "") + stem], not rest)
         if rest:  # an apostrophe, then the suffixes of a proper noun (İstanbul'a)
             items.append(self._ids[rest[0]])
             tail = rest[1:]
@@ -375,20 +387,17 @@ class HybridTokenizer(Tokenizer):
                 items += [self._suffix_ids[t] for t, _ in parses[0]]
             elif tail:
                 items.append(tail)
-        return items
+            exact = False
+        return items, exact
 
-    def _morph_items(self, seg, space: bool) -> list[int | str]:
-        root, suffixes = seg[0], seg[1:]
-        nxt = suffixes[0].label if suffixes else None
-        items: list[int | str] = []
-        for flags, i in self._root_ids.get((root.label, space), ()):
-            if root_surface(root.label, flags, nxt) == root.surface:
-                items.append(i)
-                break
-        else:
-            items.append((" " if space else "") + root.surface)
-        items += [self._suffix_ids[m.label] for m in suffixes]
-        return items
+    def _morph_items(self, best: tuple, space: bool) -> tuple[list[int | str], bool]:
+        surface, entry, tail = best
+        nxt = tail[0][0] if tail else None
+        suffixes = [self._suffix_ids[t] for t, _ in tail]
+        for flags, i in self._root_ids.get((entry.root, space), ()):
+            if spell_root(entry.root, flags, nxt)[0] == surface:
+                return [i, *suffixes], flags == entry.flags
+        return [(" " if space else "") + surface, *suffixes], False
 
     # -- decoding --------------------------------------------------------------------------
     def _render(self, items: Sequence[int | str], with_spans: bool = True) -> tuple[str, list[tuple[int, int]]]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from tokkit.errors import TokkitError
@@ -359,7 +360,8 @@ class TurkishAnalyzer(Analyzer):
             result = ((),) if constraint in (None, "NV", "NP") else ()
         else:
             found: list[tuple] = []
-            for template, target, surface, nxt, full in self._candidates(state, ctx, constraint).get(rest[0], ()):
+            table = self._index.get((state, ctx[2], constraint)) or self._candidates(state, ctx, constraint)
+            for template, target, surface, nxt, full in table.get(rest[0], ()):
                 if rest.startswith(surface):
                     head = ((template, surface),)
                     for tail in self.suffix_parses(rest[len(surface) :], target, after(ctx, surface, full), nxt):
@@ -371,15 +373,12 @@ class TurkishAnalyzer(Analyzer):
         return result
 
     # -- words -----------------------------------------------------------------------
-    def stem_parses(self, word: str, first: bool = False, lowercase: bool = False) -> list[Segmentation]:
-        """Root + suffix analyses of a word without apostrophes.
+    def _found(self, word: str, lowercase: bool, first: bool) -> list[tuple]:
+        """``(rank, root spelling, root entry, suffixes)`` of the analyses, in the order found.
 
-        Ranking: the longer root first (the lexicon lists many derived and compound
-        words whole), then a common word before a proper noun, then fewer suffixes; among
-        equals, the one found first. ``lowercase``: the word was written in lower case;
-        Turkish capitalises proper nouns, so proper-noun roots rank after every common one
-        (ara-sı-nda, not Aras-ın-da). ``first``: only the best analysis, found by stopping
-        at the longest root that gives a top-ranked one.
+        Every prefix of the word that spells a root is tried, longest first; the rest is
+        parsed by the suffix machine. ``first``: each root's shortest parse only, and stop
+        after the longest root that gives an analysis of the top rank.
         """
         heads = []
         prefixes = self.prefixes
@@ -389,28 +388,45 @@ class TurkishAnalyzer(Analyzer):
                 break
             if is_form:
                 heads.append(end)
-        #: (root spelling, root, suffixes) -> rank; the Morph tuples are built for the winners only
-        found: dict[tuple, tuple] = {}
+        found = []
         for end in reversed(heads):
-            surface = word[:end]
-            rest = word[end:]
+            surface, rest = word[:end], word[end:]
             done = False
             for entry, constraint, ctx in self.forms[surface]:
                 tails = self.suffix_parses(rest, entry.state, ctx, constraint)
-                if not tails:
-                    continue
-                demoted = entry.proper and lowercase
-                for tail in tails:
-                    seg = (surface, entry.root, tail)
-                    rank = (demoted, -end, entry.proper, len(tail))
-                    old = found.get(seg)
-                    if old is None or rank < old:
-                        found[seg] = rank
-                done = done or (first and not demoted)
+                if tails:
+                    demoted = entry.proper and lowercase
+                    for tail in tails[:1] if first else tails:
+                        found.append(((demoted, -end, entry.proper, len(tail)), surface, entry, tail))
+                    done = done or (first and not demoted)
             if done:
                 break
-        ranked = [min(found, key=found.__getitem__)] if first and found else sorted(found, key=found.__getitem__)
-        return [(Morph(surface, ROOT, root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, root, tail in ranked]
+        return found
+
+    def best_stem(self, word: str, lowercase: bool = False) -> tuple[str, RootEntry, tuple] | None:
+        """The best analysis of a word without apostrophes (see :meth:`stem_parses`), or None.
+
+        ``(root spelling, root entry, suffixes as (template, surface) pairs)``.
+        """
+        found = self._found(word, lowercase, first=True)
+        return min(found, key=itemgetter(0))[1:] if found else None
+
+    def stem_parses(self, word: str, first: bool = False, lowercase: bool = False) -> list[Segmentation]:
+        """Root + suffix analyses of a word without apostrophes, best first.
+
+        Ranking: the longer root first (the lexicon lists many derived and compound
+        words whole), then a common word before a proper noun, then fewer suffixes; among
+        equals, the one found first. ``lowercase``: the word was written in lower case;
+        Turkish capitalises proper nouns, so proper-noun roots rank after every common one
+        (ara-sı-nda, not Aras-ın-da). ``first``: only the best analysis.
+        """
+        if first:
+            best = self.best_stem(word, lowercase)
+            ranked = [best] if best else []
+        else:
+            ranked = [found[1:] for found in sorted(self._found(word, lowercase, first=False), key=itemgetter(0))]
+        segs = ((Morph(surface, ROOT, entry.root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, entry, tail in ranked)
+        return list(dict.fromkeys(segs))
 
     def _analyze(self, word: str) -> list[Segmentation]:
         lowered = tr_lower(word)
