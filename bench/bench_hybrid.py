@@ -132,7 +132,7 @@ def encode_timed(tok, texts: list[str]) -> tuple[list[list[int]], float]:
 
 def without_table(tok):
     """The tokenizer with its known-word table emptied (every new word is analysed)."""
-    tok.known = {}
+    tok.known, tok.known_cased = {}, {}
     return tok
 
 
@@ -208,7 +208,7 @@ def main() -> None:
     console.print(
         f"load: {load_s:.2f} s (best of 3); files: "
         + ", ".join(f"{name} {bytes_ / 1e6:.2f} MB" for name, bytes_ in files.items())
-        + f"; known-word table: {len(loaded.known):,} words"
+        + f"; known-word table: {len(loaded.known):,} chunks + {len(loaded.known_cased):,} words written with capitals"
     )
     anchor = AnchorTokenizer()
     metrics = TurkishMetrics(lexicon=data / "turkish" / "lexicon")

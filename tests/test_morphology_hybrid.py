@@ -4,15 +4,28 @@ save/load, transformers, the registry, and bad input."""
 from __future__ import annotations
 
 import json
+import sys
+import unicodedata
 
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tokkit
 from tokkit.corpora import TextCorpus
 from tokkit.errors import TokkitError
-from tokkit.morphology.hybrid import CAP, CAPS, CHUNK, KNOWN_FILE, HybridOptions, HybridTokenizer, HybridTrainer, load_hybrid
+from tokkit.morphology.hybrid import (
+    CAP,
+    CAPS,
+    CHUNK,
+    KNOWN_FILE,
+    HybridOptions,
+    HybridTokenizer,
+    HybridTrainer,
+    chunks_of,
+    load_hybrid,
+)
 
 from test_morphology import TOY_LEXICON
 
@@ -179,26 +192,32 @@ def test_save_load_identical(toy_tok, tmp_path):
 
 # -- the known-word table ---------------------------------------------------------------
 def test_known_table_is_what_analysis_gives(real_tok, data_dir):
-    assert len(real_tok.known) > 1000
+    assert len(real_tok.known) > 1000 and len(real_tok.known_cased) > 100
     sample = sorted(real_tok.known)[::7]
     assert [real_tok.known[c] for c in sample] == [real_tok.ids_of(real_tok.plan(c)) for c in sample]
+    sample = sorted(real_tok.known_cased)[::3]  # normal forms of words written with capitals
+    assert [real_tok.known_cased[c] for c in sample] == [real_tok.ids_of(real_tok.word_plan(c, True)) for c in sample]
     bare = HybridTokenizer(real_tok.roots, real_tok._fallback, real_tok.analyzer)  # same vocabulary, no table
-    assert not bare.known and bare.vocab_size == real_tok.vocab_size
+    assert not bare.known and not bare.known_cased and bare.vocab_size == real_tok.vocab_size
     flores = (data_dir / "flores200" / "devtest" / "tur_Latn.txt").read_text(encoding="utf-8").splitlines()[:150]
     train = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:150]
+    # the table is keyed by the normal form: a word written capitalised, in capitals or
+    # decomposed (NFD) is found in it through its composed lower-case form
+    variants = [t.upper() for t in train[:40]] + [t.title() for t in train[40:80]] + [unicodedata.normalize("NFD", t) for t in train[80:]]
     hits = 0
-    for text in flores + train:
+    for text in flores + train + variants:
         assert real_tok.encode(text) == bare.encode(text)
         hits += sum(c in real_tok.known for c in CHUNK.findall(text))
     assert hits > 1000  # the table was used, not bypassed
+    assert sum(real_tok._entry(c)[1] in real_tok.known_cased for t in variants[:80] for c in CHUNK.findall(t)) > 100
 
 
 def test_known_table_saved_as_json_and_loaded(toy_tok, tmp_path):
     toy_tok.save(tmp_path / "h")
     table = json.loads((tmp_path / "h" / KNOWN_FILE).read_text(encoding="utf-8"))
-    assert len(table["chunks"]) == len(toy_tok.known) > 10
+    assert len(table["chunks"]) == len(toy_tok.known) > 10 and len(table["cased"]["chunks"]) == len(toy_tok.known_cased) > 3
     loaded = tokkit.load(tmp_path / "h")
-    assert loaded.known == toy_tok.known
+    assert loaded.known == toy_tok.known and loaded.known_cased == toy_tok.known_cased
     (tmp_path / "h" / KNOWN_FILE).unlink()  # a tokenizer saved before the table existed
     old = tokkit.load(tmp_path / "h")
     assert not old.known and all(old.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
@@ -210,13 +229,32 @@ def test_known_table_size_is_an_option(toy_tok, tmp_path):
     for n in (0, 5):
         options = HybridOptions(lexicon=str(tmp_path), fallback_size=300, min_frequency=1, known_words=n)
         tok = HybridTrainer(options).train(corpus, [420])[420]
-        assert len(tok.known) == n and set(tok.known) <= set(toy_tok.known)
+        assert len(tok.known) + len(tok.known_cased) == n and set(tok.known) <= set(toy_tok.known)
         assert all(tok.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
+
+
+def test_pieces_that_are_all_letters_skip_the_regex_and_chunk_the_same():
+    letter = regex.compile(r"\p{L}")  # every character str.isalpha accepts is a letter to the regex
+    assert all(letter.fullmatch(chr(i)) for i in range(sys.maxunicode + 1) if chr(i).isalpha())
+
+
+@given(st.text(alphabet=st.sampled_from(TURKISH_LETTERS + " '’.,\n\t1\u0306é敏") | st.characters(), max_size=40))
+def test_chunks_of_is_the_regex(text):
+    for i, piece in enumerate(text.split(" ")):
+        piece = piece if i == 0 else " " + piece
+        assert chunks_of(piece) == CHUNK.findall(piece)
 
 
 @pytest.mark.parametrize(
     "content",
-    ["{not json", '{"chunks": ["a"]}', '{"chunks": ["a", "b"], "ids": [[1]]}', '{"chunks": ["a"], "ids": [[99999]]}'],
+    [
+        "{not json",
+        '{"chunks": ["a"]}',
+        '{"chunks": ["a", "b"], "ids": [[1]]}',
+        '{"chunks": ["a"], "ids": [[99999]]}',
+        '{"chunks": [], "ids": [], "cased": {"chunks": ["a"], "ids": [[1], [2]]}}',
+        '{"chunks": [], "ids": [], "cased": []}',
+    ],
 )
 def test_known_table_malformed(toy_tok, tmp_path, content):
     toy_tok.save(tmp_path / "h")
