@@ -366,12 +366,13 @@ class HybridTokenizer(Tokenizer):
     def _plan_word(self, word: str, space: bool, lowercase: bool) -> tuple[list[int | str], bool]:
         """The analysed plan of a word, and whether the decoder spells it back by construction.
 
-        It does when the root is a root token with the analysed root's own flags: the
-        decoder then starts from the context the analyzer started from, and spells each
-        suffix id with the same harmony rules (:mod:`tokkit.morphology.harmony`), choosing
-        the variant (softened ``K``, dropped vowel) from the next suffix where the analyzer
-        required it of the next suffix. A root spelt by the BPE, another entry's root token,
-        or suffixes after an apostrophe (analysed from the stem's letters alone) are checked.
+        It does when the decoder's harmony context after the root (a root token's, or that
+        of the root's letters when the BPE spells it) is the one the analyzer parsed the
+        suffixes from: the decoder then spells each suffix id with the same rules
+        (:mod:`tokkit.morphology.harmony`), choosing the variant (softened ``K``, dropped
+        vowel) from the next suffix where the analyzer required it of the next suffix.
+        Other plans (another root entry's token, suffixes after an apostrophe, analysed
+        from the stem's letters alone) are checked by :meth:`word_plan`.
         """
         stem, rest = word, ""
         if "'" in word or "’" in word:
@@ -394,10 +395,12 @@ class HybridTokenizer(Tokenizer):
         surface, entry, tail = best
         nxt = tail[0][0] if tail else None
         suffixes = [self._suffix_ids[t] for t, _ in tail]
+        parsed_from = after(Context(), surface, entry.root, "inverse" in entry.flags)  # as TurkishAnalyzer.forms
         for flags, i in self._root_ids.get((entry.root, space), ()):
-            if spell_root(entry.root, flags, nxt)[0] == surface:
-                return [i, *suffixes], flags == entry.flags
-        return [(" " if space else "") + surface, *suffixes], False
+            text, ctx = spell_root(entry.root, flags, nxt)
+            if text == surface:
+                return [i, *suffixes], ctx == parsed_from
+        return [(" " if space else "") + surface, *suffixes], _scan(Context(), surface) == parsed_from
 
     # -- decoding --------------------------------------------------------------------------
     def _render(self, items: Sequence[int | str], with_spans: bool = True) -> tuple[str, list[tuple[int, int]]]:

@@ -120,6 +120,30 @@ def test_round_trip_flores_and_turkishmmlu(real_tok, data_dir):
         assert real_tok.decode(real_tok.encode(text)) == text
 
 
+def _exact_plans_decode_exactly(tok, text):
+    """Plans taken without the decode check (exact by construction) decode to their word."""
+    checked = 0
+    for chunk in CHUNK.findall(text):
+        _, key, cased = tok._entry(chunk)
+        if cased is not None:
+            space = key[:1] == " "
+            items, exact = tok._plan_word(key[1:] if space else key, space, lowercase=not cased)
+            if exact:
+                assert tok._render(items, with_spans=False)[0] == key
+                checked += 1
+    return checked
+
+
+def test_exact_plans_need_no_check(real_tok, data_dir):
+    flores = (data_dir / "flores200" / "devtest" / "tur_Latn.txt").read_text(encoding="utf-8").splitlines()
+    assert sum(_exact_plans_decode_exactly(real_tok, text) for text in flores[:300]) > 3000
+
+
+@given(st.lists(generated_words(), min_size=1, max_size=6))
+def test_exact_plans_need_no_check_generated(toy_tok, words):
+    _exact_plans_decode_exactly(toy_tok, " ".join(words))
+
+
 # -- what the tokens are ---------------------------------------------------------------------
 def test_harmonic_variants_share_one_id(toy_tok):
     plural = toy_tok.token_to_id("+lAr")
