@@ -1,16 +1,23 @@
 """Cut-prompt evaluation on HumanEval random-span infilling (light) with SmolLM2.
 
     TOKKIT_DATA_DIR=../shared/data TOKKIT_SMOLLM2=/path/SmolLM2-135M-Instruct.Q4_1.gguf \\
-        python bench/eval_fim.py --tasks 50
+        python bench/eval_fim.py --tasks 50 [--cut mid-word|any] [--batch 1]
 
 Each task's full solution (prompt + middle + suffix) is cut at a random character offset
-inside the middle (seeded), so the prompt usually ends mid-word. Two measures:
+inside the middle (seeded): with ``--cut mid-word`` (the default, the kind of task the
+issue's ByteSampler numbers come from) only between two word characters (``[A-Za-z0-9_]``),
+so the prompt ends inside an identifier or a number; with ``--cut any`` anywhere except
+right after a space or a newline. Measures, one CPU thread:
 
 * bits per byte of the next 40 bytes of the true text: ``naive`` (tokenize the cut prompt,
   then score the canonical tokens of the continuation after it) against ``exact``
   (log P(prompt + continuation) - log P(prompt), both byte-level exact);
 * exact match of a greedy completion of the current line, for ``naive``, ``heal``,
-  ``boundary`` and ``exact``.
+  ``boundary`` and ``exact``, and each mode's bytes per second over all tasks;
+* plain ``model.generate`` (transformers, greedy, ``--generate-tokens`` new tokens from the
+  naive tokenization of each prompt, in batches of ``--batch``): bytes per second, the
+  speed the ``exact`` mode is compared with (``exact_vs_generate``). Both run in the same
+  process on the same prompts; ``exact`` runs in batches of ``--batch`` too.
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from tokkit.byte_level.sampling import SamplingOptions
 DATA = "code/human-eval-infilling/HumanEval-RandomSpanInfillingLight.jsonl.gz"
 
 
-def tasks(data_dir: Path, n: int, seed: int) -> list[tuple[bytes, bytes]]:
+WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def tasks(data_dir: Path, n: int, seed: int, cut: str = "mid-word") -> list[tuple[bytes, bytes]]:
     """(cut prompt, true rest) pairs, the cut inside the middle span, at least 40 bytes left."""
     rows = [json.loads(line) for line in gzip.open(data_dir / DATA, "rt", encoding="utf-8")]
     rng = random.Random(seed)
@@ -44,11 +54,17 @@ def tasks(data_dir: Path, n: int, seed: int) -> list[tuple[bytes, bytes]]:
         middle = row["canonical_solution"]
         if len(middle.strip()) < 4:
             continue
-        cut = len(row["prompt"]) + rng.randrange(1, len(middle))
-        full = row["prompt"] + middle + row["suffix"]
-        prompt, rest = full[:cut].encode(), full[cut:].encode()
-        if len(rest) >= 40 and prompt[-1:] not in (b"\n", b" "):
-            out.append((prompt, rest))
+        full = (row["prompt"] + middle + row["suffix"]).encode()
+        start, end = len(row["prompt"].encode()), len(row["prompt"].encode()) + len(middle.encode())
+        if cut == "mid-word":
+            offsets = [k for k in range(start + 1, end) if full[k - 1] in WORD and full[k] in WORD]
+        else:
+            offsets = [k for k in range(start + 1, end) if full[k - 1 : k] not in (b"\n", b" ") and (full[k] & 0xC0) != 0x80]
+        if not offsets:
+            continue
+        k = rng.choice(offsets)
+        if len(full) - k >= 40:
+            out.append((full[:k], full[k:]))
         if len(out) == n:
             break
     return out
@@ -64,20 +80,38 @@ def naive_bits(bm: ByteModel, prompt: bytes, cont: bytes) -> float:
     return -float(sum(logprobs[len(ctx) + k - 1, t] for k, t in enumerate(ids))) / math.log(2)
 
 
+def plain_generate(bm: ByteModel, prompts: list[bytes], tokens: int) -> int:
+    """Greedy ``model.generate`` of ``tokens`` new tokens after each prompt's naive
+    tokenization (a batch, left-padded); returns the number of bytes generated."""
+    rows = [bm.default_context() + bm.canonical.encode(p.decode()) for p in prompts]
+    width = max(len(r) for r in rows)
+    pad = bm.tokenizer.specials.eos
+    ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+    out = bm.lm.model.generate(ids, attention_mask=mask, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False, pad_token_id=pad)
+    return sum(len(bm.canonical.bytes_of(row[width:].tolist())) for row in out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=os.environ.get("TOKKIT_SMOLLM2"))
     parser.add_argument("--data", default=os.environ.get("TOKKIT_DATA_DIR", "../shared/data"))
     parser.add_argument("--tasks", type=int, default=50)
+    parser.add_argument("--cut", choices=("mid-word", "any"), default="mid-word")
+    parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--line-bytes", type=int, default=48)
+    parser.add_argument("--generate-tokens", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    bm = ByteModel(CausalLM.load(args.model, device="cpu"))
-    items = tasks(Path(args.data), args.tasks, args.seed)
+    bm = ByteModel(CausalLM.load(args.model, device=args.device))
+    items = tasks(Path(args.data), args.tasks, args.seed, args.cut)
     bits = {"naive": 0.0, "exact": 0.0}
-    matches = {m: 0 for m in ("naive", "heal", "boundary", "exact")}
-    seconds = {m: 0.0 for m in matches}
+    modes = ("naive", "heal", "boundary", "exact")
+    matches = {m: 0 for m in modes}
+    seconds = {m: 0.0 for m in modes + ("generate",)}
+    produced = {m: 0 for m in modes + ("generate",)}
     total_bytes = 0
     for prompt, rest in items:
         cont = rest[:40]
@@ -91,17 +125,28 @@ def main() -> None:
         bits["naive"] += naive_bits(bm, prompt, cont)
         with_cont, alone = bm.logprob([prompt + cont, prompt])
         bits["exact"] += -(with_cont - alone) / math.log(2)
-        line = rest.split(b"\n", 1)[0]
-        options = SamplingOptions(max_bytes=args.line_bytes, stop=(b"\n",))
-        for mode in matches:
+    options = SamplingOptions(max_bytes=args.line_bytes, stop=(b"\n",))
+    for at in range(0, len(items), args.batch):
+        batch = items[at : at + args.batch]
+        prompts = [p for p, _ in batch]
+        start = time.perf_counter()
+        produced["generate"] += plain_generate(bm, prompts, args.generate_tokens)
+        seconds["generate"] += time.perf_counter() - start
+        for mode in modes:
             start = time.perf_counter()
-            (out,) = complete(bm, [prompt], mode, options)
+            outs = complete(bm, prompts, mode, options)
             seconds[mode] += time.perf_counter() - start
-            matches[mode] += out == line[: args.line_bytes]
+            for out, (_, rest) in zip(outs, batch):
+                matches[mode] += out == rest.split(b"\n", 1)[0][: args.line_bytes]
+                produced[mode] += len(out)
+    speed = {m: produced[m] / seconds[m] for m in seconds}
     print(json.dumps({
-        "tasks": len(items), "scored_bytes": total_bytes,
+        "tasks": len(items), "cut": args.cut, "batch": args.batch, "device": str(bm.lm.device),
+        "scored_bytes": total_bytes,
         "bits_per_byte": {k: v / total_bytes for k, v in bits.items()},
-        "line_exact_match": matches, "line_seconds": seconds,
+        "line_exact_match": matches, "seconds": seconds, "bytes": produced, "bytes_per_s": speed,
+        "exact_vs_generate": speed["exact"] / speed["generate"],
+        "boundary_vs_generate": speed["boundary"] / speed["generate"],
     }, indent=2))
 
 

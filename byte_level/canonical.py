@@ -115,7 +115,7 @@ class Canonical:
         self.max_len = max(len(b) for b in self._sorted_bytes)
         self.lengths = np.array([len(b) if b else 0 for b in self.token_bytes], dtype=np.int64)
         self._byte_at: dict[int, np.ndarray] = {}
-        self._valid_cache: dict[tuple, np.ndarray] = {}
+        self._verdicts: dict[tuple, np.ndarray] = {}  # per (window, at_start): -1 unknown, 0, 1
         #: b" " where token bytes carry SentencePiece's dummy-prefix space before the text
         self.lead = b" " if self.bytes_of(self.encode("a")) == b" a" else b""
         self.rules = PieceRules.for_tokenizer(self)
@@ -200,22 +200,25 @@ class Canonical:
 
         ``tail`` is the tokens of the open window (themselves valid); ``at_start``: the
         window starts the text (nothing is stable yet). Decided by :class:`PieceRules`
-        where they apply, by re-encoding otherwise. Results are cached.
+        where they apply, by re-encoding otherwise. Verdicts are kept per window over the
+        whole vocabulary, so the shrinking candidate sets of later bytes cost nothing.
         """
-        key = (tail, at_start, candidates.tobytes())
-        cached = self._valid_cache.get(key)
-        if cached is not None:
-            return cached
-        result = np.zeros(len(candidates), dtype=bool)
-        undecided = np.ones(len(candidates), dtype=bool)
-        if self.rules is not None and not (at_start and self.lead):
-            result, undecided = self.rules.decide(tail, candidates)
-        if undecided.any():
-            result[undecided] = self.valid_by_encoding(tail, candidates[undecided], at_start)
-        if len(self._valid_cache) > 20000:
-            self._valid_cache.clear()
-        self._valid_cache[key] = result
-        return result
+        verdicts = self._verdicts.pop((tail, at_start), None)
+        if verdicts is None:
+            verdicts = np.full(self.vocab_size, -1, dtype=np.int8)
+            if len(self._verdicts) >= 256:
+                del self._verdicts[next(iter(self._verdicts))]  # the least recently used
+        self._verdicts[(tail, at_start)] = verdicts
+        todo = candidates[verdicts[candidates] < 0]
+        if len(todo):
+            result = np.zeros(len(todo), dtype=bool)
+            undecided = np.ones(len(todo), dtype=bool)
+            if self.rules is not None and not (at_start and self.lead):
+                result, undecided = self.rules.decide(tail, todo)
+            if undecided.any():
+                result[undecided] = self.valid_by_encoding(tail, todo[undecided], at_start)
+            verdicts[todo] = result
+        return verdicts[candidates] == 1
 
     def valid_by_encoding(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
         """:meth:`valid_after` by re-encoding ``tail + t`` for every candidate (the definition)."""
@@ -281,7 +284,6 @@ class PieceRules:
         self.canonical = canonical
         self.pre = canonical.rust.pre_tokenizer
         self.model = canonical.rust.model
-        self.chars = bytes_to_chars
         size = canonical.vocab_size
         self.first_chars: list[str | bytes] = []
         self.first_index = np.full(size, -1, dtype=np.int64)
@@ -308,17 +310,17 @@ class PieceRules:
             jobs.extend((t, text + e) for e in endings)
         for (t, _), ids in zip(jobs, canonical.encode_many([x for _, x in jobs])):
             self.standalone[t] |= ids[:1] == [t]
-        self.reachable = np.zeros(size, dtype=bool)
-        for t, raw in enumerate(canonical.token_bytes):
-            if raw:
-                self.reachable[t] = [tok.id for tok in self.model.tokenize(bytes_to_chars(raw))] == [t]
+        # the BPE model alone (no normalizer, no pre-tokenizer), to tokenize many pieces in one call
+        self.bpe = type(canonical.rust)(self.model)
+        self.spelled = [bytes_to_chars(raw) if raw else "" for raw in canonical.token_bytes]
+        self.reachable = np.array([ids == [t] and bool(self.spelled[t]) for t, ids in enumerate(self.tokenize(self.spelled))])
         self.first_chars = list(index)
         self._pairs: dict[int, np.ndarray] = {}
         self._read_merges()
 
     def _read_merges(self) -> None:
-        """Each token's two parts, the right parts merged onto each left part, and every
-        token's left spine as a padded matrix (for :meth:`pairs`)."""
+        """Each token's two parts, the right parts merged onto each left part, and for
+        each token the tokens whose left spine holds it (for :meth:`pairs`)."""
         import json
 
         config = json.loads(self.canonical.rust.to_str())["model"]
@@ -332,11 +334,12 @@ class PieceRules:
                 continue
             self.parts.setdefault(iab, (ia, ib))
             self.merges_from.setdefault(ia, []).append(ib)
-        spines = [self._spine(t, 0) for t in range(self.canonical.vocab_size)]
-        depth = max(len(x) for x in spines)
-        self.left_spines = np.full((len(spines), depth), -1, dtype=np.int64)
-        for t, spine in enumerate(spines):
-            self.left_spines[t, : len(spine)] = spine
+        # on_left_spine[a]: the tokens whose left spine holds a (an inverted index)
+        members: dict[int, list[int]] = {}
+        for t in range(self.canonical.vocab_size):
+            for a in self._spine(t, 0):
+                members.setdefault(a, []).append(t)
+        self.on_left_spine = {a: np.array(ts, dtype=np.int64) for a, ts in members.items()}
 
     def _spine(self, token: int, side: int) -> list[int]:
         out = [token]
@@ -377,14 +380,19 @@ class PieceRules:
         if known is None:
             known = self._pairs[left] = np.full(self.canonical.vocab_size, -1, dtype=np.int8)
             partners = [b for a in self.right_spine(left) for b in self.merges_from.get(a, ())]
-            crossing = np.isin(self.left_spines, np.array(partners, dtype=np.int64)).any(axis=1)
-            known[~crossing] = 1
-        todo = rights[known[rights] < 0]
-        head = self.canonical.token_bytes[left]
-        for r in todo.tolist():
-            ids = [tok.id for tok in self.model.tokenize(self.chars(head + self.canonical.token_bytes[r]))]
+            known[:] = 1
+            spines = [self.on_left_spine[b] for b in partners if b in self.on_left_spine]
+            if spines:
+                known[np.concatenate(spines)] = -1
+        todo = rights[known[rights] < 0].tolist()
+        head = self.spelled[left]
+        for r, ids in zip(todo, self.tokenize([head + self.spelled[r] for r in todo])):
             known[r] = ids == [left, r]
         return known[rights] == 1
+
+    def tokenize(self, pieces: list[str]) -> list[list[int]]:
+        """The BPE model's tokens for each byte-level piece (one Rust call for all)."""
+        return [e.ids for e in self.bpe.encode_batch_fast(pieces, add_special_tokens=False)] if pieces else []
 
     def _verdict(self, base: list[tuple[int, int]], w: str, key: str) -> int:
         """1 if a new piece starts at ``key`` after ``w`` (whose pieces stay), 2 if the

@@ -95,9 +95,9 @@ def generate_tokens(byte_model, starts, options: SamplingOptions, first_masks, a
         active = [i for i in active if i not in finished and not _done(out[i], options)]
         if not active or (max_tokens is not None and steps >= max_tokens):
             break
-        lasts, _, new = lm.extend([prefixes[i] for i in active], [[[picks[i]]] for i in active], freeze=[1] * len(active))
-        for i, last, prefix in zip(active, lasts, new):
-            prefixes[i], logprobs[i] = prefix, last[0]
+        new, _ = lm.extend([prefixes[i] for i in active], [[picks[i]] for i in active])
+        for i, prefix in zip(active, new):
+            prefixes[i], logprobs[i] = prefix, prefix.next_logprobs
     return [cut_at_stop(bytes(o), options.stop)[0][: options.max_bytes] for o in out]
 
 

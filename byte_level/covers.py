@@ -24,36 +24,51 @@ Probabilities are float64 log-probabilities of token sequences given the model's
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from tokkit.byte_level.canonical import Canonical
 
 
-@dataclass
+@dataclass(eq=False)
 class Hypothesis:
     """A valid token sequence whose bytes are ``x[:end]``, and its model log-probability.
 
-    ``next_logprobs`` is the model's next-token distribution after it (set once the
-    forward pass that covers it has run)."""
+    ``parent`` is the hypothesis it extends by its last token (``None`` for the stable
+    root). ``state`` is the model's state after it, opaque here except for its
+    ``next_logprobs`` (the next-token distribution), set once a forward pass has read it."""
 
     tokens: tuple[int, ...]
     end: int
     logp: float
-    next_logprobs: np.ndarray | None = field(default=None, repr=False)
+    parent: "Hypothesis | None" = field(default=None, repr=False)
+    state: Any = field(default=None, repr=False)
+
+    @property
+    def next_logprobs(self) -> np.ndarray | None:
+        return None if self.state is None else self.state.next_logprobs
 
 
 class CoverTree:
     """The hypotheses (and through them the covers) of a byte string that grows."""
 
-    def __init__(self, canonical: Canonical, data: bytes, frozen: list[int], frozen_end: int, frozen_logp: float):
+    def __init__(self, canonical: Canonical, data: bytes, frozen: list[int], frozen_end: int, frozen_logp: float, state: Any = None):
         self.canonical = canonical
         self.data = data[:frozen_end]
         self.frozen = tuple(frozen)
         self.frozen_end = frozen_end
-        self.hypotheses = [Hypothesis(self.frozen, frozen_end, frozen_logp)]
+        self.hypotheses = [Hypothesis(self.frozen, frozen_end, frozen_logp, state=state)]
+
+    def copy(self) -> "CoverTree":
+        """A tree that can be pushed without changing this one (hypotheses are shared:
+        :meth:`push` never changes one, it makes new ones)."""
+        twin = copy.copy(self)
+        twin.hypotheses = list(self.hypotheses)
+        return twin
 
     def tail(self, hyp: Hypothesis) -> tuple[int, ...]:
         return hyp.tokens[len(self.frozen):]
@@ -82,7 +97,7 @@ class CoverTree:
         for hyp in self.hypotheses:
             for t in self.cover_tokens(hyp, exact_end=True).tolist():
                 logp = hyp.logp + hyp.next_logprobs[t] if hyp.next_logprobs is not None else math.nan
-                new.append(Hypothesis(hyp.tokens + (t,), len(self.data), logp))
+                new.append(Hypothesis(hyp.tokens + (t,), len(self.data), logp, parent=hyp))
         self.hypotheses = [h for h in self.hypotheses if self._reachable(h)] + new
         frozen, end = self.canonical.stable_prefix(self.data)
         if end > self.frozen_end:

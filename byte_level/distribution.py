@@ -7,10 +7,21 @@ Hayase et al., "Sampling from Your Language Model One Byte at a Time"):
 
 * :meth:`ByteModel.start` reads each prompt's stable tokens in one batched forward, then
   feeds the open end of each prompt byte by byte;
-* :meth:`ByteModel.push` appends a byte to each prompt; all new hypotheses of all
-  prompts go through **one** batched forward that reuses each prompt's cached prefix;
+* :meth:`ByteModel.push` appends a byte to each prompt; the new hypotheses of all prompts
+  (each one token added to a hypothesis the model has read, whose cached state it
+  extends) go through **one** batched forward;
 * :meth:`ByteModel.next_byte_logprobs` is the distribution over the 256 bytes and end of
   text, normalised, float64; :meth:`ByteModel.logprob` is log P(text starts with bytes).
+
+**Lookahead** (tokkit's addition; exact, it only chooses what to compute early). Most
+bytes create a hypothesis, so a plain byte-level sampler pays one forward per byte while
+token generation pays one per token. But the model has already said what it expects: the
+most probable cover's last token spells the next few bytes. A forward that has to run
+anyway also reads, in the same batch, the hypotheses that those bytes would create (found
+by pushing them into a copy of the cover tree, which needs no model). When the bytes
+then arrive as guessed, their hypotheses take those states and no forward runs; when
+they do not, the guesses are dropped. On a CPU a forward's cost is mostly reading the
+weights once, so a few more rows cost little against the passes they save.
 
 The model reads its context first: the tokenizer's BOS token (EOS where there is no BOS,
 as GPT-2-style models separate documents), and for fill-in-the-middle the FIM header.
@@ -22,14 +33,14 @@ outcome scores are normalised over what is left, as both papers do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from tokkit.byte_level.canonical import Canonical
-from tokkit.byte_level.covers import CoverTree
-from tokkit.byte_level.lm import CausalLM, Prefix
+from tokkit.byte_level.covers import CoverTree, Hypothesis
+from tokkit.byte_level.lm import EMPTY, CausalLM, Prefix
 from tokkit.errors import TokkitError
 
 #: index of the end-of-text outcome in a next-byte distribution
@@ -38,12 +49,13 @@ EOS = 256
 
 @dataclass
 class ByteState:
-    """One prompt: its cover tree and the model's cached prefix (context + stable tokens)."""
+    """One prompt: its cover tree, its context, and the states read ahead (see lookahead
+    in the module docstring), by token sequence."""
 
     tree: CoverTree
-    prefix: Prefix
     context: tuple[int, ...]
     lead: bytes
+    ahead: dict[tuple[int, ...], Prefix] = field(default_factory=dict)
 
     @property
     def data(self) -> bytes:
@@ -52,11 +64,14 @@ class ByteState:
 
 
 class ByteModel:
-    """Byte-level view of a tokenized causal LM (see the module docstring)."""
+    """Byte-level view of a tokenized causal LM (see the module docstring).
 
-    def __init__(self, lm: CausalLM):
+    ``lookahead``: at most this many guessed bytes read ahead per prompt (0: none)."""
+
+    def __init__(self, lm: CausalLM, lookahead: int = 8):
         self.lm = lm
         self.canonical = Canonical(lm.tokenizer)
+        self.lookahead = lookahead
 
     @property
     def tokenizer(self):
@@ -72,68 +87,84 @@ class ByteModel:
 
     # -- states -------------------------------------------------------------------------
     def start(self, prompts: Sequence[bytes], contexts: Sequence[Sequence[int]] | None = None) -> list[ByteState]:
-        """States for ``prompts`` (bytes), each after its context (default: BOS)."""
+        """States for ``prompts`` (bytes), each after its context (default: BOS).
+
+        One forward reads every prompt's context and stable tokens; the open ends are then
+        pushed into the cover trees without the model, and one more forward reads every
+        hypothesis they made (rows of several tokens over the stable root)."""
         contexts = [list(c) for c in contexts] if contexts is not None else [self.default_context() for _ in prompts]
+        if any(not c for c in contexts):
+            raise TokkitError("the model needs a context token before the text (BOS or a FIM header)")
         prompts = [self.canonical.lead + bytes(p) for p in prompts]
         stable = [self.canonical.stable_prefix(p) for p in prompts]
-        empty = Prefix((), None, None)
-        rows = [[ctx + frozen] for ctx, (frozen, _) in zip(contexts, stable)]
-        if any(not row[0] for row in rows):
-            raise TokkitError("the model needs a context token before the text (BOS or a FIM header)")
-        lasts, steps, prefixes = self.lm.extend([empty] * len(prompts), rows, freeze=[len(r[0]) for r in rows])
+        rows = [ctx + frozen for ctx, (frozen, _) in zip(contexts, stable)]
+        roots, steps = self.lm.extend([EMPTY] * len(prompts), rows, with_steps=True)
         states = []
-        for i, prompt in enumerate(prompts):
-            frozen, end = stable[i]
-            prefixes[i].next_logprobs = lasts[i][0]
-            logp = float(np.sum(steps[i][0][len(contexts[i]) - 1 :]))
-            tree = CoverTree(self.canonical, prompt, frozen, end, logp)
-            tree.hypotheses[0].next_logprobs = lasts[i][0]
-            states.append(ByteState(tree, prefixes[i], tuple(contexts[i]), self.canonical.lead))
-        self._read_open_ends(states, [p[end:] for p, (_, end) in zip(prompts, stable)])
+        for ctx, prompt, (frozen, end), root, step in zip(contexts, prompts, stable, roots, steps):
+            logp = float(np.sum(step[len(ctx) - 1 :]))
+            tree = CoverTree(self.canonical, prompt, frozen, end, logp, state=root)
+            for value in prompt[end:]:
+                tree.push(value)
+            states.append(ByteState(tree, tuple(ctx), self.canonical.lead))
+        self._read(states)
         return states
 
-    def _read_open_ends(self, states: list[ByteState], pending: list[bytes]) -> None:
-        """Push each prompt's open end without the model, then give every hypothesis its
-        probabilities from one batched forward over their tails."""
-        roots = [s.tree.hypotheses[0] for s in states]
-        for state, data in zip(states, pending):
-            for value in data:
-                state.tree.push(value)
-        rows, freeze, owners = [], [], []
-        for state, root in zip(states, roots):
-            hyps = [h for h in state.tree.hypotheses if h is not root]
-            done = len(state.prefix) - len(state.context)
-            rows.append([list(h.tokens[done:]) for h in hyps])
-            freeze.append(len(state.tree.frozen) - done if hyps else 0)
-            owners.append(hyps)
-        lasts, steps, prefixes = self.lm.extend([s.prefix for s in states], rows, freeze=freeze)
-        for state, root, hyps, group, last, step, prefix in zip(states, roots, owners, rows, lasts, steps, prefixes):
-            state.prefix = prefix
-            for hyp, row, logprobs, path in zip(hyps, group, last, step):
-                hyp.logp = root.logp + root.next_logprobs[row[0]] + float(np.sum(path))
-                hyp.next_logprobs = logprobs
-
     def push(self, states: Sequence[ByteState], values: Sequence[int | None]) -> None:
-        """Append ``values[i]`` (a byte, or None for no change) to state ``i``; one forward."""
-        touched, rows, freeze, created = [], [], [], []
+        """Append ``values[i]`` (a byte, or None for no change) to state ``i``; at most one forward."""
         for state, value in zip(states, values):
-            if value is None:
-                continue
-            new = state.tree.push(value)
-            if not new:
-                continue
-            done = len(state.prefix) - len(state.context)
-            touched.append(state)
-            rows.append([list(h.tokens[done:]) for h in new])
-            freeze.append(len(state.tree.frozen) - done)
-            created.append(new)
-        if not touched:
+            if value is not None:
+                state.tree.push(value)
+                self._forget_stale(state)
+        self._read([s for s, v in zip(states, values) if v is not None])
+
+    def _read(self, states: Sequence[ByteState]) -> None:
+        """Give every hypothesis of ``states`` its model state: from the states read
+        ahead where they have it, else from one forward that also reads ahead."""
+        pending = []
+        for state in states:
+            for hyp in state.tree.hypotheses:
+                if hyp.state is None and hyp.tokens in state.ahead:
+                    hyp.state = state.ahead.pop(hyp.tokens)
+            pending.extend(h for h in state.tree.hypotheses if h.state is None)
+        if not pending:
             return
-        lasts, _, prefixes = self.lm.extend([s.prefix for s in touched], rows, freeze=freeze)
-        for state, new, last, prefix in zip(touched, created, lasts, prefixes):
-            state.prefix = prefix
-            for hyp, logprobs in zip(new, last):
-                hyp.next_logprobs = logprobs
+        guesses = [(state, hyp) for state in states for hyp in self._guessed(state)]
+        rows = [_row(hyp) for hyp in pending] + [_row(hyp) for _, hyp in guesses]
+        read, steps = self.lm.extend([base.state for base, _ in rows], [tokens for _, tokens in rows], with_steps=True)
+        for hyp, prefix, (base, tokens), step in zip(pending, read, rows, steps):
+            hyp.state = prefix
+            hyp.logp = base.logp + float(base.next_logprobs[tokens[0]]) + float(np.sum(step))
+        for (state, hyp), prefix in zip(guesses, read[len(pending) :]):
+            state.ahead[hyp.tokens] = prefix
+
+    def _guessed(self, state: ByteState) -> list[Hypothesis]:
+        """The hypotheses that the rest of the most probable cover's last token would
+        create, byte by byte (pushed into a copy of the tree; no model)."""
+        if self.lookahead <= 0:
+            return []
+        tree, best, guess = state.tree, -np.inf, b""
+        for hyp in tree.hypotheses:
+            if hyp.state is None or hyp.end == len(tree.data):
+                continue
+            tokens = tree.cover_tokens(hyp, exact_end=False)
+            if len(tokens):
+                scores = hyp.next_logprobs[tokens]
+                k = int(np.argmax(scores))
+                if hyp.logp + scores[k] > best:
+                    best = hyp.logp + scores[k]
+                    guess = self.canonical.token_bytes[tokens[k]][len(tree.data) - hyp.end :]
+        twin, made = tree.copy(), []
+        for value in guess[: self.lookahead]:
+            made.extend(h for h in twin.push(value) if h.tokens not in state.ahead)
+        return made
+
+    def _forget_stale(self, state: ByteState) -> None:
+        """Drop states read ahead for bytes that did not come."""
+        data = state.tree.data
+        for tokens in list(state.ahead):
+            spelled = self.canonical.bytes_of(tokens)
+            if len(spelled) < len(data) or not spelled.startswith(data):
+                del state.ahead[tokens]
 
     # -- probabilities --------------------------------------------------------------------
     def next_byte_logprobs(self, states: Sequence[ByteState]) -> np.ndarray:
@@ -147,3 +178,12 @@ class ByteModel:
     def logprob(self, prompts: Sequence[bytes], contexts: Sequence[Sequence[int]] | None = None) -> list[float]:
         """log P(text starts with ``prompts[i]``) for each prompt, float64."""
         return [s.tree.logprob() for s in self.start(prompts, contexts)]
+
+
+def _row(hyp: Hypothesis) -> tuple[Hypothesis, list[int]]:
+    """The nearest ancestor of ``hyp`` that the model has read, and the tokens after it."""
+    base = hyp.parent
+    while base.state is None:
+        base = base.parent
+    return base, list(hyp.tokens[len(base.tokens) :])
+

@@ -1,23 +1,23 @@
-"""A causal language model behind one small interface: log-probabilities after token rows
-that extend cached token prefixes, in one batched forward pass.
+"""A causal language model behind one small interface: next-token log-probabilities
+after token rows that each extend a cached token prefix, in one batched forward pass.
 
 Byte-level work (Phan et al. 2024; Hayase et al., ByteSampler) evaluates many short token
-sequences that share a long prefix: the prompt's stable tokens, then a few tokens that
-differ between the candidate tokenizations of the open end of the text. :class:`CausalLM`
-keeps the shared part as a :class:`Prefix` (its key/value cache, computed once) and runs
-every candidate's differing tail, for every prompt in a batch, as one forward pass:
+sequences that share long prefixes: the prompt's stable tokens, then a few tokens that
+differ between the candidate tokenizations of the open end of the text. Like
+ByteSampler's tree of cached states, every sequence the model has read is a
+:class:`Prefix` that holds its own key/value cache, so a new sequence that adds one token
+to a known one costs a one-token row. :meth:`CausalLM.extend` runs rows over any mix of
+prefixes (of any prompts) as one forward pass:
 
 * the prefixes' caches are left-padded to one length, the padding masked out;
-* each tail is a row, right-padded (causal attention never lets a real token see a pad);
-* each row's log-probabilities are read at its own last token, in float64.
+* each row is right-padded (causal attention never lets a real token see a pad);
+* each row's log-probabilities are read at its own last token, in float64;
+* each new prefix keeps a *view* of its row's slice of the pass's key/value tensors, so
+  nothing is copied beyond what the batched cache itself needs.
 
-A forward can also *freeze* the first tokens of each prompt's rows: their keys and values
-are cut out of the same forward and appended to the prompt's prefix, so that moving the
-stable point of a prompt forward costs no extra pass. ``forward_calls`` counts passes.
-
-Models load from a Hugging Face folder, a hub name, or a GGUF file (transformers reads
-GGUF and dequantizes it); the tokenizer is the model's own, wrapped as a tokkit
-:class:`~tokkit.backends.hf.HFTokenizer` with the model's BOS/EOS roles.
+``forward_calls`` counts passes. Models load from a Hugging Face folder, a hub name, or a
+GGUF file (transformers reads GGUF and dequantizes it); the tokenizer is the model's own,
+wrapped as a tokkit :class:`~tokkit.backends.hf.HFTokenizer` with the model's BOS/EOS roles.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from tokkit.tokenizer import SpecialTokens, Tokenizer
 torch = require("torch", "lm")
 
 
-@dataclass
+@dataclass(eq=False)
 class Prefix:
-    """A token prefix the model has read: its ids, its key/value cache (batch 1, one
-    ``(keys, values)`` pair per layer, or ``None`` before the first forward) and the
-    log-probabilities of the next token after it (float64, or ``None`` when empty)."""
+    """A token sequence the model has read: its ids, its key/value cache (batch 1, one
+    ``(keys, values)`` pair per layer, ``[1, heads, len(ids), dim]``; ``None`` when empty)
+    and the float64 log-probabilities of the next token after it (``None`` when empty)."""
 
     ids: tuple[int, ...]
     cache: list[tuple["torch.Tensor", "torch.Tensor"]] | None
@@ -46,6 +46,9 @@ class Prefix:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+EMPTY = Prefix((), None, None)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -93,98 +96,73 @@ class CausalLM:
     # -- forward passes ----------------------------------------------------------------
     def start(self, ids: Sequence[int]) -> Prefix:
         """A prefix for ``ids`` (read with one forward unless ``ids`` is empty)."""
-        empty = Prefix((), None, None)
-        if not ids:
-            return empty
-        (logprobs,), _, (prefix,) = self.extend([empty], [[list(ids)]], freeze=[len(ids)])
-        prefix.next_logprobs = logprobs[0]
-        return prefix
+        return self.extend([EMPTY], [list(ids)])[0][0] if ids else EMPTY
 
     @torch.no_grad()
     def extend(
-        self,
-        prefixes: Sequence[Prefix],
-        rows: Sequence[Sequence[Sequence[int]]],
-        freeze: Sequence[int] | None = None,
-    ) -> tuple[list[np.ndarray], list[list[np.ndarray]], list[Prefix]]:
-        """Next-token log-probabilities after each row, one forward for all of them.
+        self, prefixes: Sequence[Prefix], rows: Sequence[Sequence[int]], with_steps: bool = False
+    ) -> tuple[list[Prefix], list[np.ndarray] | None]:
+        """Read ``rows[i]`` (non-empty) after ``prefixes[i]``, all rows in one forward.
 
-        ``rows[i]`` are the token rows that extend ``prefixes[i]`` (each non-empty).
-        ``freeze[i]`` tokens, which every row of prompt ``i`` starts with, are appended to
-        that prompt's prefix in the returned prefixes. Returns, per prompt, an array
-        ``[len(rows[i]), vocab]`` of float64 next-token log-probabilities; per prompt and
-        row, the log-probability of each row token after the first given those before it;
-        and the new prefixes (whose ``next_logprobs`` are left unset).
+        Returns the new prefixes (``prefixes[i]`` + ``rows[i]``, with their caches and
+        next-token log-probabilities) and, with ``with_steps``, per row the float64
+        log-probability of each of its tokens after the first given those before it.
         """
-        freeze = list(freeze) if freeze is not None else [0] * len(prefixes)
-        flat = [(i, list(row)) for i, group in enumerate(rows) for row in group]
-        if not flat:
-            return [np.zeros((0, self.vocab_size))] * len(prefixes), [[] for _ in prefixes], list(prefixes)
+        if not rows:
+            return [], [] if with_steps else None
+        real = len(rows)
+        if self.device.type == "cpu" and real in (2, 3):
+            # CPU BLAS multiplies 2 or 3 rows by a weight matrix row by row (measured with
+            # torch 2.13: 2 rows cost 2x one row, 4 rows 1.6x), so pad to 4 with copies
+            prefixes, rows = list(prefixes) + [prefixes[0]] * (4 - real), list(rows) + [rows[0]] * (4 - real)
         past = max(len(p) for p in prefixes)
-        width = max(len(row) for _, row in flat)
-        ids = torch.zeros((len(flat), width), dtype=torch.long)
-        mask = torch.zeros((len(flat), past + width), dtype=torch.long)
-        positions = torch.zeros((len(flat), width), dtype=torch.long)
-        for r, (i, row) in enumerate(flat):
+        width = max(len(row) for row in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros((len(rows), past + width), dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, (prefix, row) in enumerate(zip(prefixes, rows)):
             ids[r, : len(row)] = torch.tensor(row)
-            mask[r, past - len(prefixes[i]) :] = 1
-            positions[r] = torch.arange(len(prefixes[i]), len(prefixes[i]) + width)
-        cache = self._padded_cache(prefixes, [i for i, _ in flat], past)
+            mask[r, past - len(prefix) :] = 1
+            positions[r] = torch.arange(len(prefix), len(prefix) + width)
         out = self.model(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
             position_ids=positions.to(self.device),
-            cache=cache,
+            cache=self._batched_cache(prefixes, past),
             use_cache=True,
         )
         self.forward_calls += 1
-        last = torch.tensor([len(row) - 1 for _, row in flat], device=self.device)
-        logits = out.logits[torch.arange(len(flat), device=self.device), last].double()
+        last = torch.tensor([len(row) - 1 for row in rows], device=self.device)
+        logits = out.logits[torch.arange(len(rows), device=self.device), last].double()
         logprobs = torch.log_softmax(logits, dim=-1).cpu().numpy()
-        steps = torch.log_softmax(out.logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].to(self.device).unsqueeze(-1))
-        steps = steps.squeeze(-1).double().cpu().numpy()
-        results, row_steps, new_prefixes, r = [], [], [], 0
         layers = [(layer.keys, layer.values) for layer in out.cache.layers]
-        for i, group in enumerate(rows):
-            results.append(logprobs[r : r + len(group)])
-            row_steps.append([steps[r + k, : len(row) - 1] for k, row in enumerate(group)])
-            new_prefixes.append(self._frozen(prefixes[i], layers, r, past, group, freeze[i]))
-            r += len(group)
-        return results, row_steps, new_prefixes
+        new = []
+        prefixes, rows = prefixes[:real], rows[:real]
+        for r, (prefix, row) in enumerate(zip(prefixes, rows)):
+            span = slice(past - len(prefix), past + len(row))
+            cache = [(k[r : r + 1, :, span], v[r : r + 1, :, span]) for k, v in layers]
+            new.append(Prefix(prefix.ids + tuple(row), cache, logprobs[r]))
+        if not with_steps:
+            return new, None
+        steps = torch.log_softmax(out.logits[:, :-1].double(), dim=-1).gather(-1, ids[:, 1:].to(self.device).unsqueeze(-1))
+        steps = steps.squeeze(-1).cpu().numpy()
+        return new, [steps[r, : len(row) - 1] for r, row in enumerate(rows)]
 
-    def _padded_cache(self, prefixes: Sequence[Prefix], owners: list[int], past: int):
+    def _batched_cache(self, prefixes: Sequence[Prefix], past: int):
+        """The prefixes' caches as one left-padded batch (the tensors themselves for a
+        single full-length prefix: the forward appends to a copy, never in place)."""
         transformers = require("transformers", "lm")
         if past == 0:
             return transformers.DynamicCache(config=self.model.config)
+        like = next(p.cache for p in prefixes if p.cache)
+        if len(prefixes) == 1:
+            return transformers.DynamicCache(ddp_cache_data=like, config=self.model.config)
         layers = []
-        for layer in range(len(next(p for p in prefixes if p.cache).cache)):
-            keys, values = [], []
-            for i in owners:
-                k, v = prefixes[i].cache[layer] if prefixes[i].cache else (None, None)
-                keys.append(_left_pad(k, past, like=_any_layer(prefixes, layer, 0)))
-                values.append(_left_pad(v, past, like=_any_layer(prefixes, layer, 1)))
+        for layer, (k0, v0) in enumerate(like):
+            keys = [_left_pad(p.cache[layer][0] if p.cache else None, past, k0) for p in prefixes]
+            values = [_left_pad(p.cache[layer][1] if p.cache else None, past, v0) for p in prefixes]
             layers.append((torch.cat(keys), torch.cat(values)))
         return transformers.DynamicCache(ddp_cache_data=layers, config=self.model.config)
-
-    @staticmethod
-    def _frozen(prefix: Prefix, layers, row: int, past: int, group, n: int) -> Prefix:
-        if n == 0:
-            return prefix
-        first = list(group[0])
-        if any(list(g[:n]) != first[:n] for g in group):
-            raise ValueError("every row of a prompt must start with the tokens it freezes")
-        cache = []
-        for layer, (k, v) in enumerate(layers):
-            new_k, new_v = k[row : row + 1, :, past : past + n], v[row : row + 1, :, past : past + n]
-            if prefix.cache:
-                old_k, old_v = prefix.cache[layer]
-                new_k, new_v = torch.cat([old_k, new_k], dim=2), torch.cat([old_v, new_v], dim=2)
-            cache.append((new_k.contiguous(), new_v.contiguous()))
-        return Prefix(prefix.ids + tuple(first[:n]), cache, None)
-
-
-def _any_layer(prefixes: Sequence[Prefix], layer: int, which: int):
-    return next(p.cache[layer][which] for p in prefixes if p.cache)
 
 
 def _left_pad(tensor, length: int, like):

@@ -211,6 +211,29 @@ def test_at_most_one_forward_per_generated_byte(bpe_model):
     assert all(len(o) <= 8 for o in out)
 
 
+@pytest.mark.parametrize("model", ["bpe_model", "spm_model"])
+def test_lookahead_gives_the_same_distributions_with_fewer_forwards(request, model):
+    """States read ahead are the states a forward would compute: every next-byte
+    distribution along a greedy path is the same with and without lookahead."""
+    base = request.getfixturevalue(model)
+    plain, ahead = ByteModel(base.lm, lookahead=0), ByteModel(base.lm, lookahead=8)
+    forwards = {}
+    for bm in (plain, ahead):
+        before = bm.lm.forward_calls
+        states, dists = bm.start([b"The quick brown fox jumps", b"twice: 12"]), []
+        for _ in range(24):
+            dist = bm.next_byte_logprobs(states)
+            dists.append(dist)
+            bm.push(states, [int(np.argmax(d[:256])) for d in dist])
+        forwards[bm.lookahead] = bm.lm.forward_calls - before
+        if bm is plain:
+            expected = dists
+    for got, want in zip(dists, expected):
+        assert np.array_equal(np.isfinite(got), np.isfinite(want))
+        assert np.max(np.abs(got[np.isfinite(got)] - want[np.isfinite(want)])) <= 1e-9
+    assert forwards[8] < forwards[0] <= 2 + 24
+
+
 @pytest.mark.parametrize("mode", ["exact", "boundary", "heal", "naive"])
 def test_completion_modes(bpe_model, mode):
     from tokkit.byte_level.completion import complete
