@@ -1,7 +1,23 @@
 """Transplant benchmark and evaluation on SmolLM2-135M (issue 5's targets).
 
   /work/venv/bin/python bench/bench_transplant.py --model $TOKKIT_SMOLLM2 \
-      --data $TOKKIT_DATA_DIR [--aux-model DIR] [--threads 2] [--json out.json]
+      --data $TOKKIT_DATA_DIR [--lang eng|tur] [--aux-model DIR] [--threads 2] [--json out.json]
+
+``--lang`` picks the language of the tokkit tokenizers and of the FLORES-200 text:
+``eng`` (default) trains a BPE of 32,000 on text/eng and scores eng_Latn; ``tur`` trains a
+BPE of 32,000 on text/tur and also the morphological hybrid of 32,000
+(``tokkit train hybrid``), and scores tur_Latn. Every score is reported in two
+conventions from the same forward pass: ``bits_per_byte`` (every token scored, tokkit's)
+and ``first_unscored`` (each line's first token left out of the bits; see
+:mod:`tokkit.transplant.scoring`).
+
+The hybrid and byte matching. For a shared allomorph id (``+lAr`` stands for ``lar`` and
+``ler``) ``token_bytes`` gives the canonical spelling (``lar``), for a root its dictionary
+form, for a case marker ``b""``. The transplant matches and decomposes by those bytes, so
+such an id takes the row of its canonical spelling (``ler`` gets ``lar``'s row) and case
+markers are placed by the method from nothing but their neighbours: an approximation of
+the *initialisation*, not of the score. The score stays exact: the hybrid is lossless
+(``decode(encode(x)) == x``) and bits are divided by the text's own UTF-8 bytes.
 
 Parts, each printed as it finishes:
 
@@ -14,9 +30,13 @@ Parts, each printed as it finishes:
 3. *leave-K-out*: K leaf tokens (no merge uses them) removed from SmolLM2's tokenizer
    (vocabulary entries and the merges that make them) and from the model; each method
    re-estimates their rows; mean cosine to the true rows and bits per byte.
-4. *zero-shot*: SmolLM2 onto the BPE 32k, every method side by side, in the model's own
-   space and (with --aux-model) in an encoder's space, scored on the first 120 lines of
-   FLORES-200 eng_Latn devtest, each line after ``<|endoftext|>``.
+4. *zero-shot*: SmolLM2 onto each tokkit tokenizer, every method side by side, in the
+   model's own space and (with --aux-model) in an encoder's space, scored on the first
+   120 lines of FLORES-200 devtest, each line after ``<|endoftext|>``.
+6. *tune* (``--parts tune``): tokenadapt's temperature, top-k and global weight, one at a
+   time around the defaults (in the encoder's space with --aux-model, else the model's
+   own), and mean, on the first 120 lines of FLORES-200 *dev* onto the BPE 32k; the
+   setting best on dev is then scored on devtest beside mean.
 5. *end to end* (with --aux-model): ``tokkit transplant`` as a subprocess with a cold
    auxiliary cache, and again warm.
 """
@@ -41,6 +61,10 @@ from tokkit.corpora import open_corpus
 from tokkit.transplant import aux_space, methods, models, pipeline, scoring, surgery
 
 METHODS = ["tokenadapt", "local", "global", "mean", "omp", "random"]
+#: --lang: (training text under the data folder, FLORES-200 code)
+LANGS = {"eng": ("text/eng/train.txt", "eng_Latn"), "tur": ("text/tur/train.txt", "tur_Latn")}
+#: the tune part's one-at-a-time sweep around TokenAdapt's defaults (T 0.3, k 3, w 0.3)
+SWEEP = {"temperature": [0.1, 1.0], "top_k": [1, 8], "weight": [0.0, 0.5, 0.7]}
 
 
 def per_token_loop(problem: methods.Problem, matrix: torch.Tensor, settings: methods.Settings, sample: int) -> float:
@@ -98,17 +122,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=os.environ.get("TOKKIT_SMOLLM2"))
     parser.add_argument("--data", default=os.environ.get("TOKKIT_DATA_DIR", "/work/shared/data"))
+    parser.add_argument("--lang", choices=sorted(LANGS), default="eng")
     parser.add_argument("--aux-model", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lines", type=int, default=120)
     parser.add_argument("--leave-out", type=int, default=1000)
+    parser.add_argument("--scales", default="0.9,1.0", help="zero-shot: the estimate scales to run (1.0: the methods as published)")
     parser.add_argument("--loop-sample", type=int, default=300)
-    parser.add_argument("--parts", default="speed,identity,leave,zero,e2e")
+    parser.add_argument("--parts", default="speed,identity,leave,zero,e2e", help="any of speed,identity,leave,zero,e2e,tune")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     parts = set(args.parts.split(","))
-    report: dict = {"threads": args.threads}
+    report: dict = {"threads": args.threads, "lang": args.lang}
 
     def show(key, value):
         report[key] = value
@@ -120,15 +146,30 @@ def main() -> None:
     old = models.load_model_tokenizer(args.model)
     show("load_model_seconds", round(time.perf_counter() - clock, 2))
     clock = time.perf_counter()
-    corpus = open_corpus(str(Path(args.data) / "text/eng/train.txt"))
+    text, code = LANGS[args.lang]
+    corpus = open_corpus(str(Path(args.data) / text))
     new = tokkit.train("bpe", corpus, 32000)[32000]
     new.save(work / "bpe32k")
     show("train_bpe32k_seconds", round(time.perf_counter() - clock, 2))
-    flores = Path(args.data) / "flores200/devtest/eng_Latn.txt"
-    lines = [line for line in flores.read_text(encoding="utf-8").splitlines() if line.strip()][: args.lines]
+    targets = {"bpe32k": new}
+    if args.lang == "tur":
+        clock = time.perf_counter()
+        targets["hybrid32k"] = tokkit.train("hybrid", corpus, 32000)[32000]
+        show("train_hybrid32k_seconds", round(time.perf_counter() - clock, 2))
+
+    def flores(split: str) -> list[str]:
+        path = Path(args.data) / f"flores200/{split}/{code}.txt"
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()][: args.lines]
+
+    lines = flores("devtest")
+
+    def both(s: scoring.Score) -> dict:
+        """A score in both conventions (every token; first token of each line unscored)."""
+        return {"bits_per_byte": round(s.bits_per_byte, 4), "first_unscored": round(s.bits_per_byte_first_unscored(), 4),
+                "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens}
 
     base_score = scoring.score(base, old, lines)
-    show("base", base_score.to_json())
+    show("base", {**both(base_score), "bytes": base_score.bytes, "lines": len(lines), "flores": f"devtest/{code}"})
 
     def run(method: str, new_tok, encoder=None, settings=None):
         model = copy.deepcopy(base)
@@ -177,21 +218,46 @@ def main() -> None:
             print(f"  leave-{args.leave_out}-out {method}: {out[method]}", flush=True)
         show("leave_k_out", {"k": args.leave_out, "base_bits_per_byte": base_score.bits_per_byte, "methods": out})
 
+    spaces = {"own": None}
+    if args.aux_model and parts & {"zero", "tune"}:
+        spaces["encoder"] = aux_space.Encoder(args.aux_model, cache_dir=work / "cache")
+
+    scored: dict = {}  # (tokenizer, method, space, settings, split) -> scores: the tune part reuses zero-shot runs
+
+    def transplant_and_score(name: str, method: str, space: str, settings: methods.Settings, split: str, text: list[str]) -> dict:
+        key = (name, method, "own" if method in ("mean", "random") else space, repr(settings), split)
+        if key not in scored:
+            model, result, elapsed = run(method, targets[name], spaces[key[2]], settings)
+            scored[key] = {**both(scoring.score(model, targets[name], text)), "transplant_seconds": round(elapsed, 2),
+                           "stages": {k: round(v, 2) for k, v in result.seconds.items()}, "counts": result.counts}
+        return scored[key]
+
     if "zero" in parts:
-        spaces = {"own": None}
-        if args.aux_model:
-            spaces["encoder"] = aux_space.Encoder(args.aux_model, cache_dir=work / "cache")
+        scales = [float(x) for x in args.scales.split(",")]
+        for name in targets:
+            out = {}
+            runs = [(m, space, scale) for scale in scales for space in spaces for m in METHODS
+                    if (space == "own" or m not in ("mean", "random")) and (scale == 0.9 or m in ("tokenadapt", "local", "mean"))]
+            for method, space, scale in runs:
+                key = f"{method}@{space}" + ("" if scale == 0.9 else f"@scale{scale}")
+                out[key] = transplant_and_score(name, method, space, methods.Settings(scale=scale), "devtest", lines)
+                print(f"  zero-shot {name} {key}: {out[key]}", flush=True)
+            show(f"zero_shot_{name}", {"lines": len(lines), "base": both(base_score), "methods": out})
+
+    if "tune" in parts:
+        space = "encoder" if "encoder" in spaces else "own"
+        dev = flores("dev")
+        settings = [("defaults", methods.Settings())]
+        settings += [(f"{field}={value}", methods.Settings(**{field: value})) for field, values in SWEEP.items() for value in values]
         out = {}
-        runs = [(m, space, 0.9) for space in spaces for m in METHODS if space == "own" or m not in ("mean", "random")]
-        runs += [(m, space, 1.0) for space in spaces for m in ("tokenadapt", "local", "mean") if space == "own" or m != "mean"]
-        for method, space, scale in runs:
-            model, result, elapsed = run(method, new, spaces[space], methods.Settings(scale=scale))
-            s = scoring.score(model, new, lines)
-            key = f"{method}@{space}" + ("" if scale == 0.9 else f"@scale{scale}")
-            out[key] = {"bits_per_byte": round(s.bits_per_byte, 4), "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens,
-                        "transplant_seconds": round(elapsed, 2), "stages": {k: round(v, 2) for k, v in result.seconds.items()}, "counts": result.counts}
-            print(f"  zero-shot {key}: {out[key]}", flush=True)
-        show("zero_shot", {"lines": len(lines), "base_bits_per_byte": base_score.bits_per_byte, "methods": out})
+        for label, chosen in [("mean", methods.Settings())] + settings:
+            out[label] = transplant_and_score("bpe32k", "mean" if label == "mean" else "tokenadapt", space, chosen, "dev", dev)
+            print(f"  dev {label}: {out[label]}", flush=True)
+        best = min((label for label, _ in settings), key=lambda label: out[label]["bits_per_byte"])
+        test = {"mean": transplant_and_score("bpe32k", "mean", space, methods.Settings(), "devtest", lines),
+                "tokenadapt defaults": transplant_and_score("bpe32k", "tokenadapt", space, methods.Settings(), "devtest", lines),
+                f"tokenadapt {best}": transplant_and_score("bpe32k", "tokenadapt", space, dict(settings)[best], "devtest", lines)}
+        show("tune", {"space": space, "dev_lines": len(dev), "dev": out, "best_on_dev": best, "devtest": test})
 
     if "e2e" in parts and args.aux_model:
         env = dict(os.environ, TOKKIT_CACHE_DIR=str(work / "e2e-cache"), OMP_NUM_THREADS=str(args.threads))
