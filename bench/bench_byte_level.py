@@ -1,10 +1,11 @@
 """Speed of byte-level generation against plain token generation, same model, same run.
 
-    TOKKIT_SMOLLM2=/path/SmolLM2-135M-Instruct.Q4_1.gguf python bench/bench_byte_level.py [--bytes 32]
+    TOKKIT_SMOLLM2=/path/SmolLM2-135M-Instruct.Q4_1.gguf python bench/bench_byte_level.py [--bytes 64] [--device cuda]
 
 Reports (one CPU thread; the machine may be shared, so read the ratios):
 * plain ``model.generate`` (transformers, greedy, 128 new tokens): bytes/s;
-* ``exact`` byte-by-byte greedy generation: bytes/s and forward passes per byte;
+* ``exact`` byte-by-byte greedy generation: bytes/s and forward passes per byte, with the
+  default lookahead (``exact``) and without it (``exact_no_lookahead``);
 * naive per-byte recomputation (a fresh start on prompt + bytes so far, every byte): bytes/s;
 * ``boundary`` mode (exact across the prompt boundary, then tokens) for 128 tokens, against
   plain token generation in the same KV-cache loop (``token_loop_128``) from the prompt's
@@ -38,29 +39,34 @@ def timed(fn):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=os.environ.get("TOKKIT_SMOLLM2"))
-    parser.add_argument("--bytes", type=int, default=32)
+    parser.add_argument("--bytes", type=int, default=64)
     parser.add_argument("--naive-bytes", type=int, default=6)
     parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    bm = ByteModel(CausalLM.load(args.model, device="cpu"))
+    bm = ByteModel(CausalLM.load(args.model, device=args.device))
     lm, tok = bm.lm, bm.tokenizer
     results: dict = {"model": args.model, "prompt_bytes": len(PROMPT)}
 
-    ids = torch.tensor([bm.default_context() + tok.encode(PROMPT.decode())])
+    ids = torch.tensor([bm.default_context() + tok.encode(PROMPT.decode())], device=lm.device)
     out, secs = timed(lambda: lm.model.generate(ids, max_new_tokens=args.tokens, min_new_tokens=args.tokens, do_sample=False))
     gen_bytes = len(bm.canonical.bytes_of(out[0, ids.shape[1]:].tolist()))
     results["generate"] = {"tokens": args.tokens, "bytes": gen_bytes, "seconds": secs, "bytes_per_s": gen_bytes / secs}
 
-    before = lm.forward_calls
-    (text,), secs = timed(lambda: generate_bytes(bm, [PROMPT], SamplingOptions(max_bytes=args.bytes)))
-    forwards = lm.forward_calls - before
-    results["exact"] = {"bytes": len(text), "seconds": secs, "bytes_per_s": len(text) / secs, "forwards_incl_prompt": forwards, "text": text.decode("utf-8", "replace")}
-    before = lm.forward_calls
-    bm.start([PROMPT])
-    prompt_forwards = lm.forward_calls - before
-    results["exact"]["prompt_forwards"] = prompt_forwards
-    results["exact"]["forwards_per_byte"] = (forwards - prompt_forwards) / max(len(text), 1)
+    for lookahead in (0, bm.lookahead):  # without, then with reading ahead (the default)
+        key = "exact" if lookahead else "exact_no_lookahead"
+        bm.lookahead = lookahead
+        before = lm.forward_calls
+        (text,), secs = timed(lambda: generate_bytes(bm, [PROMPT], SamplingOptions(max_bytes=args.bytes)))
+        forwards = lm.forward_calls - before
+        results[key] = {"bytes": len(text), "seconds": secs, "bytes_per_s": len(text) / secs, "forwards_incl_prompt": forwards,
+                        "text": text.decode("utf-8", "replace")}
+        before = lm.forward_calls
+        bm.start([PROMPT])
+        prompt_forwards = lm.forward_calls - before
+        results[key]["prompt_forwards"] = prompt_forwards
+        results[key]["forwards_per_byte"] = (forwards - prompt_forwards) / max(len(text), 1)
 
     def naive_recompute():
         data = PROMPT
@@ -87,6 +93,7 @@ def main() -> None:
     results["token_loop_128"] = {"seconds": plain_s, "bytes": len(plain[0])}
     results["boundary_128"] = {"seconds": bound_s, "bytes": len(bound[0]), "time_ratio_vs_token_loop": bound_s / plain_s}
     results["exact_vs_generate_speed_ratio"] = results["exact"]["bytes_per_s"] / results["generate"]["bytes_per_s"]
+    results["exact_no_lookahead_vs_generate_speed_ratio"] = results["exact_no_lookahead"]["bytes_per_s"] / results["generate"]["bytes_per_s"]
     results["naive_recompute_vs_generate_speed_ratio"] = results["naive_recompute"]["bytes_per_s"] / results["generate"]["bytes_per_s"]
     print(json.dumps(results, indent=2))
 

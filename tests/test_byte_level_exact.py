@@ -106,19 +106,20 @@ def brute_covers(bm: ByteModel, prefix: bytes) -> list[tuple[int, ...]]:
     return found
 
 
-def brute_logprob(bm: ByteModel, prefix: bytes) -> float:
+def brute_logprob(bm: ByteModel, prefix: bytes, context: list[int] | None = None) -> float:
     """log of the sum of P(cover | context) over the brute-force covers, each group of
     covers that share all but the last token read by one uncached forward, float64."""
     groups: dict[tuple[int, ...], list[int]] = {}
     for cover in brute_covers(bm, prefix):
         groups.setdefault(cover[:-1], []).append(cover[-1])
     terms = []
+    context = bm.default_context() if context is None else context
     for head, lasts in groups.items():
-        ids = bm.default_context() + list(head)
+        ids = context + list(head)
         with torch.no_grad():
             logits = bm.lm.model(torch.tensor([ids])).logits[0].double()
         logprobs = torch.log_softmax(logits, -1)
-        head_logp = float(sum(logprobs[k, ids[k + 1]] for k in range(len(ids) - 1)))
+        head_logp = float(sum(logprobs[k, ids[k + 1]] for k in range(len(context) - 1, len(ids) - 1)))
         terms.extend(head_logp + float(logprobs[-1, t]) for t in lasts)
     return float(np.logaddexp.reduce(terms)) if terms else -math.inf
 
@@ -234,6 +235,41 @@ def test_lookahead_gives_the_same_distributions_with_fewer_forwards(request, mod
     assert forwards[8] < forwards[0] <= 2 + 24
 
 
+def test_fill_in_the_middle_with_fim_tokens(mixed_corpus):
+    """A vocabulary with StarCoder's FIM tokens: the header is prefix-suffix-middle with
+    the canonical encodings of both sides, and the middle's byte probabilities, after
+    that header, are exact against brute force with the same context."""
+    import tokkit
+    from tokkit.backends.hf import HFTokenizer
+    from tokkit.byte_level.completion import fim_context
+    from tokkit.byte_level.sampling import SamplingOptions, generate_bytes
+
+    base = tokkit.train("bpe", mixed_corpus, [330])[330]
+    rust = base.backend
+    rust.add_special_tokens(["<fim_prefix>", "<fim_suffix>", "<fim_middle>"])
+    tok = HFTokenizer(rust, name="fim", specials=base.specials)
+    bm = ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=2), tok))
+    pre, suf, mid = (tok.token_to_id(n) for n in ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"))
+    header = fim_context(bm, b"def add(a, b):\n    return a", b"\n")
+    encode = bm.canonical.encode
+    assert header == bm.default_context() + [pre] + encode("def add(a, b):\n    return a") + [suf] + encode("\n") + [mid]
+    assert fim_context(bpe_like(mixed_corpus), b"x", b"y") is None
+    for middle in (b" +", b" + b", b"+"):
+        (exact,) = bm.logprob([middle], contexts=[header])
+        assert abs(exact - brute_logprob(bm, middle, context=header)) <= 1e-6
+    (out,) = generate_bytes(bm, [b""], SamplingOptions(max_bytes=1), contexts=[header])
+    (dist,) = bm.next_byte_logprobs(bm.start([b""], contexts=[header]))
+    assert out == bytes([int(np.argmax(dist))]) or (int(np.argmax(dist)) == EOS and out == b"")
+
+
+def bpe_like(mixed_corpus) -> ByteModel:
+    """A model whose vocabulary has no FIM tokens."""
+    import tokkit
+
+    tok = tokkit.train("bpe", mixed_corpus, [300])[300]
+    return ByteModel(CausalLM(tiny_llama(tok.vocab_size), tok))
+
+
 @pytest.mark.parametrize("mode", ["exact", "boundary", "heal", "naive"])
 def test_completion_modes(bpe_model, mode):
     from tokkit.byte_level.completion import complete
@@ -301,3 +337,23 @@ def test_piece_rules_agree_with_re_encoding(mixed_corpus, pretokenizer):
                     assert np.array_equal(fast, canonical.valid_by_encoding(tail, every, at_start=True)), tail
                     decided += int((~canonical.rules.decide(tail, every)[1]).sum())
     assert decided > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_gives_the_cpu_distributions(bpe_model):
+    """The same tiny model (float64) on the GPU: batched cached forwards, lookahead and all,
+    give the CPU's next-byte distributions and the same greedy bytes."""
+    import copy
+
+    on_gpu = ByteModel(CausalLM(copy.deepcopy(bpe_model.lm.model).to("cuda"), bpe_model.tokenizer))
+    assert on_gpu.lm.device.type == "cuda"
+    prompts = [b"The qu", b"twice: 1", "敏捷".encode()[:4], b"fox jumps "]
+    states = {bm: bm.start(prompts) for bm in (bpe_model, on_gpu)}
+    for _ in range(16):
+        cpu, gpu = bpe_model.next_byte_logprobs(states[bpe_model]), on_gpu.next_byte_logprobs(states[on_gpu])
+        assert np.array_equal(np.isfinite(cpu), np.isfinite(gpu))
+        assert np.max(np.abs(cpu[np.isfinite(cpu)] - gpu[np.isfinite(gpu)])) <= 1e-9
+        picks = [int(np.argmax(d[:256])) for d in cpu]
+        for bm in (bpe_model, on_gpu):
+            bm.push(states[bm], picks)
+    assert abs(on_gpu.logprob([b"The quick"])[0] - brute_logprob(bpe_model, b"The quick")) <= 1e-6

@@ -377,3 +377,18 @@ def test_smollm2_identity_transplant_keeps_bits_per_byte(tmp_path):
     models.save(model, tok, tmp_path / "out", result.chat_template)  # a GGUF model saves as plain safetensors
     again = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert abs(scoring.score(again, tok, lines).bits_per_byte - before.bits_per_byte) < 1e-4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("name", ["tokenadapt", "local", "global", "mean", "omp", "random"])
+def test_cuda_estimates_equal_cpu_estimates(name, old_tok, new_tok):
+    """The batched methods on the GPU (tiled top-k, masked softmax) give the CPU's rows."""
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    rows = {}
+    for device in ("cpu", "cuda"):
+        corr, estimated, _ = pipeline.estimate_rows(model, old_tok, new_tok, methods.get_method(name, methods.Settings(threshold=0.2)),
+                                                     device=device)
+        rows[device] = [m.cpu() for m in estimated]
+    for cpu, cuda in zip(rows["cpu"], rows["cuda"]):
+        assert cpu.shape == cuda.shape and cpu.dtype == cuda.dtype
+        assert torch.allclose(cpu, cuda, atol=1e-4), (cpu - cuda).abs().max()
