@@ -301,8 +301,12 @@ class HybridTokenizer(Tokenizer):
     # -- encoding --------------------------------------------------------------------------
     def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
         known, encode_chunk = self.known, self._encode_chunk
+        chunks = chunks_of(piece)
+        if len(chunks) == 1:  # most pieces: one word
+            hit = known.get(chunks[0])
+            return encode_chunk(chunks[0]) if hit is None else hit
         ids: list[int] = []
-        for chunk in chunks_of(piece):
+        for chunk in chunks:
             hit = known.get(chunk)
             ids.extend(encode_chunk(chunk) if hit is None else hit)
         return tuple(ids)

@@ -297,11 +297,11 @@ class TurkishAnalyzer(Analyzer):
                 ctx = after(Context(), surface, entry.root, "inverse" in entry.flags)
                 self.forms.setdefault(surface, []).append((entry, constraint, ctx))
         self.roots = frozenset(e.root for e in entries)
-        #: every prefix of every root spelling -> whether it is itself a spelling: the walk
-        #: over a word's prefixes stops at the first one no root starts with (a trie's walk,
-        #: kept as one dict of strings)
-        self.prefixes = {s[:n]: False for s in self.forms for n in range(1, len(s))}
-        self.prefixes.update(dict.fromkeys(self.forms, True))
+        #: every prefix of every root spelling -> its roots if it is itself a spelling, else
+        #: (): the walk over a word's prefixes stops at the first one no root starts with (a
+        #: trie's walk, kept as one dict of strings)
+        self.prefixes: dict[str, list | tuple] = {s[:n]: () for s in self.forms for n in range(1, len(s))}
+        self.prefixes.update(self.forms)
         self.by_state: dict[str, list[Suffix]] = {}
         for suffix in SUFFIXES:
             for state in suffix.sources:
@@ -383,16 +383,16 @@ class TurkishAnalyzer(Analyzer):
         heads = []
         prefixes = self.prefixes
         for end in range(1, len(word) + 1):
-            is_form = prefixes.get(word[:end])
-            if is_form is None:
+            roots = prefixes.get(word[:end])
+            if roots is None:
                 break
-            if is_form:
-                heads.append(end)
+            if roots:
+                heads.append((end, roots))
         found = []
-        for end in reversed(heads):
+        for end, roots in reversed(heads):
             surface, rest = word[:end], word[end:]
             done = False
-            for entry, constraint, ctx in self.forms[surface]:
+            for entry, constraint, ctx in roots:
                 tails = self.suffix_parses(rest, entry.state, ctx, constraint)
                 if tails:
                     demoted = entry.proper and lowercase
