@@ -166,7 +166,7 @@ def split_word(chunk: str) -> tuple[list[str], bool, str] | None:
     markers = []
     composed = unicodedata.normalize("NFC", body)
     if composed != body:
-        if "".join(unicodedata.normalize("NFD", ch) for ch in composed) != body:
+        if "".join([unicodedata.normalize("NFD", ch) for ch in composed]) != body:
             return None
         markers.append(NFD)
     cased = case_of(composed)
@@ -387,7 +387,7 @@ class HybridTokenizer(Tokenizer):
         if rest:  # an apostrophe, then the suffixes of a proper noun (İstanbul'a)
             items.append(self._ids[rest[0]])
             tail = rest[1:]
-            parses = self.analyzer.suffix_parses(tail, "N", _scan(Context(), stem)) if tail else ()
+            parses = self.analyzer.suffix_parses(tail, "N", _scan(Context(), stem), limit=1) if tail else ()
             if parses:
                 items += [self._suffix_ids[t] for t, _ in parses[0]]
             elif tail:

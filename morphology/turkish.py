@@ -268,6 +268,10 @@ def root_forms(entry: RootEntry) -> list[tuple[str, str | None]]:
     return forms
 
 
+#: at most this many suffix parses are kept per (rest, state, context)
+MAX_PARSES = 4
+
+
 def _allowed(constraint: str | None, template: str) -> bool:
     if constraint is None:
         return True
@@ -284,8 +288,6 @@ class TurkishAnalyzer(Analyzer):
     """Turkish words -> root + suffixes, from a lexicon of :class:`RootEntry`."""
 
     langs = frozenset({"tr"})
-    #: at most this many suffix parses are kept per (rest, state, context)
-    MAX_PARSES = 4
 
     def __init__(self, entries: list[RootEntry], cache_size: int = 1 << 16):
         super().__init__(cache_size)
@@ -346,13 +348,15 @@ class TurkishAnalyzer(Analyzer):
             self._index[key] = table
         return table
 
-    def suffix_parses(self, rest: str, state: str, ctx: Context, constraint: str | None = None) -> tuple:
+    def suffix_parses(self, rest: str, state: str, ctx: Context, constraint: str | None = None, limit: int = MAX_PARSES) -> tuple:
         """Every way to spell ``rest`` as suffixes from ``state`` (fewest suffixes first).
 
         Each parse is a tuple of ``(template, surface)`` pairs. Memoised on (rest, state,
-        the context's key, constraint); at most :attr:`MAX_PARSES` are kept.
+        the context's key, constraint, limit); at most ``limit`` are kept. The first parse
+        does not depend on ``limit`` (a parse's first is made of its parts' firsts), so
+        ``limit=1`` gives the best one with less work.
         """
-        key = (rest, state, ctx[2], constraint)
+        key = (rest, state, ctx[2], constraint, limit)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
@@ -364,11 +368,11 @@ class TurkishAnalyzer(Analyzer):
             for template, target, surface, nxt, full in table.get(rest[0], ()):
                 if rest.startswith(surface):
                     head = ((template, surface),)
-                    for tail in self.suffix_parses(rest[len(surface) :], target, after(ctx, surface, full), nxt):
+                    for tail in self.suffix_parses(rest[len(surface) :], target, after(ctx, surface, full), nxt, limit):
                         found.append(head + tail)
             if len(found) > 1:
                 found.sort(key=len)
-            result = tuple(found[: self.MAX_PARSES])
+            result = tuple(found[:limit])
         self._memo[key] = result
         return result
 
@@ -393,10 +397,10 @@ class TurkishAnalyzer(Analyzer):
             surface, rest = word[:end], word[end:]
             done = False
             for entry, constraint, ctx in roots:
-                tails = self.suffix_parses(rest, entry.state, ctx, constraint)
+                tails = self.suffix_parses(rest, entry.state, ctx, constraint, 1 if first else MAX_PARSES)
                 if tails:
                     demoted = entry.proper and lowercase
-                    for tail in tails[:1] if first else tails:
+                    for tail in tails:
                         found.append(((demoted, -end, entry.proper, len(tail)), surface, entry, tail))
                     done = done or (first and not demoted)
             if done:
