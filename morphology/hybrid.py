@@ -285,9 +285,12 @@ class HybridTokenizer(Tokenizer):
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
-        encode_piece = self._encode_piece
+        known, encode_piece = self.known, self._encode_piece
         for i, piece in enumerate(text.split(" ")):
-            ids.extend(encode_piece(piece if i == 0 else " " + piece))
+            if i:
+                piece = " " + piece
+            hit = known.get(piece)  # a chunk of the table is a piece of that one chunk
+            ids.extend(encode_piece(piece) if hit is None else hit)
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -302,9 +305,8 @@ class HybridTokenizer(Tokenizer):
     def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
         known, encode_chunk = self.known, self._encode_chunk
         chunks = chunks_of(piece)
-        if len(chunks) == 1:  # most pieces: one word
-            hit = known.get(chunks[0])
-            return encode_chunk(chunks[0]) if hit is None else hit
+        if len(chunks) == 1:  # most pieces: one word (not in the table: encode looked)
+            return encode_chunk(chunks[0])
         ids: list[int] = []
         for chunk in chunks:
             hit = known.get(chunk)

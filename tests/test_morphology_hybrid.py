@@ -219,6 +219,7 @@ def test_known_table_is_what_analysis_gives(real_tok, data_dir):
     assert len(real_tok.known) > 1000 and len(real_tok.known_cased) > 100
     sample = sorted(real_tok.known)[::7]
     assert [real_tok.known[c] for c in sample] == [real_tok.ids_of(real_tok.plan(c)) for c in sample]
+    assert all(chunks_of(c) == [c] for c in real_tok.known)  # encode looks whole pieces up in it
     sample = sorted(real_tok.known_cased)[::3]  # normal forms of words written with capitals
     assert [real_tok.known_cased[c] for c in sample] == [real_tok.ids_of(real_tok.word_plan(c, True)) for c in sample]
     bare = HybridTokenizer(real_tok.roots, real_tok._fallback, real_tok.analyzer)  # same vocabulary, no table
