@@ -249,7 +249,10 @@ class HybridTokenizer(Tokenizer):
         self.known: dict[str, tuple[int, ...]] = {}
         #: ... and the normal forms of words written with capitals -> the ids after their markers
         self.known_cased: dict[str, tuple[int, ...]] = {}
-        self._encode_piece = lru_cache(maxsize=cache_size)(self._encode_piece_uncached)
+        #: the piece cache: a dict emptied when full (a piece found in it costs one lookup in
+        #: a dict of the pieces seen, not a call; pieces of the table are copied in as well)
+        self._pieces: dict[str, tuple[int, ...]] = {}
+        self._cache_size = cache_size
         self._encode_chunk = lru_cache(maxsize=cache_size)(self._encode_chunk_uncached)
 
     # -- contract ------------------------------------------------------------------------
@@ -285,12 +288,19 @@ class HybridTokenizer(Tokenizer):
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
-        known, encode_piece = self.known, self._encode_piece
+        pieces, known = self._pieces, self.known
         for i, piece in enumerate(text.split(" ")):
             if i:
                 piece = " " + piece
-            hit = known.get(piece)  # a chunk of the table is a piece of that one chunk
-            ids.extend(encode_piece(piece) if hit is None else hit)
+            hit = pieces.get(piece)
+            if hit is None:
+                hit = known.get(piece)  # a chunk of the table is a piece of that one chunk
+                if hit is None:
+                    hit = self._encode_piece(piece)
+                if len(pieces) >= self._cache_size:
+                    pieces.clear()
+                pieces[piece] = hit
+            ids.extend(hit)
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -302,7 +312,7 @@ class HybridTokenizer(Tokenizer):
         return [Piece(i, self._names[i], s, e) for i, (s, e) in zip(ids, spans)]
 
     # -- encoding --------------------------------------------------------------------------
-    def _encode_piece_uncached(self, piece: str) -> tuple[int, ...]:
+    def _encode_piece(self, piece: str) -> tuple[int, ...]:
         known, encode_chunk = self.known, self._encode_chunk
         chunks = chunks_of(piece)
         if len(chunks) == 1:  # most pieces: one word (not in the table: encode looked)
