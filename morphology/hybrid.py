@@ -33,21 +33,30 @@ A letter chunk is encoded as:
 
 Decoding spells each root and suffix id from its neighbours with the harmony rules of
 :mod:`tokkit.morphology.harmony` (kitap + (y)I -> kitabı). **Losslessness** is enforced,
-not hoped for: every chunk's encoding is decoded on the spot and compared with the chunk;
-if the rules would spell it differently (a loanword that breaks harmony, ``Scotia``), the
-encoder falls back to the BPE on the lower-cased word, and then on the raw chunk, which
-byte-level BPE always reproduces. Decoding is chunk-local (the harmony context resets at
-every character that is not a letter, except the in-word apostrophe token; a case marker
-applies to the letter chunk that follows it), so what was checked per chunk holds for
-the whole text.
+not hoped for. A letter chunk is its markers plus the plan of its *normal form* (leading
+space + composed lower-case word); the markers restore the chunk from it exactly
+(:func:`split_word` checks that before using them). The plan of the normal form is exact
+by construction when the decoder starts its suffixes from the harmony context the
+analyzer parsed them from (the root is a root token with the analysed root's flags, or
+BPE letters that give the same context): both then spell each suffix with the same rules.
+Any other plan (another entry's root token, suffixes after an apostrophe) is decoded on
+the spot and compared with the normal form; if the rules would spell it differently (a
+loanword that breaks harmony, ``Scotia``), the BPE spells the word, which byte-level BPE
+always reproduces. Decoding is chunk-local (the harmony context resets at every character
+that is not a letter, except the in-word apostrophe token; a case marker applies to the
+letter chunk that follows it), so what holds per chunk holds for the whole text.
 
-Speed. Text is Zipfian, so encoding is a chain of tables: space-separated pieces are
-cached (LRU); a piece's chunks are looked up in the **known-word table**, which training
-fills with the encodings of the corpus's most frequent chunks (``--known-words``, default
-100,000: every chunk of a corpus of a few MB) and which is saved with the tokenizer
-(``known_words.json``: the chunks and their ids, JSON); only a chunk found in neither is
-analysed (and then cached). The table holds exactly what analysis gives: its entries are
-the plans computed by the same code at training time, encoded by the final BPE.
+Speed. Text is Zipfian, so encoding is a chain of tables: the piece cache (a dict of the
+space-separated pieces seen, emptied when full); the **known-word table**, which training
+fills with the encodings of the corpus's most frequent chunks in their normal form
+(``--known-words``, default 100,000: every chunk of a corpus of a few MB) and which is
+saved with the tokenizer (``known_words.json``, JSON): chunks as written for lower-case
+words and non-words, and a *cased* part for the normal forms of words written Capitalised
+or in capitals (their analysis ranks proper nouns with common words), so ``Kitap``,
+``KİTAP`` and a decomposed ``kitap`` all find ``kitap``'s entry behind their markers; then
+the chunk cache (LRU); only a chunk found in none of them is analysed. The table holds
+exactly what analysis gives: its entries are the plans computed by the same code at
+training time, encoded by the final BPE.
 
 ``token_bytes``: a shared allomorph id has no single spelling. It returns the class's
 *canonical* spelling, the one it takes after a stem like ``kar`` (back unrounded vowel,
