@@ -165,6 +165,19 @@ def case_of(word: str) -> tuple[str | None, str] | None:
     return None
 
 
+def decompose(word: str) -> str:
+    """``word`` with each character in NFD, one at a time (what the ``<nfd>`` marker does).
+
+    For letters alone that is the NFD of the whole word: the decomposition of a letter
+    starts with a starter (combining class 0), so canonical reordering never crosses from
+    one letter's marks into the next (a test checks this of every letter). A word with
+    combining marks of its own (``ğ`` + U+0323) may differ, so it goes one character at a time.
+    """
+    if word.isalpha():
+        return unicodedata.normalize("NFD", word)
+    return "".join([unicodedata.normalize("NFD", ch) for ch in word])
+
+
 def split_word(chunk: str) -> tuple[list[str], bool, str] | None:
     """A letter chunk as (markers, leading space?, composed lower-case word).
 
@@ -175,7 +188,7 @@ def split_word(chunk: str) -> tuple[list[str], bool, str] | None:
     markers = []
     composed = unicodedata.normalize("NFC", body)
     if composed != body:
-        if "".join([unicodedata.normalize("NFD", ch) for ch in composed]) != body:
+        if decompose(composed) != body:
             return None
         markers.append(NFD)
     cased = case_of(composed)
@@ -360,7 +373,8 @@ class HybridTokenizer(Tokenizer):
         markers restore (punctuation, digits, mixed case) is its own normal form, with
         ``cased`` None: the BPE spells it as it is.
         """
-        split = split_word(chunk) if WORD.fullmatch(chunk) else None
+        letters = (chunk[1:] if chunk[:1] == " " else chunk).isalpha()  # a word without the regex
+        split = split_word(chunk) if letters or WORD.fullmatch(chunk) else None
         if split is None:
             return (), chunk, None
         markers, space, word = split

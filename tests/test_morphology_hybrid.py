@@ -24,6 +24,7 @@ from tokkit.morphology.hybrid import (
     HybridTokenizer,
     HybridTrainer,
     chunks_of,
+    decompose,
     load_hybrid,
 )
 
@@ -261,6 +262,16 @@ def test_known_table_size_is_an_option(toy_tok, tmp_path):
 def test_pieces_that_are_all_letters_skip_the_regex_and_chunk_the_same():
     letter = regex.compile(r"\p{L}")  # every character str.isalpha accepts is a letter to the regex
     assert all(letter.fullmatch(chr(i)) for i in range(sys.maxunicode + 1) if chr(i).isalpha())
+
+
+def test_letters_decompose_starting_with_a_starter():
+    # so a word of letters in NFD is its letters in NFD one by one (hybrid.decompose)
+    assert not [i for i in range(sys.maxunicode + 1) if chr(i).isalpha() and unicodedata.combining(unicodedata.normalize("NFD", chr(i))[0])]
+
+
+@given(st.text(alphabet=st.sampled_from(TURKISH_LETTERS + "ğüşıöç\u0306\u0323\u0307") | st.characters(), max_size=20))
+def test_decompose_is_one_character_at_a_time(word):
+    assert decompose(word) == "".join(unicodedata.normalize("NFD", ch) for ch in word)
 
 
 @given(st.text(alphabet=st.sampled_from(TURKISH_LETTERS + " '’.,\n\t1\u0306é敏") | st.characters(), max_size=40))
