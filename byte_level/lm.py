@@ -1,23 +1,31 @@
 """A causal language model behind one small interface: next-token log-probabilities
-after token rows that each extend a cached token prefix, in one batched forward pass.
+after token rows that each extend a token sequence the model has read, in one forward pass.
 
 Byte-level work (Phan et al. 2024; Hayase et al., ByteSampler) evaluates many short token
 sequences that share long prefixes: the prompt's stable tokens, then a few tokens that
-differ between the candidate tokenizations of the open end of the text. Like
-ByteSampler's tree of cached states, every sequence the model has read is a
-:class:`Prefix` that holds its own key/value cache, so a new sequence that adds one token
-to a known one costs a one-token row. :meth:`CausalLM.extend` runs rows over any mix of
-prefixes (of any prompts) as one forward pass:
+differ between the candidate tokenizations of the open end of the text. ByteSampler keeps
+them in a radix tree of key/value caches; tokkit keeps them in a :class:`Forest`:
 
-* the prefixes' caches are left-padded to one length, the padding masked out;
-* each row is right-padded (causal attention never lets a real token see a pad);
-* each row's log-probabilities are read at its own last token, in float64;
-* each new prefix keeps a *view* of its row's slice of the pass's key/value tensors, so
-  nothing is copied beyond what the batched cache itself needs.
+* one key/value buffer (batch 1) holds every token any sequence of the forest has read,
+  each in its own *slot*; a :class:`Prefix` is a token sequence and the slots of its
+  tokens, so sequences that share a prefix share its slots, and a new sequence that adds
+  one token to a known one costs one slot;
+* :meth:`CausalLM.extend` reads rows of tokens, each after its own prefix, as **one**
+  sequence in one forward pass: a 4-D attention mask lets each new token see its prefix's
+  slots and the tokens before it in its row, nothing else, and position ids give each
+  token its place in its own sequence, so every row reads as if it were alone;
+* the buffer grows by doubling, so appending copies nothing most of the time (a batched
+  cache of padded rows would copy every row's prefix at every step);
+* log-probabilities are read at each row's last token (and, on request, at every token
+  of the row), in float64, and only there: the output layer never runs elsewhere.
 
-``forward_calls`` counts passes. Models load from a Hugging Face folder, a hub name, or a
-GGUF file (transformers reads GGUF and dequantizes it); the tokenizer is the model's own,
-wrapped as a tokkit :class:`~tokkit.backends.hf.HFTokenizer` with the model's BOS/EOS roles.
+Several prompts share one forest too (their sequences simply never see each other). A
+forest lives as long as one of its prefixes; the slots of dropped sequences stay in the
+buffer, masked, until the forest goes. ``forward_calls`` counts passes.
+
+Models load from a Hugging Face folder, a hub name, or a GGUF file (transformers reads
+GGUF and dequantizes it); the tokenizer is the model's own, wrapped as a tokkit
+:class:`~tokkit.backends.hf.HFTokenizer` with the model's BOS/EOS roles.
 """
 
 from __future__ import annotations
@@ -32,23 +40,55 @@ from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import SpecialTokens, Tokenizer
 
 torch = require("torch", "lm")
+transformers = require("transformers", "lm")
+
+
+class _GrowingLayer(transformers.DynamicLayer):
+    """One layer's keys and values in a buffer that doubles when full (batch 1)."""
+
+    def lazy_initialization(self, key_states, value_states) -> None:
+        super().lazy_initialization(key_states, value_states)
+        self._keys = key_states.new_zeros((1, key_states.shape[1], 256, key_states.shape[3]))
+        self._values = value_states.new_zeros((1, value_states.shape[1], 256, value_states.shape[3]))
+        self.keys, self.values = self._keys[:, :, :0], self._values[:, :, :0]
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        old, new = self.keys.shape[2], self.keys.shape[2] + key_states.shape[2]
+        if new > self._keys.shape[2]:
+            grown = max(2 * self._keys.shape[2], new)
+            self._keys = torch.cat([self._keys[:, :, :old], self._keys.new_zeros((*self._keys.shape[:2], grown - old, self._keys.shape[3]))], 2)
+            self._values = torch.cat([self._values[:, :, :old], self._values.new_zeros((*self._values.shape[:2], grown - old, self._values.shape[3]))], 2)
+        self._keys[:, :, old:new] = key_states
+        self._values[:, :, old:new] = value_states
+        self.keys, self.values = self._keys[:, :, :new], self._values[:, :, :new]
+        return self.keys, self.values
+
+
+class Forest:
+    """The key/value buffer of every token sequence read together (see the module docstring)."""
+
+    def __init__(self):
+        self.cache = transformers.Cache(layer_class_to_replicate=_GrowingLayer)
+        self.size = 0
 
 
 @dataclass(eq=False)
 class Prefix:
-    """A token sequence the model has read: its ids, its key/value cache (batch 1, one
-    ``(keys, values)`` pair per layer, ``[1, heads, len(ids), dim]``; ``None`` when empty)
-    and the float64 log-probabilities of the next token after it (``None`` when empty)."""
+    """A token sequence the model has read: its ids, the forest slots of its tokens, and
+    the float64 log-probabilities of the next token after it (``None`` when empty)."""
 
     ids: tuple[int, ...]
-    cache: list[tuple["torch.Tensor", "torch.Tensor"]] | None
+    forest: Forest | None
+    slots: np.ndarray
     next_logprobs: np.ndarray | None
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
-EMPTY = Prefix((), None, None)
+EMPTY = Prefix((), None, np.zeros(0, dtype=np.int64), None)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -66,6 +106,7 @@ class CausalLM:
         self.tokenizer = tokenizer
         self.name = name
         self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
         self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
         self.forward_calls = 0
 
@@ -73,7 +114,6 @@ class CausalLM:
     @classmethod
     def load(cls, spec: str, device: str = "auto", dtype: str = "float32") -> "CausalLM":
         """Load a model: a HF folder, a hub name, or a ``.gguf`` file (see the module docstring)."""
-        transformers = require("transformers", "lm")
         path = Path(spec).expanduser()
         kwargs: dict = {}
         source = spec
@@ -95,7 +135,7 @@ class CausalLM:
 
     # -- forward passes ----------------------------------------------------------------
     def start(self, ids: Sequence[int]) -> Prefix:
-        """A prefix for ``ids`` (read with one forward unless ``ids`` is empty)."""
+        """A prefix for ``ids`` in a forest of its own (one forward unless ``ids`` is empty)."""
         return self.extend([EMPTY], [list(ids)])[0][0] if ids else EMPTY
 
     @torch.no_grad()
@@ -104,74 +144,58 @@ class CausalLM:
     ) -> tuple[list[Prefix], list[np.ndarray] | None]:
         """Read ``rows[i]`` (non-empty) after ``prefixes[i]``, all rows in one forward.
 
-        Returns the new prefixes (``prefixes[i]`` + ``rows[i]``, with their caches and
+        The prefixes must belong to one forest (or be empty: then a new forest holds the
+        rows). Returns the new prefixes (``prefixes[i]`` + ``rows[i]``, with their
         next-token log-probabilities) and, with ``with_steps``, per row the float64
         log-probability of each of its tokens after the first given those before it.
         """
         if not rows:
             return [], [] if with_steps else None
-        real = len(rows)
-        if self.device.type == "cpu" and real in (2, 3):
-            # CPU BLAS multiplies 2 or 3 rows by a weight matrix row by row (measured with
-            # torch 2.13: 2 rows cost 2x one row, 4 rows 1.6x), so pad to 4 with copies
-            prefixes, rows = list(prefixes) + [prefixes[0]] * (4 - real), list(rows) + [rows[0]] * (4 - real)
-        past = max(len(p) for p in prefixes)
-        width = max(len(row) for row in rows)
-        ids = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = torch.zeros((len(rows), past + width), dtype=torch.long)
-        positions = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, (prefix, row) in enumerate(zip(prefixes, rows)):
-            ids[r, : len(row)] = torch.tensor(row)
-            mask[r, past - len(prefix) :] = 1
-            positions[r] = torch.arange(len(prefix), len(prefix) + width)
+        forests = {id(p.forest): p.forest for p in prefixes if p.forest is not None}
+        if len(forests) > 1:
+            raise ValueError("the prefixes of one forward must belong to one forest")
+        forest = next(iter(forests.values())) if forests else Forest()
+        lengths = [len(row) for row in rows]
+        offsets = np.cumsum([0] + lengths)
+        total, base = int(offsets[-1]), forest.size
+        visible = np.zeros((total, base + total), dtype=bool)
+        positions = np.zeros(total, dtype=np.int64)
+        for prefix, row, at in zip(prefixes, rows, offsets):
+            n = len(row)
+            visible[at : at + n, prefix.slots] = True
+            visible[at : at + n, base + at : base + at + n] = np.tril(np.ones((n, n), dtype=bool))
+            positions[at : at + n] = np.arange(len(prefix), len(prefix) + n)
+        mask = torch.full(visible.shape, torch.finfo(self.dtype).min, dtype=self.dtype)
+        mask[torch.from_numpy(visible)] = 0
+        lasts = offsets[1:] - 1
+        keep = np.arange(total) if with_steps else lasts
         out = self.model(
-            input_ids=ids.to(self.device),
-            attention_mask=mask.to(self.device),
-            position_ids=positions.to(self.device),
-            cache=self._batched_cache(prefixes, past),
+            input_ids=torch.tensor([[t for row in rows for t in row]], device=self.device),
+            attention_mask=mask[None, None].to(self.device),
+            position_ids=torch.from_numpy(positions)[None].to(self.device),
+            cache=forest.cache,
             use_cache=True,
+            logits_to_keep=torch.from_numpy(keep).to(self.device),
         )
         self.forward_calls += 1
-        last = torch.tensor([len(row) - 1 for row in rows], device=self.device)
-        logits = out.logits[torch.arange(len(rows), device=self.device), last].double()
-        logprobs = torch.log_softmax(logits, dim=-1).cpu().numpy()
-        layers = [(layer.keys, layer.values) for layer in out.cache.layers]
-        new = []
-        prefixes, rows = prefixes[:real], rows[:real]
-        for r, (prefix, row) in enumerate(zip(prefixes, rows)):
-            span = slice(past - len(prefix), past + len(row))
-            cache = [(k[r : r + 1, :, span], v[r : r + 1, :, span]) for k, v in layers]
-            new.append(Prefix(prefix.ids + tuple(row), cache, logprobs[r]))
+        forest.size += total
+        logits = out.logits[0]
+        at_last = np.searchsorted(keep, lasts)
+        logprobs = torch.log_softmax(logits[torch.from_numpy(at_last).to(self.device)].double(), dim=-1).cpu().numpy()
+        new = [
+            Prefix(prefix.ids + tuple(row), forest, np.concatenate([prefix.slots, np.arange(base + at, base + at + len(row))]), logprobs[r])
+            for r, (prefix, row, at) in enumerate(zip(prefixes, rows, offsets))
+        ]
         if not with_steps:
             return new, None
-        steps = torch.log_softmax(out.logits[:, :-1].double(), dim=-1).gather(-1, ids[:, 1:].to(self.device).unsqueeze(-1))
-        steps = steps.squeeze(-1).cpu().numpy()
-        return new, [steps[r, : len(row) - 1] for r, row in enumerate(rows)]
-
-    def _batched_cache(self, prefixes: Sequence[Prefix], past: int):
-        """The prefixes' caches as one left-padded batch (the tensors themselves for a
-        single full-length prefix: the forward appends to a copy, never in place)."""
-        transformers = require("transformers", "lm")
-        if past == 0:
-            return transformers.DynamicCache(config=self.model.config)
-        like = next(p.cache for p in prefixes if p.cache)
-        if len(prefixes) == 1:
-            return transformers.DynamicCache(ddp_cache_data=like, config=self.model.config)
-        layers = []
-        for layer, (k0, v0) in enumerate(like):
-            keys = [_left_pad(p.cache[layer][0] if p.cache else None, past, k0) for p in prefixes]
-            values = [_left_pad(p.cache[layer][1] if p.cache else None, past, v0) for p in prefixes]
-            layers.append((torch.cat(keys), torch.cat(values)))
-        return transformers.DynamicCache(ddp_cache_data=layers, config=self.model.config)
-
-
-def _left_pad(tensor, length: int, like):
-    """``tensor`` ([1, heads, n, dim] or ``None``) left-padded with zeros to ``length``."""
-    n = 0 if tensor is None else tensor.shape[2]
-    if n == length:
-        return tensor
-    pad = like.new_zeros((1, like.shape[1], length - n, like.shape[3]))
-    return pad if tensor is None else torch.cat([pad, tensor], dim=2)
+        targets = torch.tensor([t for row in rows for t in row[1:]], dtype=torch.long, device=self.device)
+        before = torch.from_numpy(np.concatenate([np.arange(at, at + n - 1) for at, n in zip(offsets, lengths)])).to(self.device)
+        steps = np.concatenate([
+            torch.log_softmax(logits[chunk].double(), dim=-1).gather(-1, tgt[:, None])[:, 0].cpu().numpy()
+            for chunk, tgt in zip(before.split(256), targets.split(256))
+        ]) if len(targets) else np.zeros(0)
+        ends = np.cumsum([0] + [n - 1 for n in lengths])
+        return new, [steps[ends[r] : ends[r + 1]] for r in range(len(rows))]
 
 
 def tokenizer_of(fast, name: str) -> Tokenizer:
