@@ -42,7 +42,7 @@ def complete(byte_model: ByteModel, prompts: Sequence[bytes], mode: str, options
     canonical, rng = byte_model.canonical, np.random.default_rng(options.seed)
     starts, masks, already, overlap = [], [], [], []
     if mode == "boundary":
-        for state in byte_model.start(prompts, contexts):
+        for state in byte_model.start(prompts, contexts, absolute=False):
             covers = state.tree.covers()
             scores = np.array([logp for _, logp in covers])
             tokens = covers[choose(scores - np.logaddexp.reduce(scores), options, rng)][0]

@@ -86,22 +86,26 @@ class ByteModel:
         return [start]
 
     # -- states -------------------------------------------------------------------------
-    def start(self, prompts: Sequence[bytes], contexts: Sequence[Sequence[int]] | None = None) -> list[ByteState]:
+    def start(self, prompts: Sequence[bytes], contexts: Sequence[Sequence[int]] | None = None,
+              absolute: bool = True) -> list[ByteState]:
         """States for ``prompts`` (bytes), each after its context (default: BOS).
 
         One forward reads every prompt's context and stable tokens; the open ends are then
         pushed into the cover trees without the model, and one more forward reads every
-        hypothesis they made (rows of several tokens over the stable root)."""
+        hypothesis they made (rows of several tokens over the stable root). With
+        ``absolute=False`` the stable tokens' own probability is not computed (the output
+        layer then runs at one position per prompt): log-probabilities are relative to
+        it, which next-byte distributions and the choice of a cover do not depend on."""
         contexts = [list(c) for c in contexts] if contexts is not None else [self.default_context() for _ in prompts]
         if any(not c for c in contexts):
             raise TokkitError("the model needs a context token before the text (BOS or a FIM header)")
         prompts = [self.canonical.lead + bytes(p) for p in prompts]
         stable = [self.canonical.stable_prefix(p) for p in prompts]
         rows = [ctx + frozen for ctx, (frozen, _) in zip(contexts, stable)]
-        roots, steps = self.lm.extend([EMPTY] * len(prompts), rows, with_steps=True)
+        roots, steps = self.lm.extend([EMPTY] * len(prompts), rows, with_steps=absolute)
         states = []
-        for ctx, prompt, (frozen, end), root, step in zip(contexts, prompts, stable, roots, steps):
-            logp = float(np.sum(step[len(ctx) - 1 :]))
+        for k, (ctx, prompt, (frozen, end), root) in enumerate(zip(contexts, prompts, stable, roots)):
+            logp = float(np.sum(steps[k][len(ctx) - 1 :])) if absolute else 0.0
             tree = CoverTree(self.canonical, prompt, frozen, end, logp, state=root)
             for value in prompt[end:]:
                 tree.push(value)

@@ -41,7 +41,7 @@ def ensemble_generate(models: Sequence[ByteModel], prompt: bytes, mix: str, opti
     """Continue ``prompt`` byte by byte from the combined distribution of ``models``."""
     weights = list(weights) if weights is not None else [1.0] * len(models)
     rng = np.random.default_rng(options.seed)
-    states = [m.start([prompt])[0] for m in models]
+    states = [m.start([prompt], absolute=False)[0] for m in models]
     out = bytearray()
     while len(out) < options.max_bytes and not cut_at_stop(bytes(out), options.stop)[1]:
         dist = combine([m.next_byte_logprobs([s])[0] for m, s in zip(models, states)], mix, weights)

@@ -70,7 +70,7 @@ def generate_bytes(byte_model, prompts: Sequence[bytes], options: SamplingOption
     from tokkit.byte_level.distribution import EOS
 
     rng = np.random.default_rng(options.seed)
-    states = byte_model.start(prompts, contexts)
+    states = byte_model.start(prompts, contexts, absolute=False)
     out = [bytearray() for _ in prompts]
     active = list(range(len(prompts)))
     while active:

@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         if top < 1:
             raise TokkitError("--top must be at least 1")
         bm = load_model(model, device)
-        logprobs = bm.next_byte_logprobs(bm.start([data]))[0]
+        logprobs = bm.next_byte_logprobs(bm.start([data], absolute=False))[0]
         order = [int(i) for i in np.argsort(-logprobs) if np.isfinite(logprobs[i])]
         table = Table(title=f"next byte after {show_bytes(data)!r}")
         for col in ("byte", "as text", "prob", "logprob"):
