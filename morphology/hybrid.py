@@ -407,7 +407,7 @@ class HybridTokenizer(Tokenizer):
 
         It does when the decoder's harmony context after the root (a root token's, or that
         of the root's letters when the BPE spells it) is the one the analyzer parsed the
-        suffixes from: the decoder then spells each suffix id with the same rules
+        suffixes from (:meth:`TurkishAnalyzer.best_stem` gives it): the decoder then spells each suffix id with the same rules
         (:mod:`tokkit.morphology.harmony`), choosing the variant (softened ``K``, dropped
         vowel) from the next suffix where the analyzer required it of the next suffix.
         Other plans (another root entry's token, suffixes after an apostrophe, analysed
@@ -431,10 +431,9 @@ class HybridTokenizer(Tokenizer):
         return items, exact
 
     def _morph_items(self, best: tuple, space: bool) -> tuple[list[int | str], bool]:
-        surface, entry, tail = best
+        surface, entry, tail, parsed_from = best
         nxt = tail[0][0] if tail else None
         suffixes = [self._suffix_ids[t] for t, _ in tail]
-        parsed_from = after(Context(), surface, entry.root, "inverse" in entry.flags)  # as TurkishAnalyzer.forms
         for flags, i in self._root_ids.get((entry.root, space), ()):
             text, ctx = spell_root(entry.root, flags, nxt)
             if text == surface:

@@ -380,7 +380,8 @@ class TurkishAnalyzer(Analyzer):
 
     # -- words -----------------------------------------------------------------------
     def _found(self, word: str, lowercase: bool, first: bool) -> list[tuple]:
-        """``(rank, root spelling, root entry, suffixes)`` of the analyses, in the order found.
+        """``(rank, root spelling, root entry, suffixes, context after the root)`` of the
+        analyses, in the order found.
 
         Every prefix of the word that spells a root is tried, longest first; the rest is
         parsed by the suffix machine. ``first``: each root's shortest parse only, and stop
@@ -403,16 +404,17 @@ class TurkishAnalyzer(Analyzer):
                 if tails:
                     demoted = entry.proper and lowercase
                     for tail in tails:
-                        found.append(((demoted, -end, entry.proper, len(tail)), surface, entry, tail))
+                        found.append(((demoted, -end, entry.proper, len(tail)), surface, entry, tail, ctx))
                     done = done or (first and not demoted)
             if done:
                 break
         return found
 
-    def best_stem(self, word: str, lowercase: bool = False) -> tuple[str, RootEntry, tuple] | None:
+    def best_stem(self, word: str, lowercase: bool = False) -> tuple[str, RootEntry, tuple, Context] | None:
         """The best analysis of a word without apostrophes (see :meth:`stem_parses`), or None.
 
-        ``(root spelling, root entry, suffixes as (template, surface) pairs)``.
+        ``(root spelling, root entry, suffixes as (template, surface) pairs, the harmony
+        context the suffixes were parsed from)``.
         """
         found = self._found(word, lowercase, first=True)
         return min(found, key=itemgetter(0))[1:] if found else None
@@ -431,7 +433,7 @@ class TurkishAnalyzer(Analyzer):
             ranked = [best] if best else []
         else:
             ranked = [found[1:] for found in sorted(self._found(word, lowercase, first=False), key=itemgetter(0))]
-        segs = ((Morph(surface, ROOT, entry.root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, entry, tail in ranked)
+        segs = ((Morph(surface, ROOT, entry.root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, entry, tail, _ in ranked)
         return list(dict.fromkeys(segs))
 
     def _analyze(self, word: str) -> list[Segmentation]:
