@@ -11,10 +11,17 @@
   last token and make the first generated token start with its text. Not exact.
 * ``naive``: tokenize the prompt and generate tokens (the tokenization-bias baseline).
 
-Fill-in-the-middle: :func:`fim_context` builds the prefix/suffix/middle header for models
-whose vocabulary has FIM tokens (StarCoder's ``<fim_prefix>`` family, or the ``<|...|>``
-spelling); the middle is then generated as a text of its own after it. Models without FIM
-tokens complete the prefix instead.
+Fill-in-the-middle (Bavarian et al. 2022, "Efficient Training of Language Models to Fill
+in the Middle"): :func:`fim_prompt` builds the context for models whose vocabulary has FIM
+tokens (StarCoder's ``<fim_prefix>`` family, or the ``<|...|>`` spelling), in either of
+the paper's two formats:
+
+* ``psm``: ``<PRE> prefix <SUF> suffix <MID>``, then the middle as a text of its own;
+* ``spm``: ``<PRE> <SUF> suffix <MID> prefix``, then the middle: the prefix runs straight
+  into the middle, so a prefix that ends inside a token is exactly the cut-prompt
+  problem, and every mode applies to it.
+
+Models without FIM tokens complete the prefix instead.
 """
 
 from __future__ import annotations
@@ -113,13 +120,21 @@ def _text(prompt: bytes) -> str:
         raise TokkitError("modes naive, heal and boundary need a prompt of whole UTF-8 characters; use --mode exact for raw bytes") from exc
 
 
-def fim_context(byte_model: ByteModel, prefix: bytes, suffix: bytes) -> list[int] | None:
-    """The FIM header (prefix-suffix-middle order) for models with FIM tokens, else None."""
+FIM_FORMATS = ("psm", "spm")
+
+
+def fim_prompt(byte_model: ByteModel, prefix: bytes, suffix: bytes, fmt: str = "psm") -> tuple[list[int], bytes] | None:
+    """The context and the prompt to continue for fill-in-the-middle in format ``fmt``
+    (see the module docstring), or None when the vocabulary has no FIM tokens."""
+    if fmt not in FIM_FORMATS:
+        raise TokkitError(f"unknown FIM format '{fmt}': choose psm or spm")
     tok = byte_model.tokenizer
     for names in FIM_NAMES:
         ids = [tok.token_to_id(n) for n in names]
         if all(i is not None for i in ids):
             pre, suf, mid = ids
-            encode = byte_model.canonical.encode
-            return byte_model.default_context() + [pre] + encode(_text(prefix)) + [suf] + encode(_text(suffix)) + [mid]
+            encode, start = byte_model.canonical.encode, byte_model.default_context()
+            if fmt == "psm":
+                return start + [pre] + encode(_text(prefix)) + [suf] + encode(_text(suffix)) + [mid], b""
+            return start + [pre, suf] + encode(_text(suffix)) + [mid], prefix
     return None

@@ -141,7 +141,8 @@ def register(app: typer.Typer) -> None:
         prefix: str = typer.Option(..., "--prefix", help="Text before the gap."),
         suffix: str = typer.Option(..., "--suffix", help="Text after the gap."),
         model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
-        mode: str = typer.Option("exact", "--mode", help="exact, boundary or naive."),
+        mode: str = typer.Option("exact", "--mode", help="exact, boundary, heal or naive (psm with FIM tokens: exact or naive)."),
+        fmt: str = typer.Option("psm", "--format", help="With FIM tokens: psm (prefix, suffix, middle) or spm (suffix, then the prefix runs into the middle)."),
         max_bytes: int = typer.Option(64, "--max-bytes"),
         temperature: float = typer.Option(0.0, "--temperature"),
         top_p: float = typer.Option(1.0, "--top-p"),
@@ -158,25 +159,29 @@ def register(app: typer.Typer) -> None:
         Examples:
 
           tokkit bytes fim --model SmolLM2-135M-Instruct.Q4_1.gguf --prefix "def add(a, b):\\n    return a" --suffix "\\n" --escapes
-        """
-        from tokkit.byte_level.completion import complete, fim_context
-        from tokkit.byte_level.sampling import generate_bytes
 
-        if mode == "heal":
-            raise TokkitError("--mode heal has no meaning for fill-in-the-middle; use exact, boundary or naive")
+          tokkit bytes fim --model ./starcoder-like --prefix "print(sel" --suffix ")" --format spm --mode boundary
+        """
+        from tokkit.byte_level.completion import FIM_FORMATS, complete, fim_prompt
+
+        if fmt not in FIM_FORMATS:
+            raise TokkitError(f"unknown --format '{fmt}': choose psm or spm")
         pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         bm = load_model(model, device)
-        header = fim_context(bm, pre, suf)
-        if header is None:
+        fim = fim_prompt(bm, pre, suf, fmt)
+        if fim is None:
             (out,) = complete(bm, [pre], mode, opts)
         else:
-            if mode != "exact":
-                raise TokkitError("with FIM tokens the middle starts a fresh text: use --mode exact")
-            (out,) = generate_bytes(bm, [b""], opts, contexts=[header])
+            context, prompt = fim
+            if not prompt and mode not in ("exact", "naive"):
+                raise TokkitError(f"in the psm format the middle starts a fresh text, so --mode {mode} has nothing to act on: use exact or naive, or --format spm")
+            (out,) = complete(bm, [prompt], mode, opts, contexts=[context])
         console.print(f"[dim]{show_bytes(pre)}[/][bold]{show_bytes(out)}[/][dim]{show_bytes(suf)}[/]", highlight=False)
         if json_out:
-            write_json(json_out, {"prefix": show_bytes(pre), "suffix": show_bytes(suf), "middle": show_bytes(out), "fim_tokens": header is not None}, force)
+            payload = {"prefix": show_bytes(pre), "suffix": show_bytes(suf), "middle": show_bytes(out), "fim_tokens": fim is not None,
+                       "format": fmt if fim is not None else None}
+            write_json(json_out, payload, force)
 
     @group.command("ensemble")
     def ensemble(

@@ -53,6 +53,7 @@ def test_generate_runs(model_dir, tmp_path, mode):
         ["bytes", "generate", "--model", "{m}", "--prompt", "x", "--mode", "fast"],
         ["bytes", "generate", "--model", "{m}", "--prompt", "\\xe6\\x95", "--escapes", "--mode", "naive"],
         ["bytes", "ensemble", "--model", "{m}", "--prompt", "x"],
+        ["bytes", "fim", "--model", "{m}", "--prefix", "x", "--suffix", "y", "--format", "mps"],
         ["bytes", "next", "--model", "{bad}", "x"],
         ["bytes", "next", "--model", "/no/such/model", "x"],
     ],

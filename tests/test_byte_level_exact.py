@@ -241,13 +241,14 @@ def test_lookahead_gives_the_same_distributions_with_fewer_forwards(request, mod
 
 
 def test_fill_in_the_middle_with_fim_tokens(mixed_corpus):
-    """A vocabulary with StarCoder's FIM tokens: the header is prefix-suffix-middle with
-    the canonical encodings of both sides, and the middle's byte probabilities, after
-    that header, are exact against brute force with the same context."""
+    """A vocabulary with StarCoder's FIM tokens, both formats of Bavarian et al. (2022):
+    psm puts both sides in the header and starts the middle afresh; spm lets the prefix
+    run into the middle. Byte probabilities after either context are exact against brute
+    force with the same context."""
     import tokkit
     from tokkit.backends.hf import HFTokenizer
-    from tokkit.byte_level.completion import fim_context
-    from tokkit.byte_level.sampling import SamplingOptions, generate_bytes
+    from tokkit.byte_level.completion import complete, fim_prompt
+    from tokkit.byte_level.sampling import SamplingOptions
 
     base = tokkit.train("bpe", mixed_corpus, [330])[330]
     rust = base.backend
@@ -255,16 +256,22 @@ def test_fill_in_the_middle_with_fim_tokens(mixed_corpus):
     tok = HFTokenizer(rust, name="fim", specials=base.specials)
     bm = ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=2), tok))
     pre, suf, mid = (tok.token_to_id(n) for n in ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"))
-    header = fim_context(bm, b"def add(a, b):\n    return a", b"\n")
-    encode = bm.canonical.encode
-    assert header == bm.default_context() + [pre] + encode("def add(a, b):\n    return a") + [suf] + encode("\n") + [mid]
-    assert fim_context(bpe_like(mixed_corpus), b"x", b"y") is None
-    for middle in (b" +", b" + b", b"+"):
-        (exact,) = bm.logprob([middle], contexts=[header])
-        assert abs(exact - brute_logprob(bm, middle, context=header)) <= 1e-6
-    (out,) = generate_bytes(bm, [b""], SamplingOptions(max_bytes=1), contexts=[header])
-    (dist,) = bm.next_byte_logprobs(bm.start([b""], contexts=[header]))
+    encode, prefix, suffix = bm.canonical.encode, b"def add(a, b):\n    return a", b"\n"
+    psm, nothing = fim_prompt(bm, prefix, suffix, "psm")
+    assert psm == bm.default_context() + [pre] + encode(prefix.decode()) + [suf] + encode("\n") + [mid] and nothing == b""
+    spm, prompt = fim_prompt(bm, prefix, suffix, "spm")
+    assert spm == bm.default_context() + [pre, suf] + encode("\n") + [mid] and prompt == prefix
+    assert fim_prompt(bpe_like(mixed_corpus), b"x", b"y") is None
+    for context, start in ((psm, b""), (spm, prefix[-6:])):
+        for middle in (b" +", b" + b"):
+            head = spm + encode(prefix[:-6].decode()) if start else context  # most of the prefix as context: a small brute force
+            (exact,) = bm.logprob([start + middle], contexts=[head])
+            assert abs(exact - brute_logprob(bm, start + middle, context=head)) <= 1e-6
+    options = SamplingOptions(max_bytes=1)
+    (out,) = complete(bm, [b""], "exact", options, contexts=[psm])
+    (dist,) = bm.next_byte_logprobs(bm.start([b""], contexts=[psm]))
     assert out == bytes([int(np.argmax(dist))]) or (int(np.argmax(dist)) == EOS and out == b"")
+    assert len(complete(bm, [prompt], "boundary", options, contexts=[spm])[0]) <= 1
 
 
 def bpe_like(mixed_corpus) -> ByteModel:
