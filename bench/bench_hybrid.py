@@ -40,7 +40,6 @@ saved one.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import time
@@ -199,8 +198,6 @@ def main() -> None:
         console.print(f"trained hybrid-{args.size} on text/tur/train.txt in {time.perf_counter() - start:.1f} s")
         folder = Path(args.save or "/tmp/tokkit-bench-hybrid")
         trained[args.size].save(folder, force=True)
-        del trained  # measured loads should not pay for collecting the trainer's objects
-        gc.collect()
     load_s = float("inf")
     for _ in range(3):
         start = time.perf_counter()
