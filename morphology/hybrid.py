@@ -407,9 +407,10 @@ class HybridTokenizer(Tokenizer):
 
         It does when the decoder's harmony context after the root (a root token's, or that
         of the root's letters when the BPE spells it) is the one the analyzer parsed the
-        suffixes from (:meth:`TurkishAnalyzer.best_stem` gives it): the decoder then spells each suffix id with the same rules
-        (:mod:`tokkit.morphology.harmony`), choosing the variant (softened ``K``, dropped
-        vowel) from the next suffix where the analyzer required it of the next suffix.
+        suffixes from (:meth:`TurkishAnalyzer.best_stem` gives it): the decoder then spells
+        each suffix id with the same rules (:mod:`tokkit.morphology.harmony`), choosing the
+        variant (softened ``K``, dropped vowel) from the next suffix where the analyzer
+        required it of the next suffix.
         Other plans (another root entry's token, suffixes after an apostrophe, analysed
         from the stem's letters alone) are checked by :meth:`word_plan`.
         """

@@ -346,11 +346,14 @@ class TurkishAnalyzer(Analyzer):
                 if _allowed(constraint, suffix.template):
                     for surface, nxt, full in self._spell(suffix.template, ctx):
                         if surface:
-                            table.setdefault(surface[0], []).append((suffix.template, suffix.target, surface, nxt, full))
+                            entry = (suffix.template, suffix.target, surface, nxt, full)
+                            table.setdefault(surface[0], []).append(entry)
             self._index[key] = table
         return table
 
-    def suffix_parses(self, rest: str, state: str, ctx: Context, constraint: str | None = None, limit: int = MAX_PARSES) -> tuple:
+    def suffix_parses(
+        self, rest: str, state: str, ctx: Context, constraint: str | None = None, limit: int = MAX_PARSES
+    ) -> tuple:
         """Every way to spell ``rest`` as suffixes from ``state`` (fewest suffixes first).
 
         Each parse is a tuple of ``(template, surface)`` pairs. Memoised on (rest, state,
@@ -433,7 +436,7 @@ class TurkishAnalyzer(Analyzer):
             ranked = [best] if best else []
         else:
             ranked = [found[1:] for found in sorted(self._found(word, lowercase, first=False), key=itemgetter(0))]
-        segs = ((Morph(surface, ROOT, entry.root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, entry, tail, _ in ranked)
+        segs = [(Morph(surface, ROOT, entry.root), *[Morph(s, SUFFIX, t) for t, s in tail]) for surface, entry, tail, _ in ranked]
         return list(dict.fromkeys(segs))
 
     def _analyze(self, word: str) -> list[Segmentation]:
