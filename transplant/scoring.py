@@ -26,7 +26,8 @@ scores every token. The same forward pass also sums each line's first-token bits
 the other convention, for comparing with numbers measured that way, at no extra cost.
 On SmolLM2-135M-Instruct (Q4_1) over FLORES-200 eng_Latn devtest, the first 120 lines
 score 1.2585 (every token) and 1.1691 (first unscored); all 1012 lines, 1.2349 and
-1.1372; the first token after ``<|endoftext|>`` costs 12.75 bits on average.
+1.1372; the first token after ``<|endoftext|>`` costs 12.75 bits on average. (Neither
+reproduces the 1.152 issue 5 quotes for its reference; bench/README.md lists what was tried.)
 """
 
 from __future__ import annotations
