@@ -33,12 +33,12 @@ Parts, each printed as it finishes:
 4. *zero-shot*: SmolLM2 onto each tokkit tokenizer, every method side by side, in the
    model's own space and (with --aux-model) in an encoder's space, scored on the first
    120 lines of FLORES-200 devtest, each line after ``<|endoftext|>``.
+5. *end to end* (with --aux-model): ``tokkit transplant`` as a subprocess with a cold
+   auxiliary cache, and again warm.
 6. *tune* (``--parts tune``): tokenadapt's temperature, top-k and global weight, one at a
    time around the defaults (in the encoder's space with --aux-model, else the model's
    own), and mean, on the first 120 lines of FLORES-200 *dev* onto the BPE 32k; the
    setting best on dev is then scored on devtest beside mean.
-5. *end to end* (with --aux-model): ``tokkit transplant`` as a subprocess with a cold
-   auxiliary cache, and again warm.
 """
 
 from __future__ import annotations
