@@ -30,6 +30,7 @@ GGUF and dequantizes it); the tokenizer is the model's own, wrapped as a tokkit
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -109,6 +110,8 @@ class CausalLM:
         self.dtype = next(model.parameters()).dtype
         self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
         self.forward_calls = 0
+        # transformers renamed ``past_key_values`` to ``cache`` during 5.x
+        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     # -- loading ----------------------------------------------------------------------
     @classmethod
@@ -173,8 +176,8 @@ class CausalLM:
             input_ids=torch.tensor([[t for row in rows for t in row]], device=self.device),
             attention_mask=mask[None, None].to(self.device),
             position_ids=torch.from_numpy(positions)[None].to(self.device),
-            cache=forest.cache,
             use_cache=True,
+            **{self.cache_arg: forest.cache},
             logits_to_keep=torch.from_numpy(keep).to(self.device),
         )
         self.forward_calls += 1

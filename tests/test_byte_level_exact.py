@@ -117,7 +117,7 @@ def brute_logprob(bm: ByteModel, prefix: bytes, context: list[int] | None = None
     for head, lasts in groups.items():
         ids = context + list(head)
         with torch.no_grad():
-            logits = bm.lm.model(torch.tensor([ids])).logits[0].double()
+            logits = bm.lm.model(torch.tensor([ids], device=bm.lm.device)).logits[0].double()
         logprobs = torch.log_softmax(logits, -1)
         head_logp = float(sum(logprobs[k, ids[k + 1]] for k in range(len(context) - 1, len(ids) - 1)))
         terms.extend(head_logp + float(logprobs[-1, t]) for t in lasts)
@@ -353,19 +353,22 @@ def test_piece_rules_agree_with_re_encoding(mixed_corpus, pretokenizer):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_gives_the_cpu_distributions(bpe_model):
-    """The same tiny model (float64) on the GPU: batched cached forwards, lookahead and all,
-    give the CPU's next-byte distributions and the same greedy bytes."""
+    """The same tiny model (float64) on the GPU: batched forest forwards, lookahead and
+    all, are exact against brute force on the GPU, and give the CPU's next-byte
+    distributions up to float32 rounding (transformers computes rotary embeddings in
+    float32, and the two devices round those differently: about 1e-7 relative)."""
     import copy
 
     on_gpu = ByteModel(CausalLM(copy.deepcopy(bpe_model.lm.model).to("cuda"), bpe_model.tokenizer))
     assert on_gpu.lm.device.type == "cuda"
+    for prompt in (b"The quick", b"twice: 12", "敏捷".encode()[:4]):
+        assert abs(on_gpu.logprob([prompt])[0] - brute_logprob(on_gpu, prompt)) <= 1e-6
     prompts = [b"The qu", b"twice: 1", "敏捷".encode()[:4], b"fox jumps "]
     states = {bm: bm.start(prompts) for bm in (bpe_model, on_gpu)}
     for _ in range(16):
         cpu, gpu = bpe_model.next_byte_logprobs(states[bpe_model]), on_gpu.next_byte_logprobs(states[on_gpu])
         assert np.array_equal(np.isfinite(cpu), np.isfinite(gpu))
-        assert np.max(np.abs(cpu[np.isfinite(cpu)] - gpu[np.isfinite(gpu)])) <= 1e-9
+        assert np.max(np.abs(cpu[np.isfinite(cpu)] - gpu[np.isfinite(gpu)])) <= 1e-4
         picks = [int(np.argmax(d[:256])) for d in cpu]
         for bm in (bpe_model, on_gpu):
             bm.push(states[bm], picks)
-    assert abs(on_gpu.logprob([b"The quick"])[0] - brute_logprob(bpe_model, b"The quick")) <= 1e-6
