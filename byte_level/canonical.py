@@ -116,6 +116,7 @@ class Canonical:
         self.lengths = np.array([len(b) if b else 0 for b in self.token_bytes], dtype=np.int64)
         self._byte_at: dict[int, np.ndarray] = {}
         self._verdicts: dict[tuple, np.ndarray] = {}  # per (window, at_start): -1 unknown, 0, 1
+        self._last_pieces: dict[tuple, tuple] = {}
         #: b" " where token bytes carry SentencePiece's dummy-prefix space before the text
         self.lead = b" " if self.bytes_of(self.encode("a")) == b" a" else b""
         self.rules = PieceRules.for_tokenizer(self)
@@ -203,6 +204,7 @@ class Canonical:
         where they apply, by re-encoding otherwise. Verdicts are kept per window over the
         whole vocabulary, so the shrinking candidate sets of later bytes cost nothing.
         """
+        tail, at_start = self._last_piece(tail, at_start)
         verdicts = self._verdicts.pop((tail, at_start), None)
         if verdicts is None:
             verdicts = np.full(self.vocab_size, -1, dtype=np.int8)
@@ -219,6 +221,36 @@ class Canonical:
                 result[undecided] = self.valid_by_encoding(tail, todo[undecided], at_start)
             verdicts[todo] = result
         return verdicts[candidates] == 1
+
+    def _last_piece(self, tail: tuple[int, ...], at_start: bool) -> tuple[tuple[int, ...], bool]:
+        """The window cut down to its last pre-token, where that gives the same verdicts.
+
+        With regex pre-tokenization, pre-tokens before the window's last one stay as they
+        are whatever text follows (a match ends where the text already says it ends; the
+        regexes look one character ahead, except contractions, which look past an
+        apostrophe: no cut next to one), so ``tail + t`` is valid iff the tokens before the last pre-token
+        are its canonical encoding and the last pre-token's tokens + ``t`` are valid. The
+        shorter window's verdicts are shared by every window that ends the same way (an
+        indentation, `` return``), which is most of them in code and prose.
+        """
+        if self.rules is None or len(tail) < 2:
+            return tail, at_start
+        key = (tail, at_start)
+        if key not in self._last_pieces:
+            self._last_pieces[key] = (tail, at_start)
+            try:
+                text = self.bytes_of(tail).decode("utf-8")
+            except UnicodeDecodeError:
+                return tail, at_start
+            spans = self.rules.pieces(text)
+            head = text[: spans[-1][0]] if len(spans) > 1 else ""
+            if head and "'" not in text[len(head) - 1 : len(head) + 1]:
+                ids = self.encode(head)
+                if tuple(ids) == tail[: len(ids)] and len(ids) < len(tail):
+                    self._last_pieces[key] = (tail[len(ids) :], False)
+            if len(self._last_pieces) > 100_000:
+                self._last_pieces.clear()
+        return self._last_pieces[key]
 
     def valid_by_encoding(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
         """:meth:`valid_after` by re-encoding ``tail + t`` for every candidate (the definition)."""
@@ -272,7 +304,8 @@ class PieceRules:
 
     The regexes look ahead one character at most (``\\s+(?!\\S)`` looks at ``c``), except
     contractions after an apostrophe. Everything else is left to re-encoding: windows that
-    end in an apostrophe or inside a character, tokens that start or end inside a
+    end in an apostrophe or whose last piece starts with one (a contraction ends it
+    early), or inside a character, tokens that start or end inside a
     character, that end in whitespace or an apostrophe, that hold digits (digit groups) or
     mixed classes, and any ``c`` after which ``w``'s pieces change.
     Applies only to a BPE model with merges in rank order and no normalizer.
@@ -396,7 +429,9 @@ class PieceRules:
 
     def _verdict(self, base: list[tuple[int, int]], w: str, key: str) -> int:
         """1 if a new piece starts at ``key`` after ``w`` (whose pieces stay), 2 if the
-        one-character ``key`` joins ``w``'s last piece, 0 otherwise."""
+        one-character ``key`` joins ``w``'s last piece, 3 if it takes the last character
+        of ``w``'s last piece into a new piece (a whitespace run before a word:
+        ``\\s+(?!\\S)`` leaves its last space to the word), 0 otherwise."""
         n = len(w)
         got = self.pieces(w + key)
         if got[: len(base)] == base and len(got) > len(base) and got[len(base)][0] == n:
@@ -404,6 +439,8 @@ class PieceRules:
             return 0 if key[-1].isspace() and w[-1:].isspace() else 1
         if len(key) == 1 and base and got == base[:-1] + [(base[-1][0], n + 1)]:
             return 2
+        if len(key) == 1 and base and base[-1][1] - base[-1][0] > 1 and got == base[:-1] + [(base[-1][0], n - 1), (n - 1, n + 1)]:
+            return 3
         return 0
 
     def decide(self, tail: tuple[int, ...], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -414,12 +451,12 @@ class PieceRules:
             w = self.canonical.bytes_of(tail).decode("utf-8")
         except UnicodeDecodeError:
             return result, undecided
-        if w.endswith("'"):  # contractions look two characters ahead
-            return result, undecided
         base = self.pieces(w)
+        if w.endswith("'") or (base and w[base[-1][0]] == "'"):  # contractions end a piece early
+            return result, undecided
         encoded_ok = self.canonical.encode(w) == list(tail)
         firsts = self.first_index[candidates]
-        verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins
+        verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins, 3 splits
         for f in np.unique(firsts[firsts >= 0]).tolist():
             first = self.first_chars[f]
             chars = _completions(first) if isinstance(first, bytes) else (first,)
@@ -433,6 +470,11 @@ class PieceRules:
         if join.any():
             result[join] = self.reachable[candidates[join]] & self.pairs(tail[-1], candidates[join])
             undecided[join] = False
+        split = (how == 3) & (self.kind[candidates] > 0)
+        if split.any():  # valid iff the tail ends with that last character alone, then as a join
+            alone = self.canonical.token_bytes[tail[-1]] == w[-1].encode() and self.canonical.encode(w[:-1]) == list(tail[:-1])
+            result[split] = alone and self.reachable[candidates[split]] & self.pairs(tail[-1], candidates[split])
+            undecided[split] = False
         return result, undecided
 
 

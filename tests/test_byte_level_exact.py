@@ -339,7 +339,8 @@ def test_piece_rules_agree_with_re_encoding(mixed_corpus, pretokenizer):
     assert canonical.rules is not None
     every = np.arange(canonical.vocab_size)
     decided = 0
-    for line in ["The quick brown fox's 12345 jumps", "def tokenize(text):\n    return [t for t", "a.b,c;  d\n\n e $abc ..a"]:
+    for line in ["The quick brown fox's 12345 jumps", "def tokenize(text):\n    return [t for t", "a.b,c;  d\n\n e $abc ..a",
+                 "it's we're they'LL x'r d've 'll  '12", "if x:\n        y  = (1)\n\t z   ab"]:
         for cut in range(1, len(line), 3):
             for extra in ["", "s", " "]:
                 ids = canonical.encode(line[:cut] + extra)
