@@ -208,7 +208,7 @@ class Canonical:
         verdicts = self._verdicts.pop((tail, at_start), None)
         if verdicts is None:
             verdicts = np.full(self.vocab_size, -1, dtype=np.int8)
-            if len(self._verdicts) >= 256:
+            if len(self._verdicts) >= 1024:
                 del self._verdicts[next(iter(self._verdicts))]  # the least recently used
         self._verdicts[(tail, at_start)] = verdicts
         todo = candidates[verdicts[candidates] < 0]
