@@ -228,10 +228,11 @@ class Canonical:
         With regex pre-tokenization, pre-tokens before the window's last one stay as they
         are whatever text follows (a match ends where the text already says it ends; the
         regexes look one character ahead, except contractions, which look past an
-        apostrophe: no cut next to one), so ``tail + t`` is valid iff the tokens before the last pre-token
-        are its canonical encoding and the last pre-token's tokens + ``t`` are valid. The
-        shorter window's verdicts are shared by every window that ends the same way (an
-        indentation, `` return``), which is most of them in code and prose.
+        apostrophe: no cut next to one), so ``tail + t`` is valid iff the tokens before
+        the last pre-token are their canonical encoding and the last pre-token's tokens +
+        ``t`` are valid. The shorter window's verdicts are shared by every window that
+        ends the same way (an indentation, `` return``), which is most of them in code
+        and prose.
         """
         if self.rules is None or len(tail) < 2:
             return tail, at_start

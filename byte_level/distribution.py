@@ -128,7 +128,7 @@ class ByteModel:
         for state in states:
             for hyp in state.tree.hypotheses:
                 if hyp.state is None and hyp.tokens in state.ahead:
-                    hyp.state = state.ahead.pop(hyp.tokens)
+                    hyp.state, hyp.parent = state.ahead.pop(hyp.tokens), None
             pending.extend(h for h in state.tree.hypotheses if h.state is None)
         if not pending:
             return
@@ -136,8 +136,8 @@ class ByteModel:
         rows = [_row(hyp) for hyp in pending] + [_row(hyp) for _, hyp in guesses]
         read, steps = self.lm.extend([base.state for base, _ in rows], [tokens for _, tokens in rows], with_steps=True)
         for hyp, prefix, (base, tokens), step in zip(pending, read, rows, steps):
-            hyp.state = prefix
             hyp.logp = base.logp + float(base.next_logprobs[tokens[0]]) + float(np.sum(step))
+            hyp.state, hyp.parent = prefix, None  # read: without the link, dropped ancestors are freed
         for (state, hyp), prefix in zip(guesses, read[len(pending) :]):
             state.ahead[hyp.tokens] = prefix
 

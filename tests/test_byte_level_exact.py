@@ -196,6 +196,9 @@ def test_incremental_equals_fresh_start(request, model):
     fresh = bpe_model.start([text])[0]
     if model == "bpe_model":  # regex pre-tokens: the stable point moved on as bytes came
         assert state.tree.frozen_end > 20
+    # hypotheses the model has read hold no link to their ancestors (which would keep every
+    # dropped hypothesis, and its next-token distribution, alive for the whole text)
+    assert all(h.parent is None for h in state.tree.hypotheses if h.state is not None)
     assert abs(state.tree.logprob() - fresh.tree.logprob()) <= 1e-9
     a, b = bpe_model.next_byte_logprobs([state])[0], bpe_model.next_byte_logprobs([fresh])[0]
     assert np.allclose(np.exp(a), np.exp(b), atol=1e-12)
