@@ -22,6 +22,11 @@ How this module decides validity, and why it is written this way:
   against a set of probe continuations and opens more pre-tokens when a probe disagrees
   (ByteSampler's streaming pre-tokenizer keeps the last pre-tokens open the same way).
   Only the open *window* after the stable point is ever re-encoded.
+  SentencePiece tokenizers have no pre-tokenizer to say where words end, but where no
+  token joins a space to the byte before it (true of Llama-2, Mistral and Phi-3: they were
+  trained on whitespace-split words), a space after another byte starts a piece whatever
+  follows, so the cuts are there (:attr:`Canonical.space_bounded`). A window after such a
+  cut is encoded behind an :data:`ANCHOR` word that takes the dummy prefix in its place.
 * **Continuations.** Validity needs *some* continuation ``r``. The empty one is tried
   first; texts that end inside a UTF-8 character are completed with one representative
   character of every Unicode class that can complete them; texts that end in whitespace
@@ -33,6 +38,7 @@ How this module decides validity, and why it is written this way:
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Sequence
@@ -44,6 +50,9 @@ from tokkit.tokenizer import Tokenizer
 
 #: continuations tried after a text that ends in whitespace or an apostrophe
 PROBES = ("", " ", "  ", "a", "A", "s", "t", "d", "m", "re", "ll", "ve", "1", "12", ".", "'", "\n", "\n\n", "\t", "é", "中", " a", " 1", "\r\n")
+#: a word put before a window that follows a SentencePiece cut: the dummy prefix goes to it
+#: (its tokens are then dropped), and the window is encoded as it is inside the text
+ANCHOR = "a"
 
 
 def utf8_split(data: bytes) -> tuple[str, bytes] | None:
@@ -119,6 +128,10 @@ class Canonical:
         self._last_pieces: dict[tuple, tuple] = {}
         #: b" " where token bytes carry SentencePiece's dummy-prefix space before the text
         self.lead = b" " if self.bytes_of(self.encode("a")) == b" a" else b""
+        #: SentencePiece with no token that joins a space to a byte before it: a space after
+        #: another byte starts a piece, so the text before it is encoded apart from the rest
+        self.space_bounded = bool(self.lead) and not any(b and re.search(rb"[^ ] ", b) for b in self.token_bytes)
+        self._anchor = self.encode(ANCHOR) if self.space_bounded else []
         self.rules = PieceRules.for_tokenizer(self)
 
     def text_of(self, data: bytes, at_start: bool) -> tuple[str, bytes] | None:
@@ -134,11 +147,22 @@ class Canonical:
     def encode(self, text: str) -> list[int]:
         return self.rust.encode(text, add_special_tokens=False).ids
 
-    def encode_many(self, texts: list[str]) -> list[list[int]]:
+    def encode_text(self, text: str, at_start: bool) -> list[int]:
+        """The tokens of ``text`` at the start of a text, or (``at_start`` False) in a window
+        after a stable cut, where SentencePiece adds no dummy prefix (see :data:`ANCHOR`)."""
+        return self.encode(text) if at_start else self.encode_many([text], at_start)[0]
+
+    def encode_many(self, texts: list[str], at_start: bool = True) -> list[list[int]]:
         if not texts:
             return []
         fast = getattr(self.rust, "encode_batch_fast", None) or self.rust.encode_batch
-        return [e.ids for e in fast(texts, add_special_tokens=False)]
+        if at_start or not self.space_bounded:
+            return [e.ids for e in fast(texts, add_special_tokens=False)]
+        n = len(self._anchor)
+        out = [e.ids for e in fast([ANCHOR + t for t in texts], add_special_tokens=False)]
+        if any(ids[:n] != self._anchor for ids in out):  # only windows after a cut come here
+            raise AssertionError("a SentencePiece window was encoded that does not start at a cut")
+        return [ids[n:] for ids in out]
 
     def bytes_of(self, ids: Sequence[int]) -> bytes:
         return b"".join(self.token_bytes[i] or b"" for i in ids)
@@ -161,30 +185,36 @@ class Canonical:
         return self._byte_at[depth]
 
     # -- stability --------------------------------------------------------------------
-    def stable_prefix(self, data: bytes, open_words: int = 2) -> tuple[list[int], int]:
+    def stable_prefix(self, data: bytes, open_words: int = 2, at_start: bool = True) -> tuple[list[int], int]:
         """The stable tokens of ``data`` and the byte offset where they end.
 
         Stable: every valid token sequence of every text that starts with ``data`` starts
-        with them. The last ``open_words`` pre-tokens stay open; more open while a probe
-        continuation re-splits what would be frozen, or encoding the window alone differs
-        from encoding it in context (a normalizer that prepends ``▁``).
+        with them. The last ``open_words`` pre-tokens (SentencePiece: space-led pieces)
+        stay open; more open while a probe continuation re-splits what would be frozen, or
+        encoding the window alone differs from encoding it in context (a normalizer that
+        prepends ``▁``). ``at_start``: ``data`` starts the text (else it follows a cut).
         """
-        split = self.text_of(data, at_start=True)
+        split = self.text_of(data, at_start)
         if split is None:
             raise TokkitError("the prompt is not a prefix of any UTF-8 text")
         text, partial = split
-        encoding = self.rust.encode(text, add_special_tokens=False)
-        ids, words = encoding.ids, encoding.word_ids
-        starts = [k for k in range(1, len(ids)) if words[k] != words[k - 1] or words[k] is None]
+        if self.space_bounded:
+            ids = self.encode_text(text, at_start)
+            spelled = [self.token_bytes[i] or b"" for i in ids]
+            starts = [k for k in range(1, len(ids)) if spelled[k][:1] == b" " and spelled[k - 1][-1:] not in (b" ", b"")]
+        else:
+            encoding = self.rust.encode(text, add_special_tokens=False)
+            ids, words = encoding.ids, encoding.word_ids
+            starts = [k for k in range(1, len(ids)) if words[k] != words[k - 1] or words[k] is None]
         endings = list(PROBES[1:]) + (list(_completions(partial)) if partial else [])
-        probed = self.encode_many([text + p for p in endings])
+        probed = self.encode_many([text + p for p in endings], at_start)
         for cut in reversed(starts[: max(len(starts) - open_words + 1, 0)]):
             frozen = ids[:cut]
             offset = len(self.bytes_of(frozen))
             window = self.text_of(data[offset:], at_start=False)
             if window is None or any(p[:cut] != frozen for p in probed):
                 continue
-            if self.encode(window[0]) == ids[cut:]:
+            if self.encode_text(window[0], at_start=False) == ids[cut:]:
                 return frozen, offset
         return [], 0
 
@@ -194,7 +224,7 @@ class Canonical:
         split = self.text_of(window, at_start)
         if split is None or split[1]:
             return None
-        return self.encode(split[0])
+        return self.encode_text(split[0], at_start)
 
     def valid_after(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
         """For each candidate token ``t``: is ``tail + (t,)`` valid after the stable prefix?
@@ -230,28 +260,41 @@ class Canonical:
         regexes look one character ahead, except contractions, which look past an
         apostrophe: no cut next to one), so ``tail + t`` is valid iff the tokens before
         the last pre-token are their canonical encoding and the last pre-token's tokens +
-        ``t`` are valid. The shorter window's verdicts are shared by every window that
-        ends the same way (an indentation, `` return``), which is most of them in code
-        and prose.
+        ``t`` are valid. A space-bounded SentencePiece window is cut the same way before
+        its last token that starts a piece. The shorter window's verdicts are shared by
+        every window that ends the same way (an indentation, `` return``), which is most
+        of them in code and prose.
         """
-        if self.rules is None or len(tail) < 2:
+        if (self.rules is None and not self.space_bounded) or len(tail) < 2:
             return tail, at_start
         key = (tail, at_start)
         if key not in self._last_pieces:
             self._last_pieces[key] = (tail, at_start)
-            try:
-                text = self.bytes_of(tail).decode("utf-8")
-            except UnicodeDecodeError:
-                return tail, at_start
-            spans = self.rules.pieces(text)
-            head = text[: spans[-1][0]] if len(spans) > 1 else ""
-            if head and "'" not in text[len(head) - 1 : len(head) + 1]:
-                ids = self.encode(head)
-                if tuple(ids) == tail[: len(ids)] and len(ids) < len(tail):
-                    self._last_pieces[key] = (tail[len(ids) :], False)
+            cut = self._piece_start(tail)
+            head = self.text_of(self.bytes_of(tail[:cut]), at_start) if cut else None
+            if head and not head[1] and self.encode_text(head[0], at_start) == list(tail[:cut]):
+                self._last_pieces[key] = (tail[cut:], False)
             if len(self._last_pieces) > 100_000:
                 self._last_pieces.clear()
         return self._last_pieces[key]
+
+    def _piece_start(self, tail: tuple[int, ...]) -> int:
+        """Where the last pre-token (SentencePiece: space-led piece) of ``tail`` starts, in
+        tokens, if an earlier one ends at a token boundary; else 0."""
+        spelled = [self.token_bytes[i] or b"" for i in tail]
+        if self.space_bounded:
+            return max((k for k in range(1, len(tail)) if spelled[k][:1] == b" " and spelled[k - 1][-1:] not in (b" ", b"")), default=0)
+        try:
+            text = b"".join(spelled).decode("utf-8")
+        except UnicodeDecodeError:
+            return 0
+        spans = self.rules.pieces(text)
+        head = text[: spans[-1][0]] if len(spans) > 1 else ""
+        if not head or "'" in text[len(head) - 1 : len(head) + 1]:
+            return 0
+        ends = np.cumsum([len(b) for b in spelled]).tolist()
+        size = len(head.encode("utf-8"))
+        return ends.index(size) + 1 if size in ends else 0
 
     def valid_by_encoding(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
         """:meth:`valid_after` by re-encoding ``tail + t`` for every candidate (the definition)."""
@@ -277,7 +320,7 @@ class Canonical:
         n = len(expected) + 1
         for batch in (jobs, retry):
             pending = [(k, s) for k, s in batch if not result[k]]
-            for (k, _), ids in zip(pending, self.encode_many([s for _, s in pending])):
+            for (k, _), ids in zip(pending, self.encode_many([s for _, s in pending], at_start)):
                 if ids[: n - 1] == expected and len(ids) >= n and ids[n - 1] == candidates[k]:
                     result[k] = True
         return result

@@ -99,10 +99,10 @@ class CoverTree:
                 logp = hyp.logp + hyp.next_logprobs[t] if hyp.next_logprobs is not None else math.nan
                 new.append(Hypothesis(hyp.tokens + (t,), len(self.data), logp, parent=hyp))
         self.hypotheses = [h for h in self.hypotheses if self._reachable(h)] + new
-        if self.canonical.lead:  # a dummy prefix applies at the start only: look at the whole text
+        if self.canonical.lead and not self.canonical.space_bounded:  # no cut is ever sure: look at the whole text
             frozen, end = self.canonical.stable_prefix(self.data)
         else:  # pre-tokens after a stable boundary do not depend on the text before it
-            more, end = self.canonical.stable_prefix(self.data[self.frozen_end :])
+            more, end = self.canonical.stable_prefix(self.data[self.frozen_end :], at_start=not self.frozen)
             frozen, end = list(self.frozen) + more, self.frozen_end + end
         if end > self.frozen_end:
             self.frozen, self.frozen_end = tuple(frozen), end

@@ -142,13 +142,16 @@ def test_prefix_logprob_matches_brute_force_bpe(bpe_model, prompt):
     assert abs(exact - brute_logprob(bpe_model, prompt)) <= 1e-6
 
 
-SPM_PROMPTS = ["The qu".encode(), "lazy dog, tw".encode(), "12 an".encode(), "敏捷".encode()[:5], "Emoji 🎉".encode()[:8]]
+SPM_PROMPTS = ["The qu".encode(), "lazy dog, tw".encode(), "12 an".encode(), "敏捷".encode()[:5], "Emoji 🎉".encode()[:8],
+               "lazy dog jumps ov".encode(), "dog.\n  over  th".encode()]  # long enough to be cut at a space
 
 
 @pytest.mark.parametrize("prompt", SPM_PROMPTS, ids=repr)
 def test_prefix_logprob_matches_brute_force_sentencepiece(spm_model, prompt):
     (exact,) = spm_model.logprob([prompt])
     assert abs(exact - brute_logprob(spm_model, prompt)) <= 1e-6
+    if prompt.count(b" ") >= 3:
+        assert spm_model.start([prompt])[0].tree.frozen_end > 0
 
 
 def test_next_byte_distribution_is_exact_and_sums_to_one(bpe_model):
@@ -194,8 +197,10 @@ def test_incremental_equals_fresh_start(request, model):
     for byte in text[3:]:
         bpe_model.push([state], [byte])
     fresh = bpe_model.start([text])[0]
-    if model == "bpe_model":  # regex pre-tokens: the stable point moved on as bytes came
-        assert state.tree.frozen_end > 20
+    # the stable point moved on as bytes came: at regex pre-tokens (BPE), at spaces that
+    # start a piece (SentencePiece, whose vocabulary joins no space to a byte before it)
+    assert bpe_model.canonical.space_bounded == (model == "spm_model")
+    assert state.tree.frozen_end > 20
     # hypotheses the model has read hold no link to their ancestors (which would keep every
     # dropped hypothesis, and its next-token distribution, alive for the whole text)
     assert all(h.parent is None for h in state.tree.hypotheses if h.state is not None)
