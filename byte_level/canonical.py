@@ -132,6 +132,7 @@ class Canonical:
         #: another byte starts a piece, so the text before it is encoded apart from the rest
         self.space_bounded = bool(self.lead) and not any(b and re.search(rb"[^ ] ", b) for b in self.token_bytes)
         self._anchor = self.encode(ANCHOR) if self.space_bounded else []
+        self._space_led = np.array([bool(b) and b[:1] == b" " for b in self.token_bytes])
         self.rules = PieceRules.for_tokenizer(self)
 
     def text_of(self, data: bytes, at_start: bool) -> tuple[str, bytes] | None:
@@ -231,7 +232,8 @@ class Canonical:
 
         ``tail`` is the tokens of the open window (themselves valid); ``at_start``: the
         window starts the text (nothing is stable yet). Decided by :class:`PieceRules`
-        where they apply, by re-encoding otherwise. Verdicts are kept per window over the
+        where they apply (for a space-bounded SentencePiece, tokens that start a piece are
+        decided from the window alone), by re-encoding otherwise. Verdicts are kept per window over the
         whole vocabulary, so the shrinking candidate sets of later bytes cost nothing.
         """
         tail, at_start = self._last_piece(tail, at_start)
@@ -247,6 +249,14 @@ class Canonical:
             undecided = np.ones(len(todo), dtype=bool)
             if self.rules is not None and not (at_start and self.lead):
                 result, undecided = self.rules.decide(tail, todo)
+            elif self.space_bounded and tail and (self.token_bytes[tail[-1]] or b" ")[-1:] != b" ":
+                # a token that starts with a space starts a piece: valid iff the window is
+                # complete as it is and the token is valid at the start of a window
+                fresh = self._space_led[todo]
+                if fresh.any():
+                    undecided = ~fresh
+                    if self.canonical_tail(self.bytes_of(tail), at_start) == list(tail):
+                        result[fresh] = self.valid_after((), todo[fresh], at_start=False)
             if undecided.any():
                 result[undecided] = self.valid_by_encoding(tail, todo[undecided], at_start)
             verdicts[todo] = result
