@@ -233,8 +233,9 @@ class Canonical:
         ``tail`` is the tokens of the open window (themselves valid); ``at_start``: the
         window starts the text (nothing is stable yet). Decided by :class:`PieceRules`
         where they apply (for a space-bounded SentencePiece, tokens that start a piece are
-        decided from the window alone), by re-encoding otherwise. Verdicts are kept per window over the
-        whole vocabulary, so the shrinking candidate sets of later bytes cost nothing.
+        decided from the window alone), by re-encoding otherwise. Verdicts are kept per
+        window over the whole vocabulary, so the shrinking candidate sets of later bytes
+        cost nothing.
         """
         tail, at_start = self._last_piece(tail, at_start)
         verdicts = self._verdicts.pop((tail, at_start), None)

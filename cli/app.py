@@ -7,7 +7,13 @@ Command modules are listed in :data:`COMMAND_MODULES`; each defines ``register(a
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+
+# Libraries' own tqdm bars would draw over the commands' rich progress (transformers' GGUF
+# conversion draws one that ignores its progress-bar switch). tqdm reads this at import,
+# so it is set before any command module imports a library; a user's own setting wins.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 import typer
 
