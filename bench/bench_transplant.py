@@ -6,10 +6,11 @@
 ``--lang`` picks the language of the tokkit tokenizers and of the FLORES-200 text:
 ``eng`` (default) trains a BPE of 32,000 on text/eng and scores eng_Latn; ``tur`` trains a
 BPE of 32,000 on text/tur and also the morphological hybrid of 32,000
-(``tokkit train hybrid``), and scores tur_Latn. Every score is reported in two
-conventions from the same forward pass: ``bits_per_byte`` (every token scored, tokkit's)
-and ``first_unscored`` (each line's first token left out of the bits; see
-:mod:`tokkit.transplant.scoring`).
+(``tokkit train hybrid``), and scores tur_Latn. Every score is reported in three
+conventions: ``bits_per_byte`` (each line alone, every token scored: tokkit's),
+``first_unscored`` (the same forward pass, each line's first token left out of the bits)
+and ``stream`` (the lines read as one text, each after ``<|endoftext|>``: the setting of
+the reference's numbers in issue 5; see :mod:`tokkit.transplant.scoring`).
 
 The hybrid and byte matching. For a shared allomorph id (``+lAr`` stands for ``lar`` and
 ``ler``) ``token_bytes`` gives the canonical spelling (``lar``), for a root its dictionary
@@ -163,13 +164,18 @@ def main() -> None:
 
     lines = flores("devtest")
 
-    def both(s: scoring.Score) -> dict:
-        """A score in both conventions (every token; first token of each line unscored)."""
+    def both(s: scoring.Score, stream: scoring.Score) -> dict:
+        """A score in every convention: lines alone (every token; first token of each line
+        unscored) and the lines as one stream (the reference's)."""
         return {"bits_per_byte": round(s.bits_per_byte, 4), "first_unscored": round(s.bits_per_byte_first_unscored(), 4),
-                "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens}
+                "stream": round(stream.bits_per_byte, 4), "token_perplexity": round(s.token_perplexity, 2), "tokens": s.tokens}
+
+    def scores(model, tok, text) -> dict:
+        return both(scoring.score(model, tok, text), scoring.score(model, tok, text, stream=True))
 
     base_score = scoring.score(base, old, lines)
-    show("base", {**both(base_score), "bytes": base_score.bytes, "lines": len(lines), "flores": f"devtest/{code}"})
+    base_row = both(base_score, scoring.score(base, old, lines, stream=True))
+    show("base", {**base_row, "bytes": base_score.bytes, "lines": len(lines), "flores": f"devtest/{code}"})
 
     def run(method: str, new_tok, encoder=None, settings=None):
         model = copy.deepcopy(base)
@@ -228,7 +234,7 @@ def main() -> None:
         key = (name, method, "own" if method in ("mean", "random") else space, repr(settings), split)
         if key not in scored:
             model, result, elapsed = run(method, targets[name], spaces[key[2]], settings)
-            scored[key] = {**both(scoring.score(model, targets[name], text)), "transplant_seconds": round(elapsed, 2),
+            scored[key] = {**scores(model, targets[name], text), "transplant_seconds": round(elapsed, 2),
                            "stages": {k: round(v, 2) for k, v in result.seconds.items()}, "counts": result.counts}
         return scored[key]
 
@@ -242,7 +248,7 @@ def main() -> None:
                 key = f"{method}@{space}" + ("" if scale == 0.9 else f"@scale{scale}")
                 out[key] = transplant_and_score(name, method, space, methods.Settings(scale=scale), "devtest", lines)
                 print(f"  zero-shot {name} {key}: {out[key]}", flush=True)
-            show(f"zero_shot_{name}", {"lines": len(lines), "base": both(base_score), "methods": out})
+            show(f"zero_shot_{name}", {"lines": len(lines), "base": base_row, "methods": out})
 
     if "tune" in parts:
         space = "encoder" if "encoder" in spaces else "own"

@@ -28,11 +28,13 @@ Examples:
 
 SCORE_HELP = """Score a causal LM on text in bits per byte (and per-token perplexity).
 
-Each non-empty line is scored after the tokenizer's <|endoftext|> token (else its bos, else eos); bits per byte = total -log2 p of the line tokens / UTF-8 bytes.
+Each non-empty line is scored after the tokenizer's <|endoftext|> token (else its bos, else eos); bits per byte = total -log2 p of the line tokens / UTF-8 bytes. With --stream the lines are read as one text (each line, after its <|endoftext|>, with the lines before it as context).
 
 Examples:
 
   tokkit score --model smol-bpe32k/ --corpus flores200:devtest:eng_Latn --limit 120
+
+  tokkit score --model smol-bpe32k/ --corpus flores200:devtest:eng_Latn --limit 120 --stream
 
   tokkit score --model smollm2.gguf --corpus held_out.txt --json score.json
 """
@@ -119,6 +121,7 @@ def score_command(
     corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Corpus specs (files, named corpora such as flores200:devtest:eng_Latn)."),
     tokenizer: Optional[str] = typer.Option(None, "--tokenizer", "-t", help="The tokenizer (default: the model's own)."),
     limit: Optional[int] = typer.Option(None, help="Score only the first N non-empty lines."),
+    stream: bool = typer.Option(False, "--stream", help="Read the lines as one text: each line with the lines before it as context."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
@@ -141,7 +144,7 @@ def score_command(
         task = progress.add("loading model")
         lm = models.load_model(model, device)
         task.done()
-        result = scoring.score(lm, tok, lines, device, progress)
+        result = scoring.score(lm, tok, lines, device, progress, stream=stream)
     table = Table(title="tokkit score", title_justify="left")
     table.add_column("bits per byte", justify="right")
     table.add_column("token perplexity", justify="right")

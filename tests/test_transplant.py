@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 
@@ -166,6 +167,44 @@ def test_scoring_equals_an_unbatched_computation(old_tok):
     assert result.first_token_bits == pytest.approx(first, rel=1e-5)
     assert result.bits_per_byte_first_unscored() == pytest.approx((bits - first) / n_bytes, rel=1e-5)
     assert result.token_perplexity == pytest.approx(math.exp(bits * math.log(2) / tokens), rel=1e-5)
+
+
+
+@pytest.mark.parametrize("window", [4096, 9])
+def test_stream_scoring_equals_a_per_token_computation(old_tok, window):
+    """Lines read as one stream, each token predicted from the window the module docstring
+    describes (one window for the whole stream, or windows of 9 tokens, 4 scored each)."""
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    seq, scored, firsts = [], [], set()
+    for line in LINES:
+        seq.append(old_tok.token_to_id("<|endoftext|>"))
+        firsts.add(len(seq))
+        scored += [False] + [True] * len(old_tok.encode(line))
+        seq += old_tok.encode(line)
+    width = min(window, len(seq))
+    stride = width // 2
+
+    def begin(j):  # where the window that scores position j starts
+        if j < width:
+            return 0
+        end = min(len(seq), width + ((j - width) // stride + 1) * stride)
+        return end - width
+
+    bits = first = 0.0
+    for j in range(1, len(seq)):
+        if scored[j]:
+            with torch.no_grad():
+                logp = torch.log_softmax(model(torch.tensor([seq[begin(j) : j]])).logits[0, -1].double(), -1)
+            bits -= logp[seq[j]].item() / math.log(2)
+            first -= logp[seq[j]].item() / math.log(2) if j in firsts else 0.0
+    with mock.patch.object(scoring, "STREAM_WINDOW", window):
+        result = scoring.score(model, old_tok, LINES + [""], stream=True)
+    n_bytes = sum(len(line.encode()) for line in LINES)
+    assert result.tokens == sum(scored) and result.bytes == n_bytes
+    assert result.bits_per_byte == pytest.approx(bits / n_bytes, rel=1e-5)
+    assert result.first_token_bits == pytest.approx(first, rel=1e-5)
+    if window > len(seq):  # the lines before are context: the stream is not the lines alone
+        assert result.bits_per_byte != scoring.score(model, old_tok, LINES).bits_per_byte
 
 
 # -- the batched methods against a plain per-token implementation --------------------------
