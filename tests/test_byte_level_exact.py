@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -50,6 +52,22 @@ def spm_model(tmp_path_factory, mixed_corpus):
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=460,
         model_type="bpe", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
+    )
+    tok = tokkit.load(folder / "m.model")
+    return ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=1), tok))
+
+
+@pytest.fixture(scope="session")
+def spm_unigram_model(tmp_path_factory, mixed_corpus):
+    """A SentencePiece unigram model (Viterbi segmentation, not merges)."""
+    spm = pytest.importorskip("sentencepiece")
+    import tokkit
+
+    folder = tmp_path_factory.mktemp("spm-unigram")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=440,
+        model_type="unigram", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
         remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
     )
     tok = tokkit.load(folder / "m.model")
@@ -152,6 +170,27 @@ def test_prefix_logprob_matches_brute_force_sentencepiece(spm_model, prompt):
     assert abs(exact - brute_logprob(spm_model, prompt)) <= 1e-6
     if prompt.count(b" ") >= 3:
         assert spm_model.start([prompt])[0].tree.frozen_end > 0
+
+
+@pytest.mark.parametrize("model", ["spm_model", "spm_unigram_model"])
+def test_sentencepiece_cuts_keep_random_prompts_exact(request, model):
+    """Prompts of spaces, newlines and words, started whole and pushed byte by byte:
+    wherever the stable point is cut, the prefix probability is the brute force's."""
+    bm = request.getfixturevalue(model)
+    assert bm.canonical.space_bounded
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.lists(st.sampled_from(["a", "b", "the", " ", "  ", "\n", "é", "1", "x", "'s", "dog"]), min_size=6, max_size=12))
+    def check(pieces):
+        prompt = "".join(pieces).encode()
+        (exact,) = bm.logprob([prompt])
+        assert abs(exact - brute_logprob(bm, prompt)) <= 1e-6
+        (state,) = bm.start([prompt[:1]])
+        for byte in prompt[1:]:
+            bm.push([state], [byte])
+        assert abs(state.tree.logprob() - exact) <= 1e-9
+
+    check()
 
 
 def test_next_byte_distribution_is_exact_and_sums_to_one(bpe_model):
