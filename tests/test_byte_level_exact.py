@@ -43,35 +43,29 @@ def bpe_model(mixed_corpus):
     return ByteModel(CausalLM(tiny_llama(tok.vocab_size), tok))
 
 
-@pytest.fixture(scope="session")
-def spm_model(tmp_path_factory, mixed_corpus):
+def sentencepiece_byte_model(folder, corpus, model_type: str, vocab_size: int) -> ByteModel:
+    """A tiny Llama over a SentencePiece model trained without the lossy defaults."""
     spm = pytest.importorskip("sentencepiece")
     import tokkit
 
-    folder = tmp_path_factory.mktemp("spm")
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=460,
-        model_type="bpe", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
+        sentence_iterator=iter(corpus.texts()), model_prefix=str(folder / "m"), vocab_size=vocab_size,
+        model_type=model_type, byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
         remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
     )
     tok = tokkit.load(folder / "m.model")
     return ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=1), tok))
+
+
+@pytest.fixture(scope="session")
+def spm_model(tmp_path_factory, mixed_corpus):
+    return sentencepiece_byte_model(tmp_path_factory.mktemp("spm"), mixed_corpus, "bpe", 460)
 
 
 @pytest.fixture(scope="session")
 def spm_unigram_model(tmp_path_factory, mixed_corpus):
-    """A SentencePiece unigram model (Viterbi segmentation, not merges)."""
-    spm = pytest.importorskip("sentencepiece")
-    import tokkit
-
-    folder = tmp_path_factory.mktemp("spm-unigram")
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(mixed_corpus.texts()), model_prefix=str(folder / "m"), vocab_size=440,
-        model_type="unigram", byte_fallback=True, character_coverage=0.98, normalization_rule_name="identity",
-        remove_extra_whitespaces=False, split_digits=True, minloglevel=2,
-    )
-    tok = tokkit.load(folder / "m.model")
-    return ByteModel(CausalLM(tiny_llama(tok.vocab_size, seed=1), tok))
+    """Viterbi segmentation, not merges."""
+    return sentencepiece_byte_model(tmp_path_factory.mktemp("spm-unigram"), mixed_corpus, "unigram", 440)
 
 
 def completions(raw: bytes) -> list[bytes]:
