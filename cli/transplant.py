@@ -125,7 +125,7 @@ def score_command(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write {bits_per_byte, token_perplexity, tokens, bytes} to this file."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write {bits_per_byte, token_perplexity, tokens, bytes, stream} to this file."),
 ) -> None:
     import tokkit
     from tokkit.atomic import check_output
@@ -145,7 +145,7 @@ def score_command(
         lm = models.load_model(model, device)
         task.done()
         result = scoring.score(lm, tok, lines, device, progress, stream=stream)
-    table = Table(title="tokkit score", title_justify="left")
+    table = Table(title="tokkit score" + (" (the lines as one stream)" if stream else " (each line alone)"), title_justify="left")
     table.add_column("bits per byte", justify="right")
     table.add_column("token perplexity", justify="right")
     table.add_column("tokens", justify="right")
@@ -153,7 +153,7 @@ def score_command(
     table.add_row(f"{result.bits_per_byte:.4f}", f"{result.token_perplexity:.3f}", f"{result.tokens:,}", f"{result.bytes:,}")
     console.print(table)
     if json_out is not None:
-        write_json(json_out, result.to_json(), force=force)
+        write_json(json_out, {**result.to_json(), "stream": stream}, force=force)
 
 
 def register(app: typer.Typer) -> None:

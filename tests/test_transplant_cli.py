@@ -47,7 +47,11 @@ def test_transplant_then_score(capsys, folders, tmp_path):
     code, stdout, err = cli(capsys, "score", "--model", out, "--corpus", folders["text"], "--device", "cpu", "--json", tmp_path / "s.json")
     assert code == 0, err
     scored = json.loads((tmp_path / "s.json").read_text())
-    assert set(scored) == {"bits_per_byte", "token_perplexity", "tokens", "bytes"} and scored["bits_per_byte"] > 0
+    assert set(scored) == {"bits_per_byte", "token_perplexity", "tokens", "bytes", "stream"} and scored["bits_per_byte"] > 0
+    code, stdout, err = cli(capsys, "score", "--model", out, "--corpus", folders["text"], "--device", "cpu", "--stream", "--json", tmp_path / "r.json")
+    assert code == 0 and "one stream" in stdout, err
+    streamed = json.loads((tmp_path / "r.json").read_text())
+    assert streamed["stream"] and not scored["stream"] and streamed["tokens"] == scored["tokens"]
 
     code, _, err = cli(capsys, "transplant", "--model", folders["model"], "--tokenizer", folders["tok"], "--out", out, "--method", "mean")
     assert "exists" in one_error_line(err) and code == 1
