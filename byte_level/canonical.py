@@ -201,8 +201,7 @@ class Canonical:
         text, partial = split
         if self.space_bounded:
             ids = self.encode_text(text, at_start)
-            spelled = [self.token_bytes[i] or b"" for i in ids]
-            starts = [k for k in range(1, len(ids)) if spelled[k][:1] == b" " and spelled[k - 1][-1:] not in (b" ", b"")]
+            starts = self._space_cuts(ids)
         else:
             encoding = self.rust.encode(text, add_special_tokens=False)
             ids, words = encoding.ids, encoding.word_ids
@@ -292,9 +291,9 @@ class Canonical:
     def _piece_start(self, tail: tuple[int, ...]) -> int:
         """Where the last pre-token (SentencePiece: space-led piece) of ``tail`` starts, in
         tokens, if an earlier one ends at a token boundary; else 0."""
-        spelled = [self.token_bytes[i] or b"" for i in tail]
         if self.space_bounded:
-            return max((k for k in range(1, len(tail)) if spelled[k][:1] == b" " and spelled[k - 1][-1:] not in (b" ", b"")), default=0)
+            return max(self._space_cuts(tail), default=0)
+        spelled = [self.token_bytes[i] or b"" for i in tail]
         try:
             text = b"".join(spelled).decode("utf-8")
         except UnicodeDecodeError:
@@ -306,6 +305,12 @@ class Canonical:
         ends = np.cumsum([len(b) for b in spelled]).tolist()
         size = len(head.encode("utf-8"))
         return ends.index(size) + 1 if size in ends else 0
+
+    def _space_cuts(self, ids: Sequence[int]) -> list[int]:
+        """The token positions where a space-bounded SentencePiece starts a piece: a token
+        that starts with a space after one that ends with another byte."""
+        spelled = [self.token_bytes[i] or b"" for i in ids]
+        return [k for k in range(1, len(ids)) if spelled[k][:1] == b" " and spelled[k - 1][-1:] not in (b" ", b"")]
 
     def valid_by_encoding(self, tail: tuple[int, ...], candidates: np.ndarray, at_start: bool) -> np.ndarray:
         """:meth:`valid_after` by re-encoding ``tail + t`` for every candidate (the definition)."""

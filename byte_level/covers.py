@@ -39,8 +39,9 @@ class Hypothesis:
     """A valid token sequence whose bytes are ``x[:end]``, and its model log-probability.
 
     ``parent`` is the hypothesis it extends by its last token, kept only until the model
-    has read this one (``None`` for the stable root). ``state`` is the model's state after it, opaque here except for its
-    ``next_logprobs`` (the next-token distribution), set once a forward pass has read it."""
+    has read this one (``None`` for the stable root). ``state`` is the model's state after
+    it, opaque here except for its ``next_logprobs`` (the next-token distribution), set
+    once a forward pass has read it."""
 
     tokens: tuple[int, ...]
     end: int

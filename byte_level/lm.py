@@ -59,12 +59,16 @@ class _GrowingLayer(transformers.DynamicLayer):
         old, new = self.keys.shape[2], self.keys.shape[2] + key_states.shape[2]
         if new > self._keys.shape[2]:
             grown = max(2 * self._keys.shape[2], new)
-            self._keys = torch.cat([self._keys[:, :, :old], self._keys.new_zeros((*self._keys.shape[:2], grown - old, self._keys.shape[3]))], 2)
-            self._values = torch.cat([self._values[:, :, :old], self._values.new_zeros((*self._values.shape[:2], grown - old, self._values.shape[3]))], 2)
+            self._keys, self._values = _grown(self._keys, old, grown), _grown(self._values, old, grown)
         self._keys[:, :, old:new] = key_states
         self._values[:, :, old:new] = value_states
         self.keys, self.values = self._keys[:, :, :new], self._values[:, :, :new]
         return self.keys, self.values
+
+
+def _grown(buffer, used: int, size: int):
+    """``buffer`` ([1, heads, slots, dim]) with its first ``used`` slots kept, ``size`` slots long."""
+    return torch.cat([buffer[:, :, :used], buffer.new_zeros((*buffer.shape[:2], size - used, buffer.shape[3]))], 2)
 
 
 class Forest:
