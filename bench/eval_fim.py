@@ -64,7 +64,7 @@ def tasks(data_dir: Path, n: int, seed: int, cut: str = "mid-word") -> list[tupl
     out = []
     for row in rows:
         middle = row["canonical_solution"]
-        if len(middle.strip()) < 4 and cut != "span":
+        if cut != "span" and len(middle.strip()) < 4:  # room to choose a cut in
             continue
         full = (row["prompt"] + middle + row["suffix"]).encode()
         start, end = len(row["prompt"].encode()), len(row["prompt"].encode()) + len(middle.encode())
