@@ -37,7 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tokkit.errors import TokkitError, require
+from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import SpecialTokens, Tokenizer
 
 torch = require("torch", "lm")
@@ -135,8 +135,7 @@ class CausalLM:
             fast = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
             model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **kwargs)
         except Exception as exc:  # transformers raises many kinds on a file it cannot read
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TokkitError(f"transformers cannot load a causal LM from {spec}: {first}") from exc
+            raise TokkitError(f"transformers cannot load a causal LM from {spec}: {first_line(exc)}") from exc
         tokenizer = tokenizer_of(fast, spec)
         return cls(model.to(pick_device(device)), tokenizer, name=spec)
 

@@ -85,7 +85,7 @@ import regex
 
 from tokkit.byte_map import chars_to_bytes
 from tokkit.corpora import Corpus
-from tokkit.errors import TokkitError
+from tokkit.errors import TokkitError, first_line
 from tokkit.morphology.analyzer import LANG_ALIASES, RULE_BASED
 from tokkit.morphology.harmony import (
     APOSTROPHES,
@@ -583,8 +583,7 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
         payload = json.loads((path / FORMAT_FILE).read_text(encoding="utf-8"))
         fallback = RustTokenizer.from_file(str(path / FALLBACK_FILE))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TokkitError(f"{path} holds a damaged hybrid tokenizer: {first}") from exc
+        raise TokkitError(f"{path} holds a damaged hybrid tokenizer: {first_line(exc)}") from exc
     if payload.get("templates") != list(TEMPLATES):
         raise TokkitError(f"{path} was saved with a different suffix inventory than this tokkit's; retrain it")
     with _collector_paused():
@@ -638,7 +637,7 @@ def _read_known(file: Path, vocab_size: int) -> tuple[dict[str, tuple[int, ...]]
                 raise ValueError("a chunk that is not a string or an id outside the vocabulary")
             tables.append(table)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise TokkitError(f"{file} is malformed: {str(exc).splitlines()[0]}") from exc
+        raise TokkitError(f"{file} is malformed: {first_line(exc)}") from exc
     return tables[0], tables[1]
 
 

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 import tokkit
 from tokkit.backends.gguf import load_gguf
+from tokkit.backends.gguf_metadata import read_metadata
 from tokkit.backends.hf import HFTokenizer
 from tokkit.errors import TokkitError
 
 SMALL = ["gpt-2", "phi-3", "llama-spm"]
-LARGE = ["llama-bpe", "qwen2"]  # 128k / 152k vocabularies: GGUFReader alone takes seconds
+LARGE = ["llama-bpe", "qwen2"]  # 128k / 152k vocabularies: every reference test takes seconds
 BYTE_LEVEL = ["gpt-2", "llama-bpe", "qwen2"]
 SPM = ["phi-3", "llama-spm"]
 
@@ -100,19 +101,53 @@ def test_sentencepiece_vocabulary_round_trip(data_dir, name):
     check()
 
 
-def _metadata(path: Path) -> dict:
+def _reader_contents(path: Path) -> dict:
+    """Every key-value pair as gguf's own GGUFReader gives it (the oracle)."""
     from gguf import GGUFReader
 
-    fields = GGUFReader(str(path)).fields
-    return {key: fields[key].contents() for key in fields if key.startswith("tokenizer.") and "tokens" not in key
-            and "merges" not in key and "scores" not in key and "token_type" not in key}
+    return {key: field.contents() for key, field in GGUFReader(str(path)).fields.items() if not key.startswith("GGUF.")}
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in SMALL + LARGE])
+def test_metadata_reader_equals_gguf_reader(data_dir, name):
+    path = vocab_file(data_dir, name)
+    metadata = read_metadata(path)
+    assert metadata == _reader_contents(path)
+    assert len(metadata["tokenizer.ggml.tokens"]) > 30000
+
+
+@pytest.mark.parametrize("endian", ["little", "big"])
+def test_metadata_reader_every_value_type(tmp_path, endian):
+    """Each scalar type, strings (non-ASCII, empty) and arrays, in both byte orders."""
+    import gguf
+
+    path = tmp_path / f"{endian}.gguf"
+    order = gguf.GGUFEndian.BIG if endian == "big" else gguf.GGUFEndian.LITTLE
+    writer = gguf.GGUFWriter(str(path), arch="llama", endianess=order)
+    values = {"u8": 200, "i8": -5, "u16": 60000, "i16": -30000, "u32": 4_000_000_000, "i32": -2_000_000_000,
+              "f32": 1.5, "bool": True, "string": "şİ€😀", "u64": 2**40 + 1, "i64": -(2**40), "f64": 0.1}
+    adders = {"u8": writer.add_uint8, "i8": writer.add_int8, "u16": writer.add_uint16, "i16": writer.add_int16,
+              "u32": writer.add_uint32, "i32": writer.add_int32, "f32": writer.add_float32, "bool": writer.add_bool,
+              "string": writer.add_string, "u64": writer.add_uint64, "i64": writer.add_int64, "f64": writer.add_float64}
+    for key, value in values.items():
+        adders[key](f"t.{key}", value)
+    arrays = {"t.ints": [1, -2, 3], "t.floats": [0.5, -1.25], "t.strings": ["a", "", "ü😀"], "t.flags": [True, False]}
+    for key, value in arrays.items():
+        writer.add_array(key, value)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    metadata = read_metadata(path)
+    assert metadata == _reader_contents(path)
+    assert {k: metadata[f"t.{k}"] for k in values} == values
+    assert {k: metadata[k] for k in arrays} == arrays
 
 
 def test_roles_and_chat_template_come_from_metadata(data_dir):
     """phi-3's eos is <|endoftext|> (32000) by its metadata, not '</s>' (2) as the token
     text suggests; pad too; the chat template travels with the tokenizer."""
     path = vocab_file(data_dir, "phi-3")
-    meta = _metadata(path)
+    meta = _reader_contents(path)
     tokenizer = _load(str(path))
     assert tokenizer.specials.eos == meta["tokenizer.ggml.eos_token_id"] == 32000
     assert tokenizer.specials.bos == meta["tokenizer.ggml.bos_token_id"]
@@ -186,6 +221,13 @@ def test_truncated_and_corrupt_gguf(data_dir, tmp_path):
     assert "cut.gguf" in _one_line_error(tmp_path / "cut.gguf")
     (tmp_path / "noise.gguf").write_bytes(b"GGUF" + np.random.default_rng(0).bytes(4000))
     _one_line_error(tmp_path / "noise.gguf")
+    (tmp_path / "empty.gguf").write_bytes(b"")
+    assert "empty.gguf" in _one_line_error(tmp_path / "empty.gguf")
+    (tmp_path / "v9.gguf").write_bytes(b"GGUF" + (9).to_bytes(4, "little") + whole[8:])
+    assert "version 9" in _one_line_error(tmp_path / "v9.gguf")
+    # the first key's length (after magic, version, tensor and key counts) made huge
+    (tmp_path / "long.gguf").write_bytes(whole[:24] + (2**62).to_bytes(8, "little") + whole[32:])
+    assert "runs past the end" in _one_line_error(tmp_path / "long.gguf")
 
 
 # -- the real model --------------------------------------------------------------------------
@@ -207,7 +249,7 @@ def test_smollm2_matches_transformers(smollm2_gguf):
     reference = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
     for text in VARIED + ["<|im_start|>user\nHi<|im_end|>", "33333 + 4444 = 37777"]:
         assert tokenizer.encode(text) == reference.encode(text, add_special_tokens=False), text
-    meta = _metadata(smollm2_gguf)
+    meta = _reader_contents(smollm2_gguf)
     assert tokenizer.specials.bos == meta["tokenizer.ggml.bos_token_id"]
     assert tokenizer.specials.eos == meta["tokenizer.ggml.eos_token_id"]
     assert tokenizer.specials.pad == meta["tokenizer.ggml.padding_token_id"]

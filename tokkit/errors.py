@@ -20,6 +20,13 @@ class MissingExtraError(TokkitError):
         )
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): the
+    detail a one-line error quotes from a library's exception."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def require(module: str, extra: str):
     """Import an optional module, or raise one clear line saying which extra to install."""
     import importlib

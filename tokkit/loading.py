@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from tokkit.errors import TokkitError
+from tokkit.errors import TokkitError, first_line
 from tokkit.plugins import load_plugin, plugins
 from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
 
@@ -140,6 +140,5 @@ def load_from_hub(repo: str, name: str) -> Tokenizer:
     try:
         rust = RustTokenizer.from_pretrained(repo)
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TokkitError(f"cannot fetch hf:{repo} from the hub ({first}); download it and pass its folder instead") from exc
+        raise TokkitError(f"cannot fetch hf:{repo} from the hub ({first_line(exc)}); download it and pass its folder instead") from exc
     return HFTokenizer(rust, name=name)

@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokkit.errors import TokkitError, require
+from tokkit.errors import TokkitError, first_line, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
 
@@ -83,7 +83,7 @@ class Encoder:
         try:
             config = transformers.AutoConfig.from_pretrained(spec)
         except Exception as exc:
-            raise TokkitError(f"cannot load the auxiliary model {spec}: {_first_line(exc)}") from exc
+            raise TokkitError(f"cannot load the auxiliary model {spec}: {first_line(exc)}") from exc
         architectures = getattr(config, "architectures", None) or []
         if getattr(config, "is_encoder_decoder", False) or any("CausalLM" in a for a in architectures):
             raise TokkitError(f"the auxiliary model {spec} is a {config.model_type} generator, not an encoder (use a BERT-style or sentence-transformers model)")
@@ -91,7 +91,7 @@ class Encoder:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(spec)
             self.model = transformers.AutoModel.from_pretrained(spec).to(device).eval()
         except Exception as exc:
-            raise TokkitError(f"cannot load the auxiliary model {spec}: {_first_line(exc)}") from exc
+            raise TokkitError(f"cannot load the auxiliary model {spec}: {first_line(exc)}") from exc
         self.identity = _identity(spec, config) + f"\nprecision:{self.dtype}"
         root = cache_dir or os.environ.get("TOKKIT_CACHE_DIR") or Path.home() / ".cache" / "tokkit"
         self.cache_dir = Path(root) / "aux"
@@ -192,8 +192,3 @@ def _identity(spec: str, config) -> str:
     else:
         parts.append(spec)
     return "\n".join(parts)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -4,10 +4,10 @@ A GGUF file carries its tokenizer as metadata: ``tokenizer.ggml.tokens`` (the vo
 in id order), ``token_type`` (normal, unknown, control, user-defined, unused, byte),
 ``scores`` (SentencePiece log-probabilities), ``merges`` (byte-level BPE), the
 pre-tokenizer name ``tokenizer.ggml.pre`` and the role ids. This module reads that
-metadata with the ``gguf`` package (no tensor is touched, so a 100 MB model loads as fast
-as a vocabulary-only file) and builds a ``tokenizers.Tokenizer`` that tokenizes as
-llama.cpp does, so the result is an :class:`~tokkit.backends.hf.HFTokenizer` and saves as
-an ordinary ``tokenizer.json``. Two tokenizer models are supported:
+metadata (:mod:`tokkit.backends.gguf_metadata`; no tensor is touched, so a 100 MB model
+loads as fast as a vocabulary-only file) and builds a ``tokenizers.Tokenizer`` that
+tokenizes as llama.cpp does, so the result is an :class:`~tokkit.backends.hf.HFTokenizer`
+and saves as an ordinary ``tokenizer.json``. Two tokenizer models are supported:
 
 ``gpt2``: byte-level BPE (Radford et al. 2019). llama.cpp splits the text with one or
     more regular expressions chosen by ``tokenizer.ggml.pre``, each applied to the pieces
@@ -45,11 +45,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gguf import GGUFReader
 from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, normalizers, pre_tokenizers
 
+from tokkit.backends.gguf_metadata import read_metadata
 from tokkit.backends.hf import HFTokenizer
 from tokkit.errors import TokkitError
 from tokkit.tokenizer import Provenance, SpecialTokens
@@ -124,14 +124,10 @@ _ROLE_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "pad": "padding_toke
 
 def read_gguf_vocab(path: Path) -> GGUFVocab:
     """Read the ``tokenizer.*`` metadata of a GGUF file (tensors are not read)."""
-    try:
-        reader = GGUFReader(str(path))
-    except Exception as exc:  # a truncated or corrupt file fails anywhere in the parser
-        raise TokkitError(f"{path} is not a readable GGUF file (truncated or corrupt: {_first_line(exc)})") from exc
+    metadata = read_metadata(path)
 
     def get(key: str, default=None):
-        found = reader.fields.get(f"tokenizer.{key}")
-        return default if found is None else found.contents()
+        return metadata.get(f"tokenizer.{key}", default)
 
     model = get("ggml.model")
     tokens = get("ggml.tokens")
@@ -155,11 +151,6 @@ def read_gguf_vocab(path: Path) -> GGUFVocab:
         add_bos=get("ggml.add_bos_token"),
         chat_template=get("chat_template"),
     )
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _vocab_map(vocab: GGUFVocab, path: Path) -> dict[str, int]:

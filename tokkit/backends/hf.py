@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from tokenizers import Tokenizer as RustTokenizer
 
 from tokkit.byte_map import chars_to_bytes
-from tokkit.errors import TokkitError
+from tokkit.errors import TokkitError, first_line
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -169,8 +169,7 @@ def load_tokenizer_json(path: Path, name: str | None = None) -> HFTokenizer:
     try:
         rust = RustTokenizer.from_file(str(path))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TokkitError(f"{path} is not a valid tokenizer.json: {first}") from exc
+        raise TokkitError(f"{path} is not a valid tokenizer.json: {first_line(exc)}") from exc
     specials, template = _read_tokenizer_config(path.parent / "tokenizer_config.json", rust)
     return HFTokenizer(rust, name=name or str(path), specials=specials, chat_template=template)
 

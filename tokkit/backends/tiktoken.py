@@ -43,7 +43,7 @@ from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
 
 from tokkit.byte_map import bytes_to_chars, chars_to_bytes
-from tokkit.errors import TokkitError, require
+from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 
 #: the encodings tokkit recognises, by their constructor in tiktoken_ext.openai_public
@@ -251,7 +251,7 @@ def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
     try:
         ranks = load_tiktoken_bpe(str(path), expected_hash=digest)
     except ValueError as exc:
-        raise TokkitError(f"{path} is not a valid tiktoken BPE file: {str(exc).splitlines()[0]}") from exc
+        raise TokkitError(f"{path} is not a valid tiktoken BPE file: {first_line(exc)}") from exc
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing or b"" in ranks:
         what = f"byte 0x{missing[0]:02X} has no rank" if missing else "it ranks an empty token"
