@@ -14,7 +14,7 @@ from pathlib import Path
 
 import tokkit
 from tokkit.atomic import atomic_directory
-from tokkit.errors import TokkitError, require
+from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import Tokenizer
 
 torch = require("torch", "lm")
@@ -61,8 +61,7 @@ def load_model(spec: str, device: str = "cpu"):
     try:
         model = transformers.AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False, **kwargs)
     except Exception as exc:
-        text = str(exc).strip().splitlines()
-        raise TokkitError(f"cannot load the model {spec}: {text[0] if text else type(exc).__name__}") from exc
+        raise TokkitError(f"cannot load the model {spec}: {first_line(exc)}") from exc
     if kwargs:
         _forget_gguf_origin(model)
     return model.to(device).eval()
