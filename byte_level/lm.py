@@ -40,6 +40,7 @@ from typing import Sequence
 import numpy as np
 
 from tokkit.backends.gguf import gguf_tokenizer
+from tokkit.backends.gguf_once import reading_once
 from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import SpecialTokens, Tokenizer
 
@@ -137,7 +138,8 @@ class CausalLM:
         tokenizer = gguf_tokenizer(path, spec) if kwargs else None  # a GGUF file's: tokkit reads it
         try:
             tokenizer = tokenizer or tokenizer_of(transformers.AutoTokenizer.from_pretrained(source), spec)
-            model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **kwargs)
+            with reading_once():  # a GGUF file is parsed once (see tokkit.backends.gguf_once)
+                model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **kwargs)
         except Exception as exc:  # transformers raises many kinds on a file it cannot read
             raise TokkitError(f"transformers cannot load a causal LM from {spec}: {first_line(exc)}") from exc
         return cls(model.to(pick_device(device)), tokenizer, name=spec)

@@ -230,6 +230,66 @@ def test_truncated_and_corrupt_gguf(data_dir, tmp_path):
     assert "runs past the end" in _one_line_error(tmp_path / "long.gguf")
 
 
+def _write_tiny_llama(path: Path) -> Path:
+    """A one-block Llama with random float32 weights and a 32-token vocabulary, as llama.cpp lays it out."""
+    import gguf
+
+    rng = np.random.default_rng(0)
+    vocab, dim, ff, kv = 32, 16, 32, 8
+    writer = gguf.GGUFWriter(str(path), arch="llama")
+    writer.add_block_count(1)
+    writer.add_context_length(64)
+    writer.add_embedding_length(dim)
+    writer.add_feed_forward_length(ff)
+    writer.add_head_count(2)
+    writer.add_head_count_kv(1)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_dimension_count(8)
+    writer.add_vocab_size(vocab)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list([chr(97 + i) for i in range(26)] + [f"<{i}>" for i in range(26, vocab)])
+    writer.add_token_merges([])
+    shapes = {"token_embd": (vocab, dim), "output_norm": (dim,), "blk.0.attn_norm": (dim,), "blk.0.attn_q": (dim, dim),
+              "blk.0.attn_k": (kv, dim), "blk.0.attn_v": (kv, dim), "blk.0.attn_output": (dim, dim),
+              "blk.0.ffn_norm": (dim,), "blk.0.ffn_gate": (ff, dim), "blk.0.ffn_up": (ff, dim), "blk.0.ffn_down": (dim, ff)}
+    for name, shape in shapes.items():
+        writer.add_tensor(f"{name}.weight", rng.standard_normal(shape).astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def test_gguf_model_loads_with_one_parse(tmp_path, monkeypatch):
+    """transformers' GGUF loading inside reading_once: the file parsed once, the same model."""
+    import gguf
+
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from tokkit.backends.gguf_once import reading_once
+
+    path = _write_tiny_llama(tmp_path / "tiny.gguf")
+    parses = []
+    reader = gguf.GGUFReader
+    monkeypatch.setattr(gguf, "GGUFReader", lambda *args, **kwargs: parses.append(args) or reader(*args, **kwargs))
+    counting, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+
+    def load():
+        return transformers.AutoModelForCausalLM.from_pretrained(tmp_path, gguf_file=path.name, dtype=torch.float32)
+
+    plain = load()
+    parses.clear()
+    with reading_once():
+        once = load()
+    assert len(parses) == 1
+    assert gguf.GGUFReader is counting and gguf.get_tensor_name_map is name_map  # restored
+    assert once.config.to_dict() == plain.config.to_dict()
+    expected = plain.state_dict()
+    assert once.state_dict().keys() == expected.keys()
+    assert all(torch.equal(tensor, expected[name]) for name, tensor in once.state_dict().items())
+
+
 # -- the real model --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tokkit
 from tokkit.atomic import atomic_directory
+from tokkit.backends.gguf_once import reading_once
 from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import Tokenizer
 
@@ -59,7 +60,8 @@ def load_model(spec: str, device: str = "cpu"):
             raise TokkitError(f"{spec} is neither a model folder nor a GGUF file")
         where, kwargs = spec, {}
     try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False, **kwargs)
+        with reading_once():  # a GGUF file is parsed once (see tokkit.backends.gguf_once)
+            model = transformers.AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False, **kwargs)
     except Exception as exc:
         raise TokkitError(f"cannot load the model {spec}: {first_line(exc)}") from exc
     if kwargs:
