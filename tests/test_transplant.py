@@ -169,7 +169,6 @@ def test_scoring_equals_an_unbatched_computation(old_tok):
     assert result.token_perplexity == pytest.approx(math.exp(bits * math.log(2) / tokens), rel=1e-5)
 
 
-
 @pytest.mark.parametrize("window", [4096, 9])
 def test_stream_scoring_equals_a_per_token_computation(old_tok, window):
     """Lines read as one stream, each token predicted from the window the module docstring
