@@ -18,10 +18,11 @@ tokenizers go through exactly the same metric code:
 * MB/s: UTF-8 megabytes encoded per second, one line at a time, best of 3 (the machine
   is shared; the anchor's and the hybrid's passes alternate, so that both meet the same
   load). The anchor has no cache, so every pass costs the same. The hybrid is
-  measured three ways: *cold* (a tokenizer loaded from disk just before, never used: the
+  measured four ways: *cold* (a tokenizer loaded from disk just before, never used: the
   first pass over the text, with its saved known-word table and an empty word cache),
   *cold, no table* (the same, with the known-word table emptied: every new word is
-  analysed) and *warm* (the same text again on the tokenizer of the cold pass).
+  analysed), *warm* (the same text again on the tokenizer of the cold pass) and *cold,
+  pure Python* (the first pass without the compiled encoder, ``TOKKIT_PURE_PYTHON=1``).
   Ratios are hybrid / anchor.
 * load: seconds for ``tokkit.load`` of the saved hybrid (best of 3), and the size of its
   files, the known-word table's among them.
@@ -55,7 +56,7 @@ from tokkit.tokenizer import Piece, SpecialTokens, Tokenizer
 
 ANCHOR_CONTROLS = ("<uppercase>", "<unknown>", "<pad>", "<eos>")
 #: the anchor's number a hybrid-only row is compared with
-ANCHOR_SAME = {"mb_s_cold_no_table": "mb_s_cold"}
+ANCHOR_SAME = {"mb_s_cold_no_table": "mb_s_cold", "mb_s_cold_pure_python": "mb_s_cold"}
 
 
 class AnchorTokenizer(Tokenizer):
@@ -147,16 +148,25 @@ def row(tok, ids: list[list[int]], texts: list[str], metrics: TurkishMetrics, sp
     return out
 
 
-def measure(anchor, load, texts: list[str], metrics: TurkishMetrics, repeats: int = 3) -> tuple[dict, dict]:
+def load_pure_python(folder: Path):
+    """The saved hybrid loaded without its compiled encoder."""
+    os.environ["TOKKIT_PURE_PYTHON"] = "1"
+    try:
+        return tokkit.load(folder)
+    finally:
+        del os.environ["TOKKIT_PURE_PYTHON"]
+
+
+def measure(anchor, folder: Path, texts: list[str], metrics: TurkishMetrics, repeats: int = 3) -> tuple[dict, dict]:
     """The anchor's row and the hybrid's on one corpus.
 
-    ``load()`` gives a freshly loaded hybrid (empty word cache). Each repeat times, one
-    after the other so that both meet the same load on the shared machine: the anchor
-    twice, the hybrid's first pass (cold), its second (warm), and the first pass of another
-    fresh one with its known-word table emptied (cold, no table). Best of ``repeats``.
+    Each repeat times, one after the other so that both meet the same load on the shared
+    machine: the anchor twice, a freshly loaded hybrid's first pass (cold), its second
+    (warm), the first pass of another fresh one with its known-word table emptied (cold,
+    no table), and that of one in pure Python. Best of ``repeats``.
     """
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    best = dict.fromkeys(("anchor", "anchor_again", "cold", "warm", "bare"), float("inf"))
+    best = dict.fromkeys(("anchor", "anchor_again", "cold", "warm", "bare", "pure"), float("inf"))
 
     def timed(key: str, tok) -> list[list[int]]:
         ids, seconds = encode_timed(tok, texts)
@@ -166,13 +176,25 @@ def measure(anchor, load, texts: list[str], metrics: TurkishMetrics, repeats: in
     for _ in range(repeats):
         anchor_ids = timed("anchor", anchor)
         timed("anchor_again", anchor)
-        tok = load()
+        tok = tokkit.load(folder)
         ids = timed("cold", tok)
         timed("warm", tok)
-        timed("bare", without_table(load()))
+        timed("bare", without_table(tokkit.load(folder)))
+        timed("pure", load_pure_python(folder))
     speed = {key: megabytes / seconds for key, seconds in best.items()}
     a = row(anchor, anchor_ids, texts, metrics, {"mb_s_cold": speed["anchor"], "mb_s_warm": speed["anchor_again"]})
-    h = row(tok, ids, texts, metrics, {"mb_s_cold": speed["cold"], "mb_s_warm": speed["warm"], "mb_s_cold_no_table": speed["bare"]})
+    h = row(
+        tok,
+        ids,
+        texts,
+        metrics,
+        {
+            "mb_s_cold": speed["cold"],
+            "mb_s_warm": speed["warm"],
+            "mb_s_cold_no_table": speed["bare"],
+            "mb_s_cold_pure_python": speed["pure"],
+        },
+    )
     return a, h
 
 
@@ -216,7 +238,7 @@ def main() -> None:
 
     results = {}
     for name, texts in corpora(data).items():
-        a, h = measure(anchor, lambda: tokkit.load(folder), texts, metrics)
+        a, h = measure(anchor, folder, texts, metrics)
         results[name] = {"anchor": a, "hybrid": h}
         table = Table(title=f"{name}: {len(texts):,} lines (machine shared; one run)", title_justify="left")
         for col in ("metric", "turkish-tokenizer 0.2.26", f"tokkit hybrid {size:,}", "hybrid / anchor"):

@@ -68,6 +68,10 @@ class Context(tuple):
         kind = None if last is None else ("v" if last in VOWELS else "h" if last in VOICELESS else "l" if last in "rl" else "c")
         return tuple.__new__(cls, (vowel, last, (harmony, kind)))
 
+    def __getnewargs__(self) -> tuple[str | None, str | None]:
+        # what copy and pickle pass to __new__ (a tuple's own would pass the whole tuple)
+        return self[0], self[1]
+
     @property
     def vowel(self) -> str | None:
         return self[0]

@@ -54,9 +54,10 @@ saved with the tokenizer (``known_words.json``, JSON): chunks as written for low
 words and non-words, and a *cased* part for the normal forms of words written Capitalised
 or in capitals (their analysis ranks proper nouns with common words), so ``Kitap``,
 ``KİTAP`` and a decomposed ``kitap`` all find ``kitap``'s entry behind their markers; then
-the chunk cache (LRU); only a chunk found in none of them is analysed. The table holds
-exactly what analysis gives: its entries are the plans computed by the same code at
-training time, encoded by the final BPE.
+the chunk cache (a dict emptied when full); only a chunk found in none of them is
+analysed. The table holds exactly what analysis gives: its entries are the plans computed
+by the same code at training time, encoded by the final BPE. Where it was built, a
+compiled twin of this path does the same steps (:func:`_compiled_encoder`).
 
 ``token_bytes``: a shared allomorph id has no single spelling. It returns the class's
 *canonical* spelling, the one it takes after a stem like ``kar`` (back unrounded vowel,
@@ -73,28 +74,30 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import os
 import unicodedata
 from collections import Counter
 from contextlib import contextmanager
-from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import regex
 
-from tokkit.byte_map import chars_to_bytes
+from tokkit.byte_map import BYTE_TO_CHAR, chars_to_bytes
 from tokkit.corpora import Corpus
 from tokkit.errors import TokkitError, first_line
 from tokkit.morphology.analyzer import LANG_ALIASES, RULE_BASED
 from tokkit.morphology.harmony import (
     APOSTROPHES,
+    PROGRESSIVE,
     Context,
     after,
     realize,
     root_surface,
     spell_root,
     spell_suffix,
+    starts_with_vowel,
     tr_lower,
     tr_upper,
 )
@@ -125,6 +128,8 @@ def chunks_of(piece: str) -> list[str]:
 WORD = regex.compile(r"( ?)([\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)")
 
 CAP, CAPS, NFD = "<cap>", "<caps>", "<nfd>"
+#: the lower-case letters of Turkish text (the compiled encoder decides their words' case itself)
+TURKISH_LETTERS = "abcçdefgğhıijklmnoöprsştuüvyzâîûqwx"
 #: the fixed tokens at the start of the vocabulary, after the special tokens
 MARKERS = (CAP, CAPS, NFD)
 SPACE = "▁"
@@ -271,11 +276,20 @@ class HybridTokenizer(Tokenizer):
         self.known: dict[str, tuple[int, ...]] = {}
         #: ... and the normal forms of words written with capitals -> the ids after their markers
         self.known_cased: dict[str, tuple[int, ...]] = {}
-        #: the piece cache: a dict emptied when full (a piece found in it costs one lookup in
-        #: a dict of the pieces seen, not a call; pieces of the table are copied in as well)
+        #: the piece and chunk caches: dicts emptied when full (a piece found in one costs a
+        #: lookup, not a call)
         self._pieces: dict[str, tuple[int, ...]] = {}
+        self._chunks: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
-        self._encode_chunk = lru_cache(maxsize=cache_size)(self._encode_chunk_uncached)
+        self._compiled = _compiled_encoder(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled encoder holds this object's caches: a copy builds its own
+        return {**self.__dict__, "_compiled": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._compiled = _compiled_encoder(self)
 
     # -- contract ------------------------------------------------------------------------
     @property
@@ -309,6 +323,8 @@ class HybridTokenizer(Tokenizer):
         return data
 
     def encode(self, text: str) -> list[int]:
+        if self._compiled is not None:  # the same steps, compiled (see _compiled_encoder)
+            return self._compiled.encode(text, self.known, self.known_cased)
         ids: list[int] = []
         pieces, known = self._pieces, self.known
         for i, piece in enumerate(text.split(" ")):
@@ -319,9 +335,7 @@ class HybridTokenizer(Tokenizer):
                 hit = known.get(piece)  # a chunk of the table is a piece of that one chunk
                 if hit is None:
                     hit = self._encode_piece(piece)
-                if len(pieces) >= self._cache_size:
-                    pieces.clear()
-                pieces[piece] = hit
+                _cache_put(pieces, self._cache_size, piece, hit)
             ids.extend(hit)
         return ids
 
@@ -335,17 +349,21 @@ class HybridTokenizer(Tokenizer):
 
     # -- encoding --------------------------------------------------------------------------
     def _encode_piece(self, piece: str) -> tuple[int, ...]:
-        known, encode_chunk = self.known, self._encode_chunk
         chunks = chunks_of(piece)
-        if len(chunks) == 1:  # most pieces: one word (not in the table: encode looked)
-            return encode_chunk(chunks[0])
-        ids: list[int] = []
-        for chunk in chunks:
-            hit = known.get(chunk)
-            ids.extend(encode_chunk(chunk) if hit is None else hit)
-        return tuple(ids)
+        if len(chunks) == 1:  # most pieces: one word (encode looked it up in the table)
+            return self._chunk_ids(chunks[0], in_known=False)
+        return tuple(chain.from_iterable(map(self._chunk_ids, chunks)))
 
-    def _encode_chunk_uncached(self, chunk: str) -> tuple[int, ...]:
+    def _chunk_ids(self, chunk: str, in_known: bool = True) -> tuple[int, ...]:
+        """A chunk's ids: from the known-word table (``in_known``), the chunk cache, else encoded."""
+        hit = self.known.get(chunk) if in_known else None
+        if hit is None:
+            hit = self._chunks.get(chunk)
+            if hit is None:
+                hit = _cache_put(self._chunks, self._cache_size, chunk, self._encode_chunk(chunk))
+        return hit
+
+    def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
         head, key, cased = self._entry(chunk)
         if cased is None:
             return self.ids_of([chunk])
@@ -540,6 +558,74 @@ class HybridTokenizer(Tokenizer):
         from tokkit.morphology.hf_wrapper import HybridHFTokenizer
 
         return HybridHFTokenizer(self)
+
+
+def _cache_put(cache: dict, size: int, key: str, ids: tuple[int, ...]) -> tuple[int, ...]:
+    """``cache[key] = ids`` in a cache that is emptied when full; returns ``ids``."""
+    if len(cache) >= size:
+        cache.clear()
+    cache[key] = ids
+    return ids
+
+
+def _compiled_encoder(tok: HybridTokenizer):
+    """The compiled twin of ``tok``'s encoding path, or None where it was not built.
+
+    ``tokkit.morphology._hybrid_encode`` (C, built by ``pip install`` where a compiler
+    exists; see its source) runs :meth:`HybridTokenizer.encode` down to
+    :meth:`TurkishAnalyzer.best_stem` step for step, on the tokenizer's own caches and on
+    the tables made here: the lexicon's root spellings, the suffix machine
+    (:meth:`TurkishAnalyzer.suffix_machine`), the BPE fallback's merges, the token ids,
+    the Turkish letters with their lower case and their decompositions. What it does not
+    decide it hands to the Python methods given here. Same ids (a test compares the two
+    paths on real and generated text), several times faster on new text, where the Python
+    path pays the interpreter's cost for many small steps per word. ``TOKKIT_PURE_PYTHON=1``
+    turns it off; so does a fallback whose merges do not name its own tokens.
+    """
+    if os.environ.get("TOKKIT_PURE_PYTHON"):
+        return None
+    try:
+        from tokkit.morphology._hybrid_encode import Encoder
+    except ImportError:
+        return None
+    bpe = json.loads(tok._fallback.to_str())["model"]
+    vocab = bpe["vocab"]
+    pairs = (m if isinstance(m, list) else m.split(" ") for m in bpe["merges"])
+    try:
+        merges = [(vocab[a], vocab[b], vocab[a + b]) for a, b in pairs]
+    except (KeyError, ValueError):
+        return None
+    letters = TURKISH_LETTERS + tr_upper(TURKISH_LETTERS)
+    machine = tok.analyzer.suffix_machine()
+    return Encoder(
+        pieces=tok._pieces,
+        chunks=tok._chunks,
+        marker_ids=(tok._marker_ids[CAP], tok._marker_ids[CAPS], tok._marker_ids[NFD]),
+        suffix_ids=[tok._suffix_ids[t] for t in TEMPLATES],
+        root_ids=tok._root_ids,
+        entry_of=tok._entry,
+        word_plan_py=tok.word_plan,
+        ids_of_py=tok.ids_of,
+        findall=CHUNK.findall,
+        forms=tok.analyzer.forms,
+        machine_ids=machine.ids,
+        accept=machine.accept,
+        edges=machine.edges,
+        apostrophe_states=machine.apostrophe,
+        template_prog=[t == PROGRESSIVE for t in TEMPLATES],
+        template_vowel=[starts_with_vowel(t) for t in TEMPLATES],
+        templates=list(TEMPLATES),
+        context=Context,
+        realize=realize,
+        bpe_byte_ids=[vocab.get(BYTE_TO_CHAR[b], -1) for b in range(256)],
+        bpe_merges=merges,
+        bpe_offset=tok._bpe_offset,
+        apostrophe_id=tok._ids["'"],
+        right_quote_id=tok._ids["’"],
+        letters=[(ch, tr_lower(ch)) for ch in letters],
+        compositions=[(*nfd, ch) for ch in letters if len(nfd := unicodedata.normalize("NFD", ch)) == 2],
+        cache_size=tok._cache_size,
+    )
 
 
 def _stretch(spans: list[tuple[int, int]], start: int, widths: list[int]) -> list[tuple[int, int]]:

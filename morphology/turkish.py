@@ -270,6 +270,27 @@ def root_forms(entry: RootEntry) -> list[tuple[str, str | None]]:
     return forms
 
 
+#: one context of each key: harmony (none, back unrounded, back rounded, front unrounded,
+#: front rounded) times last letter (none, vowel, voiceless, r/l, another consonant)
+KEY_CONTEXTS = tuple(Context(v, last) for v in (None, "a", "o", "e", "ö") for last in (None, "a", "t", "r", "d"))
+
+
+@dataclass(frozen=True)
+class SuffixMachine:
+    """:meth:`TurkishAnalyzer.suffix_machine`: states numbered from 0.
+
+    ``ids``: (state, context key, constraint) -> number; ``accept[n]``: a word may end in
+    state n; ``edges[n]``: (index in :data:`TEMPLATES`, spelling, next state), in order;
+    ``apostrophe``: where the suffixes after a proper noun's apostrophe start.
+    """
+
+    ids: dict[tuple, int]
+    accept: list[bool]
+    edges: list[list[tuple[int, str, int]]]
+    #: the state after an apostrophe, for each context key in the order of :data:`KEY_CONTEXTS`
+    apostrophe: list[int]
+
+
 #: at most this many suffix parses are kept per (rest, state, context)
 MAX_PARSES = 4
 
@@ -380,6 +401,43 @@ class TurkishAnalyzer(Analyzer):
             result = tuple(found[:limit])
         self._memo[key] = result
         return result
+
+    def suffix_machine(self) -> SuffixMachine:
+        """The suffix machine with the harmony context folded into its states, as flat tables.
+
+        What :meth:`suffix_parses` does for a rest depends on (state, context key,
+        constraint) alone (its memo key), and so does the key after each suffix spelling
+        (:func:`~tokkit.morphology.harmony.after` reads only the letters of the spelling and
+        the harmony class of the vowel before). So those triples, reachable from the roots'
+        starts, are the states of a finite machine whose edges are suffix spellings, listed
+        in the order :meth:`suffix_parses` tries them: the compiled encoder parses on it.
+        """
+        template_index = {t: i for i, t in enumerate(TEMPLATES)}
+        ids: dict[tuple, int] = {}
+        reps: list[tuple[str, Context, str | None]] = []
+
+        def state_id(state: str, ctx: Context, constraint: str | None) -> int:
+            key = (state, ctx.key(), constraint)
+            if key not in ids:
+                ids[key] = len(reps)
+                reps.append((state, ctx, constraint))
+            return ids[key]
+
+        for records in self.forms.values():
+            for entry, constraint, ctx in records:
+                state_id(entry.state, ctx, constraint)
+        # after a proper noun's apostrophe (İstanbul'a): a noun, from any context
+        apostrophe = [state_id("N", ctx, None) for ctx in KEY_CONTEXTS]
+        edges: list[list[tuple[int, str, int]]] = []
+        while len(edges) < len(reps):
+            state, ctx, constraint = reps[len(edges)]
+            out = []
+            for options in self._candidates(state, ctx, constraint).values():
+                for template, target, surface, nxt, full in options:
+                    out.append((template_index[template], surface, state_id(target, after(ctx, surface, full), nxt)))
+            edges.append(out)
+        accept = [constraint in (None, "NV", "NP") for _, _, constraint in reps]
+        return SuffixMachine(ids, accept, edges, apostrophe)
 
     # -- words -----------------------------------------------------------------------
     def _found(self, word: str, lowercase: bool, first: bool) -> list[tuple]:
