@@ -170,3 +170,22 @@ def test_corrupt_model_is_one_line_error(data_dir, tmp_path):
         with pytest.raises(TokkitError) as info:
             tokkit.load(tmp_path / name)
         assert "\n" not in str(info.value) and name in str(info.value)
+
+
+def test_a_converter_that_encodes_differently_is_an_error(tiny_bpe, monkeypatch, tmp_path):
+    """As transformers < 5.24 did: a BPE without its merges. One line, and no tokenizer.json."""
+    import transformers.convert_slow_tokenizer as convert
+    from tokenizers import models
+
+    real = convert.SpmConverter.build_tokenizer_from_spm_proto
+
+    def without_merges(proto, vocab, merges=None):
+        rust = real(proto, vocab)
+        rust.model = models.BPE(vocab=vocab, merges=[], byte_fallback=True)
+        return rust
+
+    monkeypatch.setattr(convert.SpmConverter, "build_tokenizer_from_spm_proto", staticmethod(without_merges))
+    with pytest.raises(TokkitError, match="encodes .* differently from SentencePiece; tokkit needs transformers >= 5.24"):
+        tiny_bpe.to_transformers()
+    tiny_bpe.save(tmp_path / "m")
+    assert (tmp_path / "m" / "tokenizer.model").is_file() and not (tmp_path / "m" / "tokenizer.json").exists()

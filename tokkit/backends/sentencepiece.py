@@ -166,23 +166,20 @@ class SentencePieceTokenizer(Tokenizer):
     def _write(self, folder: Path) -> dict[str, Any]:
         """``tokenizer.model`` always; ``tokenizer.json`` when the conversion encodes the same.
 
-        The conversion needs transformers and protobuf (``tokkit[lm]``); it is checked on
-        :data:`PROBE_TEXTS` and written only when every probe encodes identically.
+        The conversion needs transformers and protobuf (``tokkit[lm]``); it is written only
+        when :meth:`to_transformers` gives it, which it does when every one of
+        :data:`PROBE_TEXTS` encodes identically.
         """
         (folder / "tokenizer.model").write_bytes(self._model)
         config: dict[str, Any] = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
         config.update({"split_special_tokens": True, "tokenizer_class": "PreTrainedTokenizerFast"})
         if self.chat_template:
             config["chat_template"] = self.chat_template
-        exact = False
         try:
-            fast = self.to_transformers()
+            self.to_transformers().backend_tokenizer.save(str(folder / "tokenizer.json"))
+            exact = True
         except TokkitError:
-            fast = None
-        if fast is not None:
-            exact = all(fast.encode(t, add_special_tokens=False) == self.encode(t) for t in PROBE_TEXTS)
-            if exact:
-                fast.backend_tokenizer.save(str(folder / "tokenizer.json"))
+            exact = False
         (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return {"tokenizer_json": exact}
 
@@ -194,7 +191,9 @@ class SentencePieceTokenizer(Tokenizer):
         pieces are added as special tokens, which ``split_special_tokens=True`` keeps from
         being matched in the text, as in SentencePiece.
 
-        One difference remains for Unigram models: HF's lattice holds every piece, so
+        The conversion is checked on :data:`PROBE_TEXTS` (a converter that encodes any of
+        them differently from SentencePiece is an error, not a silent difference). One
+        difference remains for Unigram models: HF's lattice holds every piece, so
         control pieces get a score no real segmentation loses to, but HF scores a character
         outside the vocabulary below the worst piece; text that spells a control piece with
         such characters (``<s>`` where ``<`` is not a piece) becomes that control piece.
@@ -226,6 +225,12 @@ class SentencePieceTokenizer(Tokenizer):
         fast = transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **kwargs)
         if self.chat_template:
             fast.chat_template = self.chat_template
+        for text in PROBE_TEXTS:  # older converters (transformers < 5.24) drop the merges and the dummy prefix
+            if fast.encode(text, add_special_tokens=False) != self.encode(text):
+                raise TokkitError(
+                    f"{self.name}: transformers {transformers.__version__} converts this SentencePiece model into a "
+                    f"tokenizer that encodes {text[:24]!r} differently from SentencePiece; tokkit needs transformers >= 5.24"
+                )
         return fast
 
 
