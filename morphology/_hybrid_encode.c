@@ -17,12 +17,14 @@
  *  - the letters whose case and composition fast_entry decides, and the decoder's suffix
  *    spellings (harmony.realize, asked once per template and context key).
  *
- * Two small rules are ported, and tested against the Python ones: harmony.spell_root
+ * Three small rules are ported, and tested against the Python ones: harmony.spell_root
  * (consonant changes before a suffix, then the context after the root) on every root of
- * the lexicon, and the decoder's suffix spelling through the ids of real and generated
- * text. What this module does not decide goes to the Python methods it is given: a chunk
- * that is not a word of Turkish letters (HybridTokenizer._entry), a word longer than
- * MAX_WORD, a BPE string longer than MAX_BPE. The caches are the tokenizer's own dicts.
+ * the lexicon, the CHUNK regex for pieces of Latin letters, digits and punctuation (on
+ * hypothesis pieces), and the decoder's suffix spelling (through the ids of real and
+ * generated text). What this module does not decide goes to the Python objects it is
+ * given: a chunk that is not a word of Turkish letters (HybridTokenizer._entry), a piece
+ * with other characters (CHUNK.findall), a word longer than MAX_WORD, a BPE string longer
+ * than MAX_BPE. The caches are the tokenizer's own dicts.
  * tests/test_morphology_hybrid_compiled.py checks that both paths give the same ids.
  *
  * Built by setuptools as an optional extension: without a C compiler tokkit installs
@@ -46,6 +48,7 @@ typedef struct {
     int32_t state;      /* the suffix machine's start state */
     int32_t proper;
     PyObject *root;     /* the entry's root (borrowed: the analyzer's forms hold its entry) */
+    PyObject *tokens[2]; /* its root tokens without / with a space, [(flags, id)] (borrowed from root_ids), or NULL */
     Py_UCS4 vowel, last; /* the harmony context after the root (0: none) */
 } Record;
 
@@ -70,7 +73,7 @@ typedef struct {
     Py_ssize_t cache_size;
     PyObject *marker_ids;   /* tuple: the ids of <cap>, <caps>, <nfd> */
     PyObject *suffix_ids;   /* list: template index -> id */
-    PyObject *root_ids;     /* dict: (root, space) -> [(flags, id)] */
+    PyObject *root_ids;     /* dict: (root, space) -> [(flags, id)] (kept alive for the records) */
     PyObject *entry_of;     /* tokenizer._entry */
     PyObject *word_plan_py; /* tokenizer.word_plan */
     PyObject *ids_of_py;    /* tokenizer.ids_of */
@@ -397,12 +400,9 @@ morph_items(Encoder *e, Parse *p, const Record *record, Py_ssize_t root_end, int
     int has_next = plan->nsuffixes > 0;
     int prog = has_next && e->template_prog[plan->suffixes[0]];
     int vowel_next = has_next && e->template_vowel[plan->suffixes[0]];
-    PyObject *root = record->root;
-    PyObject *key = PyTuple_Pack(2, root, space ? Py_True : Py_False);
-    PyObject *tokens = key == NULL ? NULL : PyDict_GetItemWithError(e->root_ids, key);  /* [(flags, id)] */
-    Py_XDECREF(key);
+    PyObject *root = record->root, *tokens = record->tokens[space];
     Py_ssize_t n = PyUnicode_GET_LENGTH(root);
-    int ok = !PyErr_Occurred() && (tokens == NULL || n < MAX_WORD);
+    int ok = tokens == NULL || n < MAX_WORD;
     if (ok && tokens != NULL)
         ok = PyUnicode_AsUCS4(root, plan->root, MAX_WORD + 1, 0) != NULL;
     if (!ok) {
@@ -980,13 +980,114 @@ extend(PyObject *ids, PyObject *part)
     return 0;
 }
 
+/* The longest piece chunk_ends cuts; a longer one goes to the regex */
+#define MAX_PIECE 256
+
+enum { LETTER, DIGIT, OTHER };
+
+/* A character's class for chunk_ends, or -1 where the regex must decide (whitespace,
+ * controls, combining marks and anything from U+0250 on but the right single quote). */
+static int
+char_class(Py_UCS4 ch)
+{
+    if (Py_UNICODE_ISALPHA(ch) && ch < 0x250)
+        return LETTER;
+    if (Py_UNICODE_ISNUMERIC(ch) && ch < 0x250)
+        return DIGIT;
+    if (ch == 0x2019)
+        return OTHER;
+    if (ch < 0x21 || (ch >= 0x7F && ch <= 0xA0) || ch >= 0x250 || Py_UNICODE_ISSPACE(ch))
+        return -1;
+    return OTHER;
+}
+
+/* hybrid.chunks_of without the regex, for pieces of Latin letters, digits and punctuation
+ * (after an optional leading space): the end of each chunk into ends, their number, or
+ * -1 for the regex. CHUNK's alternatives, which the first character picks: a letter run
+ * with in-word apostrophes, up to three digits, a run of anything else; the leading space
+ * goes with the first chunk. */
+static Py_ssize_t
+chunk_ends(PyObject *piece, Py_ssize_t *ends)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(piece);
+    int kind = PyUnicode_KIND(piece);
+    const void *data = PyUnicode_DATA(piece);
+    Py_ssize_t i = n > 0 && PyUnicode_READ(kind, data, 0) == ' ';
+    if (i == n || n > MAX_PIECE)
+        return -1;
+    int classes[MAX_PIECE];
+    for (Py_ssize_t k = i; k < n; k++)
+        if ((classes[k] = char_class(PyUnicode_READ(kind, data, k))) < 0)
+            return -1;
+    Py_ssize_t count = 0;
+    while (i < n) {
+        int cls = classes[i++];
+        if (cls == LETTER) {
+            for (;;) {
+                while (i < n && classes[i] == LETTER)
+                    i++;
+                Py_UCS4 ch = i < n ? PyUnicode_READ(kind, data, i) : 0;
+                if ((ch == '\'' || ch == 0x2019) && i + 1 < n && classes[i + 1] == LETTER)
+                    i++;
+                else
+                    break;
+            }
+        } else if (cls == DIGIT) {
+            for (int k = 1; k < 3 && i < n && classes[i] == DIGIT; k++)
+                i++;
+        } else {
+            while (i < n && classes[i] == OTHER)
+                i++;
+        }
+        ends[count++] = i;
+    }
+    return count;
+}
+
+/* The chunks of a piece (chunk_ends), else None: for the tests. */
+static PyObject *
+chunks_of(PyObject *module, PyObject *piece)
+{
+    if (!PyUnicode_Check(piece)) {
+        PyErr_SetString(PyExc_TypeError, "chunks_of takes a str");
+        return NULL;
+    }
+    Py_ssize_t ends[MAX_PIECE];
+    Py_ssize_t count = chunk_ends(piece, ends);
+    if (count < 0)
+        Py_RETURN_NONE;
+    PyObject *chunks = PyList_New(count);
+    for (Py_ssize_t k = 0; chunks != NULL && k < count; k++) {
+        PyObject *chunk = PyUnicode_Substring(piece, k ? ends[k - 1] : 0, ends[k]);
+        if (chunk == NULL)
+            Py_CLEAR(chunks);
+        else
+            PyList_SET_ITEM(chunks, k, chunk);
+    }
+    return chunks;
+}
+
 /* HybridTokenizer._encode_piece (with chunks_of): the ids of one space-separated piece. */
 static PyObject *
 encode_piece(Encoder *e, PyObject *piece, PyObject *known, PyObject *known_cased)
 {
     if (is_alpha_after_space(piece))  /* one chunk, the piece itself: the table has not got it */
         return chunk_ids(e, piece, known, known_cased, 0);
-    PyObject *chunks = PyObject_CallOneArg(e->findall, piece);
+    Py_ssize_t ends[MAX_PIECE];
+    Py_ssize_t count = chunk_ends(piece, ends);
+    PyObject *chunks;
+    if (count < 0) {
+        chunks = PyObject_CallOneArg(e->findall, piece);
+    } else {
+        chunks = PyList_New(count);
+        for (Py_ssize_t k = 0; chunks != NULL && k < count; k++) {
+            PyObject *chunk = PyUnicode_Substring(piece, k ? ends[k - 1] : 0, ends[k]);
+            if (chunk == NULL)
+                Py_CLEAR(chunks);
+            else
+                PyList_SET_ITEM(chunks, k, chunk);
+        }
+    }
     if (chunks == NULL)
         return NULL;
     PyObject *ids = PyList_New(0);
@@ -1164,11 +1265,12 @@ letter_of(PyObject *ch)  /* a context's vowel or last letter: a one-letter str o
 }
 
 /* The trie of root spellings and their records, from TurkishAnalyzer.forms
- * (spelling -> [(entry, constraint, context)]) and the machine's state numbers. */
+ * (spelling -> [(entry, constraint, context)]), the machine's state numbers and the root
+ * tokens of each root (HybridTokenizer._root_ids). */
 static int
-build_trie(Encoder *e, PyObject *forms, PyObject *machine_ids)
+build_trie(Encoder *e, PyObject *forms, PyObject *machine_ids, PyObject *root_ids)
 {
-    if (!PyDict_Check(forms) || !PyDict_Check(machine_ids)) {
+    if (!PyDict_Check(forms) || !PyDict_Check(machine_ids) || !PyDict_Check(root_ids)) {
         PyErr_SetString(PyExc_TypeError, "Encoder: forms and machine ids must be dicts");
         return -1;
     }
@@ -1245,8 +1347,18 @@ build_trie(Encoder *e, PyObject *forms, PyObject *machine_ids)
             long state_id = PyLong_AsLong(id);
             if (state_id == -1 && PyErr_Occurred())
                 goto done;
-            unsorted[r] = (Record){(int32_t)state_id, is_proper, root, letter_of(PyTuple_GET_ITEM(ctx, 0)),
+            unsorted[r] = (Record){(int32_t)state_id, is_proper, root, {NULL, NULL}, letter_of(PyTuple_GET_ITEM(ctx, 0)),
                                    letter_of(PyTuple_GET_ITEM(ctx, 1))};
+            for (int space = 0; space < 2; space++) {
+                PyObject *pair = PyTuple_Pack(2, root, space ? Py_True : Py_False);
+                PyObject *tokens = pair == NULL ? NULL : PyDict_GetItemWithError(root_ids, pair);
+                Py_XDECREF(pair);
+                if (tokens != NULL && !PyList_Check(tokens))
+                    PyErr_SetString(PyExc_TypeError, "Encoder: root_ids values must be lists");
+                if (PyErr_Occurred())
+                    goto done;
+                unsorted[r].tokens[space] = tokens;
+            }
         }
     }
     /* records in node order, each node's in their list order */
@@ -1393,7 +1505,7 @@ Encoder_init(Encoder *e, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory();
         return -1;
     }
-    if (build_machine(e, accept, edges, template_prog, template_vowel) < 0 || build_trie(e, forms, machine_ids) < 0
+    if (build_machine(e, accept, edges, template_prog, template_vowel) < 0 || build_trie(e, forms, machine_ids, root_ids) < 0
         || build_bpe(e, bpe_byte_ids, bpe_merges) < 0) {
         free_tables(e);
         return -1;
@@ -1495,8 +1607,14 @@ static PyTypeObject EncoderType = {
     .tp_methods = Encoder_methods,
 };
 
+static PyMethodDef module_functions[] = {
+    {"chunks_of", chunks_of, METH_O, "chunks_of(piece) -> hybrid.chunks_of(piece) without the regex, or None where it defers"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_hybrid_encode", "The hybrid tokenizer's encoder, compiled (see the C source).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_hybrid_encode", "The hybrid tokenizer's encoder, compiled (see the C source).", -1,
+    module_functions,
 };
 
 PyMODINIT_FUNC

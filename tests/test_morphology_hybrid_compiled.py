@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 
 import tokkit
 from tokkit.morphology.harmony import PROGRESSIVE, spell_root
-from tokkit.morphology.hybrid import HybridTokenizer
+from tokkit.morphology.hybrid import CHUNK, HybridTokenizer
 
 from test_morphology_hybrid import TURKISH_LETTERS, generated_words, real_tok, toy_tok, turkishmmlu_texts  # noqa: F401
 
-pytest.importorskip("tokkit.morphology._hybrid_encode", reason="the compiled encoder was not built (no C compiler)")
+compiled = pytest.importorskip("tokkit.morphology._hybrid_encode", reason="the compiled encoder was not built (no C compiler)")
+chunks_of_compiled = compiled.chunks_of
 
 #: combining marks of decomposed Turkish letters (ğ = g + U+0306, ş = s + U+0327, ...) and others
 MARKS = "\u0302\u0306\u0307\u0308\u0327\u0301"
@@ -85,6 +86,26 @@ def test_same_ids_turkish_like(real_twins, words, sep):
 @given(st.lists(generated_words(), min_size=1, max_size=6))
 def test_same_ids_generated_turkish(toy_twins, words):
     same_ids(toy_twins, [" ".join(words)])
+
+
+PIECE_CHARACTERS = st.sampled_from(
+    list("abcçğıIİöşüXyzÂâ'’.,;:!?()«»\"-_/$%&*+=<>@#0123456789²³¼µªßéñ\t\n\u00a0\u0301\u0306敏é") + ["\u0085", "\x1c"]
+)
+
+
+@settings(max_examples=500)
+@given(st.booleans(), st.lists(PIECE_CHARACTERS, max_size=20))
+def test_compiled_chunking_is_the_regex(space, characters):
+    """The compiled cut of a piece into chunks is CHUNK's, where it does not leave it to CHUNK."""
+    piece = (" " if space else "") + "".join(characters)
+    cut = chunks_of_compiled(piece)
+    assert cut is None or cut == CHUNK.findall(piece)
+
+
+def test_compiled_chunking_takes_the_common_pieces():
+    for piece in ["kitap,", " (kitap)", " İstanbul'a,", " 12345abc", " «merhaba»", "x²³", "$100", "kitap’ın."]:
+        assert chunks_of_compiled(piece) == CHUNK.findall(piece)
+    assert chunks_of_compiled(" a\tb") is None and chunks_of_compiled(" ") is None
 
 
 def test_same_ids_beyond_the_compiled_limits(real_twins):
