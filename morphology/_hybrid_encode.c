@@ -1044,6 +1044,21 @@ chunk_ends(PyObject *piece, Py_ssize_t *ends)
     return count;
 }
 
+/* The pieces of text that end at ends[0..count) */
+static PyObject *
+split_at(PyObject *text, const Py_ssize_t *ends, Py_ssize_t count)
+{
+    PyObject *parts = PyList_New(count);
+    for (Py_ssize_t k = 0; parts != NULL && k < count; k++) {
+        PyObject *part = PyUnicode_Substring(text, k ? ends[k - 1] : 0, ends[k]);
+        if (part == NULL)
+            Py_CLEAR(parts);
+        else
+            PyList_SET_ITEM(parts, k, part);
+    }
+    return parts;
+}
+
 /* The chunks of a piece (chunk_ends), else None: for the tests. */
 static PyObject *
 chunks_of(PyObject *module, PyObject *piece)
@@ -1056,15 +1071,7 @@ chunks_of(PyObject *module, PyObject *piece)
     Py_ssize_t count = chunk_ends(piece, ends);
     if (count < 0)
         Py_RETURN_NONE;
-    PyObject *chunks = PyList_New(count);
-    for (Py_ssize_t k = 0; chunks != NULL && k < count; k++) {
-        PyObject *chunk = PyUnicode_Substring(piece, k ? ends[k - 1] : 0, ends[k]);
-        if (chunk == NULL)
-            Py_CLEAR(chunks);
-        else
-            PyList_SET_ITEM(chunks, k, chunk);
-    }
-    return chunks;
+    return split_at(piece, ends, count);
 }
 
 /* HybridTokenizer._encode_piece (with chunks_of): the ids of one space-separated piece. */
@@ -1075,19 +1082,7 @@ encode_piece(Encoder *e, PyObject *piece, PyObject *known, PyObject *known_cased
         return chunk_ids(e, piece, known, known_cased, 0);
     Py_ssize_t ends[MAX_PIECE];
     Py_ssize_t count = chunk_ends(piece, ends);
-    PyObject *chunks;
-    if (count < 0) {
-        chunks = PyObject_CallOneArg(e->findall, piece);
-    } else {
-        chunks = PyList_New(count);
-        for (Py_ssize_t k = 0; chunks != NULL && k < count; k++) {
-            PyObject *chunk = PyUnicode_Substring(piece, k ? ends[k - 1] : 0, ends[k]);
-            if (chunk == NULL)
-                Py_CLEAR(chunks);
-            else
-                PyList_SET_ITEM(chunks, k, chunk);
-        }
-    }
+    PyObject *chunks = count < 0 ? PyObject_CallOneArg(e->findall, piece) : split_at(piece, ends, count);
     if (chunks == NULL)
         return NULL;
     PyObject *ids = PyList_New(0);
