@@ -23,8 +23,8 @@
  * hypothesis pieces), and the decoder's suffix spelling (through the ids of real and
  * generated text). What this module does not decide goes to the Python objects it is
  * given: a chunk that is not a word of Turkish letters (HybridTokenizer._entry), a piece
- * with other characters (CHUNK.findall), a word longer than MAX_WORD, a BPE string longer
- * than MAX_BPE. The caches are the tokenizer's own dicts.
+ * with other characters (CHUNK.findall), a BPE string longer than MAX_BPE. The caches
+ * are the tokenizer's own dicts.
  * tests/test_morphology_hybrid_compiled.py checks that both paths give the same ids.
  *
  * Built by setuptools as an optional extension: without a C compiler tokkit installs
@@ -35,7 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* the longest word analysed here; a longer one goes to the Python path */
+/* the room for a word here: turkish.MAX_LETTERS (the longest word analysed, checked at
+ * init) and its leading space must fit */
 #define MAX_WORD 512
 /* fast_entry's letters are below this code point */
 #define LETTERS 0x250
@@ -75,7 +76,6 @@ typedef struct {
     PyObject *suffix_ids;   /* list: template index -> id */
     PyObject *root_ids;     /* dict: (root, space) -> [(flags, id)] (kept alive for the records) */
     PyObject *entry_of;     /* tokenizer._entry */
-    PyObject *word_plan_py; /* tokenizer.word_plan */
     PyObject *ids_of_py;    /* tokenizer.ids_of */
     PyObject *findall;      /* CHUNK.findall */
     PyObject *forms;        /* the analyzer's forms (kept alive for the records) */
@@ -117,6 +117,7 @@ typedef struct {
     Py_UCS4 lower_of[LETTERS];
     Py_UCS4 compositions[MAX_COMPOSITIONS][3];
     int ncompositions;
+    Py_ssize_t max_letters; /* turkish.MAX_LETTERS: a longer word is not analysed */
 } Encoder;
 
 static PyObject *s_state, *s_proper, *s_root, *s_flag_names[5];
@@ -633,18 +634,19 @@ new_parse(Encoder *e)
 }
 
 /* HybridTokenizer.word_plan (with _plan_word) for the normal form `key` of a word
- * (`cased`: written with capitals). A word too long for this path goes to the Python
- * method. */
+ * (`cased`: written with capitals). */
 static PyObject *
 word_plan(Encoder *e, PyObject *key, int cased)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+    int space = n > 0 && PyUnicode_READ_CHAR(key, 0) == ' ';
+    if (n - space > e->max_letters)  /* not analysed: the BPE spells it */
+        return single(key);
+    /* (n <= MAX_WORD - 1; a root's dictionary form is at most one letter longer than its
+     * spelling, so every root token checked here fits in MAX_WORD too) */
     Py_UCS4 letters[MAX_WORD + 1];
-    /* (a root's dictionary form is at most one letter longer than its spelling, so every
-     * root token checked here fits in MAX_WORD) */
-    if (n > MAX_WORD - 2 || (PyUnicode_AsUCS4(key, letters, MAX_WORD + 1, 0) == NULL && n > 0))
-        return PyErr_Occurred() ? NULL : PyObject_CallFunctionObjArgs(e->word_plan_py, key, cased ? Py_True : Py_False, NULL);
-    int space = n > 0 && letters[0] == ' ';
+    if (PyUnicode_AsUCS4(key, letters, MAX_WORD + 1, 0) == NULL && n > 0)
+        return NULL;
     const Py_UCS4 *word = letters + space;
     Py_ssize_t length = n - space, cut = length;
     for (Py_ssize_t i = 0; i < length && cut == length; i++)
@@ -1147,7 +1149,7 @@ Encoder_encode(Encoder *e, PyObject *args)
 }
 
 #define FIELDS(X) \
-    X(pieces) X(chunks) X(marker_ids) X(suffix_ids) X(root_ids) X(entry_of) X(word_plan_py) \
+    X(pieces) X(chunks) X(marker_ids) X(suffix_ids) X(root_ids) X(entry_of) \
     X(ids_of_py) X(findall) X(forms) X(templates) X(context) X(realize) X(apostrophe_id) X(right_quote_id)
 
 static void
@@ -1465,17 +1467,18 @@ Encoder_init(Encoder *e, PyObject *args, PyObject *kwargs)
 #define NAME(f) #f,
     static char *names[] = {
         FIELDS(NAME) "machine_ids", "accept", "edges", "template_prog", "template_vowel", "bpe_byte_ids", "bpe_merges",
-        "bpe_offset", "apostrophe_states", "letters", "compositions", "cache_size", NULL};
+        "bpe_offset", "apostrophe_states", "letters", "compositions", "max_letters", "cache_size", NULL};
 #undef NAME
 #define DECLARE(f) PyObject *f = NULL;
     FIELDS(DECLARE)
 #undef DECLARE
     PyObject *machine_ids, *accept, *edges, *template_prog, *template_vowel, *bpe_byte_ids, *bpe_merges, *apostrophe_states, *letters, *compositions;
     long bpe_offset;
+    Py_ssize_t max_letters;
 #define ADDRESS(f) &f,
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$OOOOOOOOOOOOOOOOOOOOOOlOOOn:Encoder", names, FIELDS(ADDRESS) & machine_ids,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$OOOOOOOOOOOOOOOOOOOOOlOOOnn:Encoder", names, FIELDS(ADDRESS) & machine_ids,
                                      &accept, &edges, &template_prog, &template_vowel, &bpe_byte_ids, &bpe_merges,
-                                     &bpe_offset, &apostrophe_states, &letters, &compositions, &e->cache_size))
+                                     &bpe_offset, &apostrophe_states, &letters, &compositions, &max_letters, &e->cache_size))
         return -1;
 #undef ADDRESS
     if (!PyDict_Check(pieces) || !PyDict_Check(chunks) || !PyList_Check(suffix_ids) || !PyDict_Check(root_ids)
@@ -1483,12 +1486,13 @@ Encoder_init(Encoder *e, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_TypeError, "Encoder: the caches and tables must be dicts, marker_ids three ids, suffix_ids a list per template");
         return -1;
     }
-    if (e->cache_size < 1) {
-        PyErr_SetString(PyExc_ValueError, "Encoder: cache_size must be at least 1");
+    if (e->cache_size < 1 || max_letters < 0 || max_letters > MAX_WORD - 2) {
+        PyErr_Format(PyExc_ValueError, "Encoder: cache_size must be at least 1, max_letters at most %d", MAX_WORD - 2);
         return -1;
     }
     free_tables(e);
     e->bpe_offset = bpe_offset;
+    e->max_letters = max_letters;
     if (!PyList_Check(templates) || PyList_GET_SIZE(templates) != PyList_GET_SIZE(suffix_ids) || !PyList_Check(apostrophe_states)
         || PyList_GET_SIZE(apostrophe_states) != 25) {
         PyErr_SetString(PyExc_TypeError, "Encoder: templates must match suffix_ids, apostrophe_states be 25 states");

@@ -101,7 +101,7 @@ from tokkit.morphology.harmony import (
     tr_lower,
     tr_upper,
 )
-from tokkit.morphology.turkish import TEMPLATES, RootEntry, TurkishAnalyzer, read_lexicon, resolve_lexicon
+from tokkit.morphology.turkish import MAX_LETTERS, TEMPLATES, RootEntry, TurkishAnalyzer, read_lexicon, resolve_lexicon
 from tokkit.progress import Progress
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
@@ -417,6 +417,8 @@ class HybridTokenizer(Tokenizer):
         that follow them only.
         """
         space = key[:1] == " "
+        if len(key) - space > MAX_LETTERS:  # not analysed: the BPE spells it
+            return [key]
         items, exact = self._plan_word(key[1:] if space else key, space, lowercase=not cased)
         return items if exact or self._render(items, with_spans=False)[0] == key else [key]
 
@@ -604,7 +606,6 @@ def _compiled_encoder(tok: HybridTokenizer):
         suffix_ids=[tok._suffix_ids[t] for t in TEMPLATES],
         root_ids=tok._root_ids,
         entry_of=tok._entry,
-        word_plan_py=tok.word_plan,
         ids_of_py=tok.ids_of,
         findall=CHUNK.findall,
         forms=tok.analyzer.forms,
@@ -624,6 +625,7 @@ def _compiled_encoder(tok: HybridTokenizer):
         right_quote_id=tok._ids["’"],
         letters=[(ch, tr_lower(ch)) for ch in letters],
         compositions=[(*nfd, ch) for ch in letters if len(nfd := unicodedata.normalize("NFD", ch)) == 2],
+        max_letters=MAX_LETTERS,
         cache_size=tok._cache_size,
     )
 

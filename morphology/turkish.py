@@ -28,6 +28,7 @@ parses are memoised on (rest, state, harmony context), so the work per new word 
 Segmentations are returned longest root first, then fewest suffixes. The best one alone
 (:meth:`TurkishAnalyzer.best_stem`, what the hybrid tokenizer uses) is found with less
 work: only each root's first parse is carried, and no losing segmentation is built.
+Words of more than :data:`MAX_LETTERS` letters are not analysed.
 """
 
 from __future__ import annotations
@@ -293,6 +294,9 @@ class SuffixMachine:
 
 #: at most this many suffix parses are kept per (rest, state, context)
 MAX_PARSES = 4
+#: words longer than this are not analysed: no Turkish word comes near (the long ones have
+#: some 70 letters), and the suffix parse recurses once per suffix
+MAX_LETTERS = 128
 
 
 def _allowed(constraint: str | None, template: str) -> bool:
@@ -448,6 +452,8 @@ class TurkishAnalyzer(Analyzer):
         parsed by the suffix machine. ``first``: each root's shortest parse only, and stop
         after the longest root that gives an analysis of the top rank.
         """
+        if len(word) > MAX_LETTERS:
+            return []
         heads = []
         prefixes = self.prefixes
         for end in range(1, len(word) + 1):
@@ -498,6 +504,8 @@ class TurkishAnalyzer(Analyzer):
         return list(dict.fromkeys(segs))
 
     def _analyze(self, word: str) -> list[Segmentation]:
+        if len(word) > MAX_LETTERS:
+            return []
         lowered = tr_lower(word)
         lowercase, word = lowered == word, lowered
         cut = next((i for i, ch in enumerate(word) if ch in APOSTROPHES), None)

@@ -133,6 +133,16 @@ def test_toy_analyzer_follows_the_rules(toy):
     assert toy.analyze("evlar") == [] and toy.analyze("xyz") == []
 
 
+def test_words_beyond_max_letters_are_not_analysed(toy):
+    """A chain of suffixes is parsed by recursion: thousands of them must not overflow it."""
+    from tokkit.morphology.turkish import MAX_LETTERS
+
+    at_limit = "ev" + "lik" * ((MAX_LETTERS - 2) // 3)
+    assert surfaces(toy, at_limit)[:2] == ["ev", "lik"]
+    assert toy.analyze(at_limit + "lik") == [] and toy.analyze("ev" + "lik" * 3000) == []
+    assert toy.analyze("İstanbul'" + "lik" * 3000) == [] and not toy.stem_parses("ev" + "lik" * 3000)
+
+
 def test_bad_lexicon_files(tmp_path):
     with pytest.raises(TokkitError, match="not found"):
         read_lexicon(tmp_path / "missing")

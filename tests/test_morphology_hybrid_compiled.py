@@ -109,8 +109,9 @@ def test_compiled_chunking_takes_the_common_pieces():
 
 
 def test_same_ids_beyond_the_compiled_limits(real_twins):
-    """A word longer than the compiled analysis takes, a long run for the BPE."""
-    same_ids(real_twins, ["ev" * 300 + "lerimizden", " Kitap" + "lık" * 200, "!?" * 200, "a" + "\u0306" * 3])
+    """Words longer than the analysis takes (a chain of suffixes too), a long run for the BPE."""
+    words = ["ev" * 300 + "lerimizden", " Kitap" + "lık" * 200, "ev" + "lik" * 3000, " İstanbul'" + "lik" * 3000]
+    same_ids(real_twins, words + ["Ev" + "lik" * 40, "!?" * 200, "a" + "\u0306" * 3])
 
 
 def test_same_ids_when_the_caches_empty(real_tok, data_dir):
