@@ -402,15 +402,9 @@ morph_items(Encoder *e, Parse *p, const Record *record, Py_ssize_t root_end, int
     int prog = has_next && e->template_prog[plan->suffixes[0]];
     int vowel_next = has_next && e->template_vowel[plan->suffixes[0]];
     PyObject *root = record->root, *tokens = record->tokens[space];
-    Py_ssize_t n = PyUnicode_GET_LENGTH(root);
-    int ok = tokens == NULL || n < MAX_WORD;
-    if (ok && tokens != NULL)
-        ok = PyUnicode_AsUCS4(root, plan->root, MAX_WORD + 1, 0) != NULL;
-    if (!ok) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_OverflowError, "a root too long for the compiled encoder");
+    Py_ssize_t n = PyUnicode_GET_LENGTH(root);  /* at most root_end + 1 < MAX_WORD (see word_plan) */
+    if (tokens != NULL && PyUnicode_AsUCS4(root, plan->root, MAX_WORD + 1, 0) == NULL)
         return -1;
-    }
     Py_ssize_t ntokens = tokens == NULL ? 0 : PyList_GET_SIZE(tokens);
     Py_UCS4 spelt[MAX_WORD + 1], vowel, last;
     for (Py_ssize_t t = 0; t < ntokens; t++) {

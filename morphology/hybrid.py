@@ -242,6 +242,7 @@ class HybridTokenizer(Tokenizer):
         name: str = "hybrid",
         provenance: Provenance | None = None,
         cache_size: int = 1 << 18,
+        compiled: bool = True,
     ):
         super().__init__(name, provenance)
         self._fallback = fallback
@@ -281,7 +282,8 @@ class HybridTokenizer(Tokenizer):
         self._pieces: dict[str, tuple[int, ...]] = {}
         self._chunks: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
-        self._compiled = _compiled_encoder(self)
+        #: ``compiled=False``: no compiled twin (a tokenizer that is only planned with, never encodes)
+        self._compiled = _compiled_encoder(self) if compiled else None
 
     def __getstate__(self) -> dict[str, Any]:
         # the compiled encoder holds this object's caches: a copy builds its own
@@ -788,7 +790,7 @@ class HybridTrainer(Trainer):
 
     def _build(self, roots, bpe_size, analyzer, chunks: Counter, size: int, corpus, described, progress) -> HybridTokenizer:
         """The tokenizer with these roots, its BPE fallback trained on what they leave over."""
-        probe = HybridTokenizer(roots, _empty_bpe(), analyzer)
+        probe = HybridTokenizer(roots, _empty_bpe(), analyzer, compiled=False)
         # every chunk is its markers + the plan of its normal form (HybridTokenizer._entry),
         # so the plans are made per normal form, and the known-word tables keep those of the
         # most frequent ones; a plan does not depend on the BPE (its strings are spelt by
