@@ -44,7 +44,7 @@ def main() -> None:
 
     import tokkit
     from tokkit.corpora import open_corpus
-    from tokkit.trainers.bpe import byte_level_pre_tokenizer
+    from tokkit.trainers.bpe_family import byte_level_pre_tokenizer
     from tokkit.trainers.superword import STAGE2_PATTERN, SuperwordOptions, transition_size
 
     size = args.vocab_size

@@ -47,7 +47,7 @@ def main() -> None:
     from tokkit.cli.app import app
     from tokkit.corpora import open_corpus
     from tokkit.trainers.base import DEFAULT_SPECIALS
-    from tokkit.trainers.bpe import PRETOKENIZERS
+    from tokkit.trainers.bpe_family import PRETOKENIZERS
 
     corpus = str(args.corpus.resolve())
     size = args.vocab_size

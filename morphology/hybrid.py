@@ -105,7 +105,7 @@ from tokkit.morphology.turkish import MAX_LETTERS, TEMPLATES, RootEntry, Turkish
 from tokkit.progress import Progress
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
-from tokkit.trainers.bpe import bpe_trainer, new_byte_level_bpe
+from tokkit.trainers.bpe_family import bpe_trainer, new_byte_level_bpe
 
 #: the pre-tokenization of one space-separated piece (see the module docstring)
 CHUNK = regex.compile(

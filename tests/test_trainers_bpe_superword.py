@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import tokkit
 from tokkit.corpora import TextCorpus
 from tokkit.errors import TokkitError
-from tokkit.trainers.bpe import byte_level_pre_tokenizer
+from tokkit.trainers.bpe_family import byte_level_pre_tokenizer
 from tokkit.trainers.superword import STAGE2_PATTERN, count_words, learn_superword_merges
 
 #: algorithm -> (options, sizes the mixed corpus can give; the largest is trained)

@@ -16,11 +16,16 @@ from tokkit.corpora import Corpus
 from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
-from tokkit.tokenizer import Provenance, Tokenizer
+from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
 
 #: the special tokens a tokkit-trained tokenizer starts with, and their roles
 DEFAULT_SPECIALS = ("<|endoftext|>", "<|pad|>")
 DEFAULT_ROLES = {"bos": "<|endoftext|>", "eos": "<|endoftext|>", "pad": "<|pad|>"}
+
+
+def default_roles(tokenizer, roles: dict[str, str] = DEFAULT_ROLES) -> SpecialTokens:
+    """The roles of ``roles`` whose token ``tokenizer`` (a ``tokenizers.Tokenizer``) has."""
+    return SpecialTokens(**{role: tokenizer.token_to_id(tok) for role, tok in roles.items() if tokenizer.token_to_id(tok) is not None})
 
 
 def option(default: Any, help: str, **extra: Any) -> Any:

@@ -24,7 +24,7 @@ What tokkit does differently from KL3M, and why:
 **Token layout.** ``<|endoftext|>`` (BOS and EOS), ``<|pad|>``, the 256 byte tokens, the
 alphabet, then one token per merge in merge order. **Several sizes** come from one
 training: the vocabulary of size V is the first V tokens, i.e. the merge list cut short
-(:func:`~tokkit.trainers.bpe.truncate_bpe`); with ``max_chars=1`` it is the most frequent
+(:func:`~tokkit.trainers.bpe_family.truncate_bpe`); with ``max_chars=1`` it is the most frequent
 characters, cut in frequency order. The alphabet does not depend on the size, so a cut
 tokenizer equals one trained at that size.
 """
@@ -43,8 +43,8 @@ from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
-from tokkit.trainers.bpe import PRETOKENIZERS, bpe_trainer, default_roles, sized_tokenizers
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option, stream_texts
+from tokkit.trainers.bpe_family import PRETOKENIZERS, bpe_trainer, sized_tokenizers
 
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 

@@ -26,7 +26,7 @@ every length in the range equally.
 
 **Lossless**: byte-level, no normalisation, so any text round-trips. **Several sizes**
 come from one training by cutting the ordered merges
-(:func:`~tokkit.trainers.bpe.truncate_bpe`); the chunks depend on the seed only, not on
+(:func:`~tokkit.trainers.bpe_family.truncate_bpe`); the chunks depend on the seed only, not on
 the size, so a cut tokenizer equals one trained at that size.
 """
 
@@ -43,7 +43,7 @@ from tokkit.corpora import Corpus
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
-from tokkit.trainers.bpe import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
+from tokkit.trainers.bpe_family import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
 
 DISTRIBUTIONS = ("normal", "uniform")
 

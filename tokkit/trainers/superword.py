@@ -81,7 +81,7 @@ from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress, Task
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
-from tokkit.trainers.bpe import (
+from tokkit.trainers.bpe_family import (
     PRETOKENIZERS,
     bpe_trainer,
     byte_level_pre_tokenizer,

@@ -52,8 +52,7 @@ from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
-from tokkit.trainers.bpe import default_roles
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option, stream_texts
 
 UNK = "<unk>"
 #: SentencePiece's word split, with the meta space written as a plain space
