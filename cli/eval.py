@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         progress = Progress()
         with progress.live():
             table = plan.run(progress)
-        for name, spec in zip((t.name for t in loaded), tokenizers):
+        for name, spec in zip(plan.names, tokenizers):
             table.header.setdefault("specs", {})[name] = spec
         render(table, "table", None, force)
         png = None

@@ -44,13 +44,29 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 
 import regex
 
+from tokkit.metrics import Context, Metric, Reading, Scope
 from tokkit.morphology.harmony import tr_lower
 
 WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 MARKERS = " \t\n\r\f\vĠ▁"
+TURKISH = frozenset({"tur_Latn"})
+
+#: the metrics :meth:`TurkishMetrics.purity` computes, and what each means
+PURITY = {
+    "tr_percent": "%TR per distinct token string: the share that analyse fully as a Turkish word.",
+    "pure_percent": "%Pure per distinct token string: the share that are a lexicon root or a suffix spelling.",
+    "tr_percent_tokens": "%TR per running token (frequent tokens weigh more).",
+    "pure_percent_tokens": "%Pure per running token.",
+}
+#: the metrics :meth:`TurkishMetrics.alignment` computes
+ALIGNMENT = {
+    "morph_alignment": "F1 of the tokenizer's boundaries inside words against the analyzer's morpheme boundaries.",
+    "morph_recall": "Recall of the analyzer's morpheme boundaries inside words (MorphScore's quantity).",
+}
 
 
 def token_string(data: bytes | None) -> str | None:
@@ -65,11 +81,27 @@ def token_string(data: bytes | None) -> str | None:
     return text if any(ch.isalpha() for ch in text) else None
 
 
-class TurkishMetrics:
-    """The ``turkish`` entry of the ``tokkit.metrics`` group: %TR, %Pure, boundary alignment."""
+@dataclass
+class TurkishCounts:
+    """What the six metrics are computed from; adds up over texts with ``+``.
 
-    names = ("tr_percent", "pure_percent", "tr_percent_tokens", "pure_percent_tokens", "morph_alignment", "morph_recall")
-    langs = {"tur_Latn"}
+    ``strings``: occurrences of each counted token string; ``hits``, ``predicted``,
+    ``gold``: boundaries inside analysable words (tokenizer's and analyzer's in common,
+    the tokenizer's, the analyzer's).
+    """
+
+    strings: Counter = field(default_factory=Counter)
+    hits: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    def __add__(self, other: "TurkishCounts") -> "TurkishCounts":
+        return TurkishCounts(self.strings + other.strings, self.hits + other.hits,
+                             self.predicted + other.predicted, self.gold + other.gold)
+
+
+class TurkishMetrics:
+    """%TR, %Pure and boundary alignment over one Turkish analyzer (see the module doc)."""
 
     def __init__(self, lexicon: str | os.PathLike | None = None, analyzer=None):
         self._lexicon = lexicon
@@ -84,33 +116,26 @@ class TurkishMetrics:
             self._analyzer = load_turkish_analyzer(self._lexicon)
         return self._analyzer
 
-    def compute(self, tokenizer, texts: list[str], ids: list[list[int]]) -> dict[str, float]:
-        out = self.purity(tokenizer, ids)
-        out.update(self.alignment(tokenizer, texts))
-        return out
+    def definitions(self) -> list[Metric]:
+        """The six metrics, for the metric registry; they share one collection per text."""
+        return [Metric(name, about, True, Scope.LANGUAGE, self.collect, _reader(part, name), langs=TURKISH)
+                for part, metrics in ((self.purity, PURITY), (self.alignment, ALIGNMENT)) for name, about in metrics.items()]
 
-    def purity(self, tokenizer, ids: list[list[int]]) -> dict[str, float]:
-        """%TR and %Pure, per distinct token string and per running token."""
-        counts = Counter(i for line in ids for i in line)
+    def collect(self, reading: Reading) -> TurkishCounts:
+        return self.count(reading.tokenizer, reading.texts, reading.ids)
+
+    def count(self, tokenizer, texts: list[str], ids: list[list[int]]) -> TurkishCounts:
+        """The counts of one text: token strings from ``ids``, boundaries from ``texts``."""
+        occurrences = Counter(i for line in ids for i in line)
         strings: Counter = Counter()
-        for i, n in counts.items():
+        for i, n in occurrences.items():
             s = token_string(tokenizer.token_bytes(i))
             if s is not None:
                 strings[s] += n
-        if not strings:
-            return {}
-        turkish = {s: bool(s) and self.analyzer.is_word(s) for s in strings}
-        pure = {s: bool(s) and self.analyzer.is_morpheme(s) for s in strings}
-        running = sum(strings.values())
-        return {
-            "tr_percent": 100.0 * sum(turkish.values()) / len(strings),
-            "pure_percent": 100.0 * sum(pure.values()) / len(strings),
-            "tr_percent_tokens": 100.0 * sum(n for s, n in strings.items() if turkish[s]) / running,
-            "pure_percent_tokens": 100.0 * sum(n for s, n in strings.items() if pure[s]) / running,
-        }
+        return TurkishCounts(strings, *self._boundaries(tokenizer, texts))
 
-    def alignment(self, tokenizer, texts: list[str]) -> dict[str, float]:
-        """Boundary F1 and recall against the analyzer's morpheme boundaries."""
+    def _boundaries(self, tokenizer, texts: list[str]) -> tuple[int, int, int]:
+        """(hits, predicted, gold) boundaries inside the words the analyzer can analyse."""
         hits = predicted = gold_total = 0
         for text in texts:
             cuts = set()
@@ -127,9 +152,46 @@ class TurkishMetrics:
                 hits += len(pred & gold)
                 predicted += len(pred)
                 gold_total += len(gold)
-        if not gold_total:
+        return hits, predicted, gold_total
+
+    def purity(self, counts: TurkishCounts) -> dict[str, float]:
+        """%TR and %Pure, per distinct token string and per running token."""
+        strings = counts.strings
+        if not strings:
             return {}
-        recall = hits / gold_total
-        precision = hits / predicted if predicted else 0.0
+        turkish = {s: bool(s) and self.analyzer.is_word(s) for s in strings}
+        pure = {s: bool(s) and self.analyzer.is_morpheme(s) for s in strings}
+        running = sum(strings.values())
+        return {
+            "tr_percent": 100.0 * sum(turkish.values()) / len(strings),
+            "pure_percent": 100.0 * sum(pure.values()) / len(strings),
+            "tr_percent_tokens": 100.0 * sum(n for s, n in strings.items() if turkish[s]) / running,
+            "pure_percent_tokens": 100.0 * sum(n for s, n in strings.items() if pure[s]) / running,
+        }
+
+    def alignment(self, counts: TurkishCounts) -> dict[str, float]:
+        """Boundary F1 and recall against the analyzer's morpheme boundaries."""
+        if not counts.gold:
+            return {}
+        recall = counts.hits / counts.gold
+        precision = counts.hits / counts.predicted if counts.predicted else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {"morph_alignment": f1, "morph_recall": recall}
+
+    def compute(self, tokenizer, texts: list[str], ids: list[list[int]]) -> dict[str, float]:
+        """All six values for one text (for scripts; the evaluation goes through the registry)."""
+        counts = self.count(tokenizer, texts, ids)
+        return self.purity(counts) | self.alignment(counts)
+
+
+def _reader(part, name: str):
+    """A metric's compute: one value of ``part(counts)`` (undefined on this text: ``None``)."""
+    def compute(counts: TurkishCounts, ctx: Context) -> float | None:
+        return part(counts).get(name)
+
+    return compute
+
+
+def turkish_metrics() -> list[Metric]:
+    """The ``turkish`` entry of the ``tokkit.metrics`` group."""
+    return TurkishMetrics().definitions()

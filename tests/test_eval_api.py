@@ -182,19 +182,23 @@ def test_premium_on_flores_matches_tiktoken_itself(data_dir):
     assert result.select(lang="tur_Latn", metric="premium")[0].value == pytest.approx(counts["tur_Latn"] / counts["eng_Latn"])
 
 
-def test_linguistic_metrics_plug_in_for_their_languages(toks, parallel, monkeypatch):
-    class Counting:
-        names = ("words_seen",)
-        langs = {"tur_Latn"}
+def test_plugin_metrics_plug_in_for_their_languages(toks, parallel, monkeypatch):
+    from tokkit.metrics import registry
 
-        def compute(self, tokenizer, texts, ids):
-            assert ids == [tokenizer.encode(t) for t in texts]
-            return {"words_seen": float(sum(len(t.split()) for t in texts))}
+    collected = []
 
-    monkeypatch.setattr(M, "linguistic_metrics", lambda: {"words_seen": Counting()})
+    def count_words(reading):
+        assert reading.ids == [reading.tokenizer.encode(t) for t in reading.texts]
+        collected.append(reading.lang)
+        return sum(len(t.split()) for t in reading.texts)
+
+    words_seen = M.Metric("words_seen", "whitespace words", None, M.Scope.LANGUAGE, count_words,
+                          lambda words, ctx: float(words), langs=frozenset({"tur_Latn"}))
+    monkeypatch.setattr(registry, "plugin_metrics", lambda: {"words_seen": words_seen})
     result = evaluate(toks[0], parallel, metrics=["ctc", "words_seen"])
     rows = result.select(metric="words_seen")
     assert [(r.lang, r.value) for r in rows] == [("tur_Latn", float(sum(len(t.split()) for t in LINES["tur_Latn"])))]
+    assert collected == ["tur_Latn"]  # collected only where the metric applies
     with_defaults = evaluate(toks[0], parallel, metrics=["default", "words_seen"])
     assert set(with_defaults.metrics()) == {*M.DEFAULT_METRICS, "words_seen"}
 

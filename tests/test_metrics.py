@@ -1,4 +1,5 @@
-"""The metric functions, each against a computation written out here by hand."""
+"""The metric formulas and counts, each against a computation written out here by hand;
+the registry's definitions."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import pytest
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
 
+import tokkit
 from tokkit import metrics as M
+from tokkit.metrics import formulas as F
 from tokkit.backends.hf import HFTokenizer
 
 
 def test_ctc_leaves_out_special_tokens():
     special = np.array([True, False, False, False])
     ids = np.array([1, 2, 0, 3, 3, 0])
-    assert M.ctc(ids, special) == 4
+    assert F.ctc(ids, special) == 4
 
 
 def test_line_ctc_counts_each_line_and_handles_empty_lines():
@@ -25,27 +28,27 @@ def test_line_ctc_counts_each_line_and_handles_empty_lines():
     lines = [[1, 2], [], [0, 3, 3], [0]]
     flat = np.array([i for line in lines for i in line])
     ends = np.cumsum([len(line) for line in lines])
-    assert M.line_ctc(flat, ends, special).tolist() == [2, 0, 2, 0]
+    assert F.line_ctc(flat, ends, special).tolist() == [2, 0, 2, 0]
 
 
 def test_line_premiums_skip_lines_whose_pivot_is_empty():
     lang = np.array([4, 3, 6, 9])
     pivot = np.array([2, 0, 3, 3])
-    assert M.line_premiums(lang, pivot).tolist() == [2.0, 2.0, 3.0]
+    assert F.line_premiums(lang, pivot).tolist() == [2.0, 2.0, 3.0]
 
 
 def test_premium_spread_is_median_and_interquartile_range():
     # sorted 1..5: median 3; with linear interpolation p25 = 2 and p75 = 4
-    median, iqr = M.premium_spread(np.array([5.0, 1.0, 4.0, 2.0, 3.0]))
+    median, iqr = F.premium_spread(np.array([5.0, 1.0, 4.0, 2.0, 3.0]))
     assert (median, iqr) == (3.0, 2.0)
 
 
 def test_ratios():
-    assert M.premium(30, 20) == 1.5
-    assert M.bytes_per_token(12, 4) == 3.0
-    assert M.chars_per_token(10, 4) == 2.5
-    assert M.fertility(9, 6) == 1.5
-    assert M.throughput_mb_s(3_000_000, 2.0) == 1.5
+    assert F.premium(30, 20) == 1.5
+    assert F.bytes_per_token(12, 4) == 3.0
+    assert F.chars_per_token(10, 4) == 2.5
+    assert F.fertility(9, 6) == 1.5
+    assert F.throughput_mb_s(3_000_000, 2.0) == 1.5
 
 
 @pytest.mark.parametrize("lang, spaced", [
@@ -54,7 +57,7 @@ def test_ratios():
     ("khm_Khmr", False), ("lao_Laoo", False), ("bod_Tibt", False), ("jpn", False), ("eng", True), ("all", True),
 ])
 def test_separates_words_by_script(lang, spaced):
-    assert M.separates_words(lang) is spaced
+    assert F.separates_words(lang) is spaced
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +77,10 @@ def test_vocab_facts_mark_unknown_byte_pieces_and_specials(byte_fallback_tokeniz
     assert facts.special.tolist() == [False, False, False, False, False, False, True]
 
 
-def test_unk_rate_counts_unknown_and_byte_pieces_among_ordinary_tokens(byte_fallback_tokenizer):
+def test_unknown_counts_the_unknown_token_and_byte_pieces_among_ordinary_tokens(byte_fallback_tokenizer):
     facts = M.VocabFacts.of(byte_fallback_tokenizer)
     ids = np.array([0, 1, 3, 5, 5, 6, 4, 2])  # 7 ordinary tokens (6 is <s>), 3 of them unknown/bytes
-    assert M.unk_rate(ids, facts) == pytest.approx(3 / 7)
+    assert F.count_unknown(ids, facts.special, facts.unknown) == 3
 
 
 def test_byte_level_single_bytes_are_not_unknown(mixed_corpus):
@@ -92,14 +95,14 @@ def test_byte_level_single_bytes_are_not_unknown(mixed_corpus):
 def test_token_counts_and_vocab_utilisation():
     special = np.array([False, False, False, True, False])
     ids = np.array([0, 0, 2, 3, 2, 2])
-    counts = M.token_counts(ids, special)
+    counts = F.token_counts(ids, special)
     assert counts.tolist() == [2, 0, 3, 0, 0]
-    assert M.vocab_utilisation(counts, special) == 2 / 4  # ids 0 and 2 of the 4 ordinary ones
+    assert F.vocab_utilisation(counts, special) == 2 / 4  # ids 0 and 2 of the 4 ordinary ones
 
 
 def test_shannon_entropy_by_hand():
     counts = np.array([2, 1, 0, 1])  # p = 1/2, 1/4, 1/4
-    assert M.shannon_entropy(counts) == pytest.approx(0.5 * 1 + 0.25 * 2 + 0.25 * 2)
+    assert F.shannon_entropy(counts) == pytest.approx(0.5 * 1 + 0.25 * 2 + 0.25 * 2)
 
 
 def test_renyi_efficiency_by_hand():
@@ -107,11 +110,11 @@ def test_renyi_efficiency_by_hand():
     p = [0.5, 0.25, 0.25]
     for alpha in (0.5, 2.0, 2.5, 3.0):
         h = math.log2(sum(x**alpha for x in p)) / (1 - alpha)
-        assert M.renyi_efficiency(counts, alpha) == pytest.approx(h / math.log2(3))
+        assert F.renyi_efficiency(counts, alpha) == pytest.approx(h / math.log2(3))
     shannon = -sum(x * math.log2(x) for x in p)
-    assert M.renyi_efficiency(counts, 1.0) == pytest.approx(shannon / math.log2(3))
-    assert M.renyi_efficiency(np.array([5, 5, 5, 5])) == pytest.approx(1.0)
-    assert M.renyi_efficiency(np.array([7])) == 0.0
+    assert F.renyi_efficiency(counts, 1.0) == pytest.approx(shannon / math.log2(3))
+    assert F.renyi_efficiency(np.array([5, 5, 5, 5])) == pytest.approx(1.0)
+    assert F.renyi_efficiency(np.array([7])) == 0.0
 
 
 def _scorer_text(lines: list[list[int]]) -> str:
@@ -126,22 +129,48 @@ def test_renyi_efficiency_agrees_with_tokenization_scorer(alpha):
         lines = [[int(rng.paretovariate(1.2)) % 200 for _ in range(rng.randint(1, 30))] for _ in range(40)]
         counts = np.bincount([i for line in lines for i in line])
         expected = tokenization_scorer.score(_scorer_text(lines), metric="renyi", power=alpha)
-        assert M.renyi_efficiency(counts, alpha) == pytest.approx(expected, rel=1e-9)
+        assert F.renyi_efficiency(counts, alpha) == pytest.approx(expected, rel=1e-9)
         entropy = tokenization_scorer.score(_scorer_text(lines), metric="shannon_entropy")
-        assert M.shannon_entropy(counts) == pytest.approx(entropy, rel=1e-9)
+        assert F.shannon_entropy(counts) == pytest.approx(entropy, rel=1e-9)
 
 
-def test_roundtrip_rate():
-    assert M.roundtrip_rate(["a", "b", "c", "d"], ["a", "x", "c", "d"]) == 0.75
+def _reading(tok, texts):
+    return M.Reading.of(tok, M.VocabFacts.of(tok), "all", texts)
 
 
-class _Fake:
-    names = ("x_rate",)
-    langs = {"tur_Latn"}
-
-    def compute(self, tokenizer, texts, ids):
-        return {"x_rate": 1.0}
+def test_roundtrip_counts_compare_each_decoded_line(byte_fallback_tokenizer):
+    # the whitespace pre-tokenizer drops the space of "a b": it decodes as "ab"
+    counts = M.RoundTripCounts.collect(_reading(byte_fallback_tokenizer, ["ab", "a b", "b"]))
+    assert (counts.lines, counts.same) == (3, 2)
 
 
-def test_the_linguistic_protocol_is_structural():
-    assert isinstance(_Fake(), M.LinguisticMetric)
+def test_counts_of_parts_add_up_to_the_counts_of_the_whole(byte_fallback_tokenizer):
+    texts = ["ab ab", "a", "Ã b", "", "<s> ab"]
+    whole = M.TokenCounts.collect(_reading(byte_fallback_tokenizer, texts))
+    parts = M.TokenCounts.collect(_reading(byte_fallback_tokenizer, texts[:2])) + M.TokenCounts.collect(
+        _reading(byte_fallback_tokenizer, texts[2:]))
+    for name in ("lines", "bytes", "chars", "tokens", "unknown", "unk_token"):
+        assert getattr(parts, name) == getattr(whole, name), name
+    assert parts.frequencies.tolist() == whole.frequencies.tolist()
+    assert parts.line_tokens.tolist() == whole.line_tokens.tolist()
+    assert whole.tokens == sum(len(byte_fallback_tokenizer.encode(t)) for t in texts) - 1  # one <s>
+    assert whole.unk_token == sum(byte_fallback_tokenizer.encode(t).count(0) for t in texts)
+
+
+def test_every_builtin_metric_is_defined_once_with_a_direction():
+    names = [m.name for m in map(M.get_metric, M.DEFAULT_METRICS)]
+    assert len(names) == len(set(names)) == len(M.DEFAULT_METRICS)
+    for name in names:
+        metric = M.get_metric(name)
+        assert metric.about and metric.higher_is_better in (True, False, None)
+        assert M.higher_is_better(name) is metric.higher_is_better
+    assert M.higher_is_better("bytes_per_token") is True and M.higher_is_better("premium") is False
+    assert M.higher_is_better("no_such_metric") is None
+
+
+def test_resolve_expands_default_and_refuses_unknown_names():
+    assert [m.name for m in M.resolve(None)] == list(M.DEFAULT_METRICS)
+    assert [m.name for m in M.resolve(["ctc", "default"])] == list(M.DEFAULT_METRICS)
+    with pytest.raises(tokkit.TokkitError, match="unknown metric nope: choose from ctc, premium"):
+        M.resolve(["nope"])
+    assert M.metric_order(["vocab_size", "renyi_efficiency", "ctc"]) == ["ctc", "renyi_efficiency", "vocab_size"]

@@ -232,7 +232,8 @@ def test_tr_and_pure_by_hand(toy):
     #   TR: kitap, kitabı, ev, kitaplar = 4 ; pure: kitap, lar, ev = 3
     # running (specials and "," out): kitap 3, lar 2, kitabı 1, xq 1, "" 1, ev 1, kitaplar 1 = 10
     #   TR: 3 + 1 + 1 + 1 = 6 ; pure: 3 + 2 + 1 = 6
-    got = TurkishMetrics(analyzer=toy).purity(StubTokenizer(table), ids)
+    metrics = TurkishMetrics(analyzer=toy)
+    got = metrics.purity(metrics.count(StubTokenizer(table), [], ids))
     assert got == pytest.approx(
         {"tr_percent": 400 / 7, "pure_percent": 300 / 7, "tr_percent_tokens": 60.0, "pure_percent_tokens": 60.0}
     )
@@ -247,16 +248,19 @@ def test_alignment_by_hand(toy):
     text = "kitabı evler"
     # gold: kitab|ı -> {5}; ev|ler -> {2}.  Tokens: kit|abı| ev|ler -> inside words {3} and {2}
     pieces = [Piece(0, "kit", 0, 3), Piece(1, "abı", 3, 6), Piece(2, " ev", 6, 9), Piece(3, "ler", 9, 12)]
-    got = TurkishMetrics(analyzer=toy).alignment(StubTokenizer({}, {text: pieces}), [text])
+    metrics = TurkishMetrics(analyzer=toy)
+    got = metrics.alignment(metrics.count(StubTokenizer({}, {text: pieces}), [text], []))
     assert got == pytest.approx({"morph_alignment": 0.5, "morph_recall": 0.5})
 
 
 def test_metrics_plugin_is_registered():
-    from tokkit.metrics import linguistic_metrics
+    from tokkit.metrics import Scope, get_metric, higher_is_better
 
-    found = linguistic_metrics()
-    assert isinstance(found["tr_percent"], TurkishMetrics)
-    assert {"pure_percent", "tr_percent_tokens", "pure_percent_tokens", "morph_alignment"} <= set(found)
+    names = ("tr_percent", "pure_percent", "tr_percent_tokens", "pure_percent_tokens", "morph_alignment", "morph_recall")
+    found = [get_metric(name) for name in names]
+    assert all(m is not None and m.scope is Scope.LANGUAGE and m.langs == {"tur_Latn"} for m in found)
+    assert len({m.collect for m in found}) == 1  # one collection per text serves all six
+    assert all(higher_is_better(name) is True for name in names)
 
 
 # -- Morfessor ---------------------------------------------------------------------------

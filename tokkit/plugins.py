@@ -7,7 +7,7 @@ and imports the target only when it is asked for.
 
 Groups: ``tokkit.trainers`` (name -> Trainer class), ``tokkit.formats`` (saved
 ``tokkit.json`` format -> ``load(path, name)`` function), ``tokkit.metrics`` (name ->
-metric factory).
+a function returning :class:`~tokkit.metrics.Metric` definitions).
 """
 
 from __future__ import annotations

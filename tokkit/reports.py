@@ -8,7 +8,7 @@ Every rendering shows the same *views* of the tidy rows, built once by :func:`vi
   tokenizers as columns, and a summary row (the median over languages).
 
 In each row the best value is marked where the metric has a direction
-(:data:`tokkit.metrics.HIGHER_IS_BETTER`); ties are all marked. Pairs that Petrov's rule
+(the metric registry's direction, :func:`tokkit.metrics.higher_is_better`); ties are all marked. Pairs that Petrov's rule
 dropped are listed under the tables. The HTML report is one self-contained file: tables
 and PNG plots embedded as base64 ``data:`` URIs, no scripts, no network.
 """
@@ -20,13 +20,17 @@ import html
 import statistics
 from dataclasses import dataclass, field
 
-from tokkit.metrics import HIGHER_IS_BETTER, METRICS
+from tokkit.metrics import Scope, get_metric, higher_is_better, metric_order
 from tokkit.results import ALL, ResultTable, format_value
-
-_PREMIUMS = {"premium", "premium_median", "premium_iqr"}
 
 #: the per-language tables the terminal shows (files get every per-language metric)
 TERMINAL_LANG_METRICS = ("premium",)
+
+
+def _against_pivot(metric: str) -> bool:
+    """Whether ``metric`` is relative to the pivot language (whose own value is trivial)."""
+    found = get_metric(metric)
+    return found is not None and found.scope is Scope.PIVOT
 
 
 @dataclass
@@ -48,11 +52,6 @@ class View:
         return {i for i, v in enumerate(values) if v is not None and v == target}
 
 
-def _metric_order(names: list[str]) -> list[str]:
-    known = [m for m in METRICS if m in names]
-    return known + [m for m in names if m not in known]
-
-
 def views(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> list[View]:
     """The overview and per-language views of every corpus in ``table``.
 
@@ -61,21 +60,21 @@ def views(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> li
     tokenizers = table.tokenizers()
     out = []
     for corpus in table.corpora():
-        metrics = _metric_order(list(dict.fromkeys(r.metric for r in table.select(corpus=corpus))))
+        metrics = metric_order(r.metric for r in table.select(corpus=corpus))
         pivot = table.header.get("pivot")
         langs = [lang for lang in table.langs(corpus) if lang != ALL]
         overview = []
         directions = []
         for metric in metrics:
             grid = table.grid(corpus, metric)
-            skip = pivot if metric in _PREMIUMS and pivot in grid and len(grid) > 1 else None
+            skip = pivot if _against_pivot(metric) and pivot in grid and len(grid) > 1 else None
             if ALL in grid:
                 overview.append((metric, [grid[ALL].get(t) for t in tokenizers]))
-                directions.append(HIGHER_IS_BETTER.get(metric))
+                directions.append(higher_is_better(metric))
             elif langs and grid:
                 only = list(grid)[0] if len(grid) == 1 else None
                 overview.append((f"{metric} ({only or 'median'})", [_median(grid, t, skip) for t in tokenizers]))
-                directions.append(HIGHER_IS_BETTER.get(metric))
+                directions.append(higher_is_better(metric))
         if overview:
             out.append(View(f"{corpus}: overview", "metric", tokenizers, overview, directions=directions))
         for metric in metrics:
@@ -85,8 +84,8 @@ def views(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> li
             rows = [(lang, [grid[lang].get(t) for t in tokenizers]) for lang in langs if lang in grid]
             if not rows:
                 continue
-            higher = HIGHER_IS_BETTER.get(metric)
-            skip = pivot if metric in _PREMIUMS and pivot in grid and len(grid) > 1 else None
+            higher = higher_is_better(metric)
+            skip = pivot if _against_pivot(metric) and pivot in grid and len(grid) > 1 else None
             summary = ("median" + (f" without {pivot}" if skip else ""), [_median(grid, t, skip) for t in tokenizers])
             out.append(View(f"{corpus}: {metric} per language", "lang", tokenizers, rows, summary, [higher] * len(rows)))
     return out
@@ -128,7 +127,7 @@ def render_table(table: ResultTable, metric: str, title: str | None = None):
     for view in views(table, ()):
         rows = [(label, values) for label, values in view.rows if label.split(" (")[0] == metric]
         if rows:
-            higher = HIGHER_IS_BETTER.get(metric)
+            higher = higher_is_better(metric)
             return _rich(View(view.title, "metric", view.columns, rows, directions=[higher]), title)
     raise TokkitError(f"no {metric} in these results")
 

@@ -30,7 +30,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Sequence
 
-from tokkit import metrics as M
+from tokkit.metrics import formulas as F
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
@@ -162,7 +162,7 @@ class Sweep:
         pivot_ctc = {r.tokenizer: r.value for r in table.select(lang=self.pivot, metric="ctc")}
         for row in table.select(metric="ctc"):
             if row.lang != ALL and pivot_ctc.get(row.tokenizer):
-                table.add(row.tokenizer, row.corpus, row.lang, "premium", M.premium(row.value, pivot_ctc[row.tokenizer]))
+                table.add(row.tokenizer, row.corpus, row.lang, "premium", F.premium(row.value, pivot_ctc[row.tokenizer]))
         return table
 
     def smallest_good_sizes(self, table: ResultTable, tolerance: float) -> dict[str, tuple[int, float, float]]:

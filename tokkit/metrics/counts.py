@@ -1,0 +1,166 @@
+"""What metrics are computed from: one reading of a text, and counts that add up.
+
+An evaluation encodes each language of a corpus once per tokenizer: that is a
+:class:`Reading` (the lines, their ids, how long the encoding took). Every metric is then
+computed from *counts* collected off readings: plain sums (tokens, bytes, lines, a token
+frequency array, ...) that add with ``+``. Adding the counts of every language gives the
+whole corpus; adding the counts of the parts of a text gives the text, so a metric never
+needs the text itself again. Metrics that read the same counts share one collection.
+
+The built-in counts are :class:`TokenCounts` (everything read off the ids),
+:class:`WordCounts` (whitespace words, for fertility) and :class:`RoundTripCounts` (lines
+that decode back to themselves); a plugin may bring its own (the Turkish metrics count
+token strings and morpheme boundaries).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+from tokkit.metrics import formulas as F
+from tokkit.tokenizer import Tokenizer
+
+_BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
+
+
+@dataclass(frozen=True)
+class VocabFacts:
+    """Per-id arrays for one tokenizer, built once and shared by every reading.
+
+    ``special[i]``: id *i* is a control token; ``unknown[i]``: id *i* is the unknown token
+    or a byte-fallback piece.
+    """
+
+    special: np.ndarray
+    unknown: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.special)
+
+    @classmethod
+    def of(cls, tokenizer: Tokenizer) -> "VocabFacts":
+        """Read the facts off a :class:`~tokkit.tokenizer.Tokenizer`.
+
+        A byte-fallback piece is an id whose vocabulary string is ``<0xNN>`` and whose
+        bytes are that one byte (a byte-level BPE's single-byte tokens are ordinary).
+        """
+        table = tokenizer.all_token_bytes()
+        special = np.fromiter((b is None for b in table), dtype=bool, count=len(table))
+        special[list(tokenizer.special_ids)] = True
+        unknown = np.zeros(len(table), dtype=bool)
+        for i, raw in enumerate(table):
+            if raw is not None and len(raw) == 1 and _BYTE_PIECE.match(tokenizer.id_to_token(i)):
+                unknown[i] = True
+        unk = tokenizer.specials.unk
+        if unk is not None:
+            unknown[unk] = True
+            special[unk] = False  # an unknown token stands for text: it counts as a token
+        return cls(special=special, unknown=unknown)
+
+
+@dataclass
+class Reading:
+    """One language's lines encoded by one tokenizer: the ids per line, all ids end to
+    end (``flat``), where each line ends in ``flat``, and the seconds ``encode_batch`` took."""
+
+    tokenizer: Tokenizer
+    facts: VocabFacts
+    lang: str
+    texts: list[str]
+    ids: list[list[int]]
+    flat: np.ndarray
+    ends: np.ndarray
+    seconds: float
+
+    @classmethod
+    def of(cls, tokenizer: Tokenizer, facts: VocabFacts, lang: str, texts: list[str]) -> "Reading":
+        start = time.perf_counter()
+        ids = tokenizer.encode_batch(texts)
+        seconds = time.perf_counter() - start
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total)
+        return cls(tokenizer, facts, lang, texts, ids, flat, ends, seconds)
+
+
+@dataclass
+class TokenCounts:
+    """Everything read off the ids: sizes of the text, tokens (special tokens excluded),
+    how often each id occurs, the tokens of each line, unknown tokens, encoding time."""
+
+    lines: int
+    bytes: int
+    chars: int
+    tokens: int
+    unknown: int  # the unknown token and byte-fallback pieces
+    unk_token: int  # the unknown token alone (Petrov's rule)
+    frequencies: np.ndarray  # index = id
+    line_tokens: np.ndarray  # the tokens of each line, in order
+    seconds: float
+
+    @classmethod
+    def collect(cls, reading: Reading) -> "TokenCounts":
+        special, flat = reading.facts.special, reading.flat
+        unk = reading.tokenizer.specials.unk
+        return cls(
+            lines=len(reading.texts),
+            bytes=sum(len(t.encode("utf-8", "surrogatepass")) for t in reading.texts),
+            chars=sum(map(len, reading.texts)),
+            tokens=F.ctc(flat, special),
+            unknown=F.count_unknown(flat, special, reading.facts.unknown),
+            unk_token=int(np.count_nonzero(flat == unk)) if unk is not None else 0,
+            frequencies=F.token_counts(flat, special),
+            line_tokens=F.line_ctc(flat, reading.ends, special),
+            seconds=reading.seconds,
+        )
+
+    def __add__(self, other: "TokenCounts") -> "TokenCounts":
+        return TokenCounts(
+            self.lines + other.lines, self.bytes + other.bytes, self.chars + other.chars,
+            self.tokens + other.tokens, self.unknown + other.unknown, self.unk_token + other.unk_token,
+            self.frequencies + other.frequencies, np.concatenate([self.line_tokens, other.line_tokens]),
+            self.seconds + other.seconds,
+        )
+
+    @property
+    def unk_share(self) -> float:
+        """The share of tokens that are the unknown token (what Petrov's rule reads)."""
+        return self.unk_token / max(1, self.tokens)
+
+
+@dataclass
+class WordCounts:
+    """Whitespace-separated words (``str.split``) and the tokens of the same text."""
+
+    words: int
+    tokens: int
+
+    @classmethod
+    def collect(cls, reading: Reading) -> "WordCounts":
+        return cls(sum(len(t.split()) for t in reading.texts), F.ctc(reading.flat, reading.facts.special))
+
+    def __add__(self, other: "WordCounts") -> "WordCounts":
+        return WordCounts(self.words + other.words, self.tokens + other.tokens)
+
+
+@dataclass
+class RoundTripCounts:
+    """Lines, and the lines for which ``decode(encode(line)) == line``."""
+
+    lines: int
+    same: int
+
+    @classmethod
+    def collect(cls, reading: Reading) -> "RoundTripCounts":
+        decode = reading.tokenizer.decode
+        return cls(len(reading.texts), sum(decode(ids) == text for text, ids in zip(reading.texts, reading.ids)))
+
+    def __add__(self, other: "RoundTripCounts") -> "RoundTripCounts":
+        return RoundTripCounts(self.lines + other.lines, self.same + other.same)
