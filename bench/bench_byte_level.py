@@ -25,7 +25,6 @@ import torch
 
 from tokkit.byte_level.completion import generate_tokens
 from tokkit.byte_level.distribution import ByteModel
-from tokkit.byte_level.lm import CausalLM
 from tokkit.byte_level.sampling import SamplingOptions, generate_bytes
 
 PROMPT = b'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n    return fibo'
@@ -46,7 +45,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    bm = ByteModel(CausalLM.load(args.model, device=args.device))
+    bm = ByteModel.load(args.model, device=args.device)
     lm, tok = bm.lm, bm.tokenizer
     results: dict = {"model": args.model, "prompt_bytes": len(PROMPT)}
 

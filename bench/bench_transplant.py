@@ -59,7 +59,8 @@ import torch
 
 import tokkit
 from tokkit.corpora import open_corpus
-from tokkit.transplant import aux_space, methods, models, pipeline, scoring, surgery
+from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer
+from tokkit.transplant import aux_space, methods, pipeline, scoring, surgery
 
 METHODS = ["tokenadapt", "local", "global", "mean", "omp", "random"]
 #: --lang: (training text under the data folder, FLORES-200 code)
@@ -143,8 +144,8 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-transplant-"))
     clock = time.perf_counter()
-    base = models.load_model(args.model)
-    old = models.load_model_tokenizer(args.model)
+    base = load_causal_lm(args.model, device="cpu")
+    old = load_lm_tokenizer(args.model)
     show("load_model_seconds", round(time.perf_counter() - clock, 2))
     clock = time.perf_counter()
     text, code = LANGS[args.lang]

@@ -45,7 +45,6 @@ import torch
 
 from tokkit.byte_level.completion import complete
 from tokkit.byte_level.distribution import ByteModel
-from tokkit.byte_level.lm import CausalLM
 from tokkit.byte_level.sampling import SamplingOptions
 
 DATA = "code/human-eval-infilling/HumanEval-RandomSpanInfillingLight.jsonl.gz"
@@ -124,7 +123,7 @@ def main() -> None:
     parser.add_argument("--details", type=Path, help="write one JSON line per task: prompt tail, true line, each mode's completion")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    bm = ByteModel(CausalLM.load(args.model, device=args.device))
+    bm = ByteModel.load(args.model, device=args.device)
     items = tasks(Path(args.data), args.tasks, args.seed, args.cut)
     bits = {"naive": 0.0, "exact": 0.0}
     modes = ("naive", "heal", "boundary", "exact")

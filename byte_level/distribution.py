@@ -73,6 +73,11 @@ class ByteModel:
         self.canonical = Canonical(lm.tokenizer)
         self.lookahead = lookahead
 
+    @classmethod
+    def load(cls, spec: str, device: str = "auto") -> "ByteModel":
+        """The byte-level view of a model loaded by :meth:`CausalLM.load`."""
+        return cls(CausalLM.load(spec, device=device))
+
     @property
     def tokenizer(self):
         return self.lm.tokenizer

@@ -23,26 +23,21 @@ Several prompts share one forest too (their sequences simply never see each othe
 forest lives as long as one of its prefixes; the slots of dropped sequences stay in the
 buffer, masked, until the forest goes. ``forward_calls`` counts passes.
 
-Models load from a Hugging Face folder, a hub name, or a GGUF file (transformers reads
-GGUF and dequantizes it); the tokenizer is the model's own, wrapped as a tokkit
-:class:`~tokkit.backends.hf.HFTokenizer` with the model's BOS/EOS roles. A GGUF file's
-tokenizer is ``tokkit.load``'s reading of it (llama.cpp's tokenization, roles from the
-file's own metadata; 0.1 s for SmolLM2) rather than transformers' conversion (3-5 s).
+Models and their tokenizers load through :mod:`tokkit.causal_lm` (a Hugging Face folder,
+a hub name, or a GGUF file), as the transplant's do.
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from tokkit.backends.gguf_once import reading_once
-from tokkit.errors import TokkitError, first_line, require
-from tokkit.loading import load as load_tokenizer
-from tokkit.tokenizer import SpecialTokens, Tokenizer
+from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
+from tokkit.errors import require
+from tokkit.tokenizer import Tokenizer
 
 torch = require("torch", "lm")
 transformers = require("transformers", "lm")
@@ -100,13 +95,6 @@ class Prefix:
 EMPTY = Prefix((), None, np.zeros(0, dtype=np.int64), None)
 
 
-def pick_device(device: str = "auto") -> str:
-    """``auto``: CUDA when present, else the CPU."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 class CausalLM:
     """A transformers causal LM and its tokenizer; see the module docstring."""
 
@@ -124,26 +112,10 @@ class CausalLM:
     # -- loading ----------------------------------------------------------------------
     @classmethod
     def load(cls, spec: str, device: str = "auto", dtype: str = "float32") -> "CausalLM":
-        """Load a model: a HF folder, a hub name, or a ``.gguf`` file (see the module docstring)."""
-        path = Path(spec).expanduser()
-        kwargs: dict = {}
-        source = spec
-        if path.is_file():
-            if path.suffix != ".gguf":
-                raise TokkitError(f"{spec} is a file but not a GGUF model: pass a model folder, a hub name or a .gguf file")
-            source, kwargs = str(path.parent), {"gguf_file": path.name}
-        elif not path.exists() and (spec.startswith((".", "/", "~")) or spec.count("/") > 1):
-            raise TokkitError(f"no model at {spec}: pass a model folder, a hub name or a .gguf file")
-        transformers.utils.logging.disable_progress_bar()
-        tokenizer = load_tokenizer(path, name=spec) if kwargs else None  # a GGUF file's: tokkit reads it
-        try:
-            if tokenizer is None:
-                tokenizer = tokenizer_of(transformers.AutoTokenizer.from_pretrained(source), spec)
-            with reading_once():  # a GGUF file is parsed once (see tokkit.backends.gguf_once)
-                model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **kwargs)
-        except Exception as exc:  # transformers raises many kinds on a file it cannot read
-            raise TokkitError(f"transformers cannot load a causal LM from {spec}: {first_line(exc)}") from exc
-        return cls(model.to(pick_device(device)), tokenizer, name=spec)
+        """A model and its own tokenizer (see :mod:`tokkit.causal_lm`), in ``dtype``."""
+        resolve_device(device)  # a bad device fails before anything loads
+        tokenizer = load_lm_tokenizer(spec)
+        return cls(load_causal_lm(spec, device=device, dtype=dtype), tokenizer, name=spec)
 
     # -- forward passes ----------------------------------------------------------------
     def start(self, ids: Sequence[int]) -> Prefix:
@@ -208,18 +180,3 @@ class CausalLM:
         ]) if len(targets) else np.zeros(0)
         ends = np.cumsum([0] + [n - 1 for n in lengths])
         return new, [steps[ends[r] : ends[r + 1]] for r in range(len(rows))]
-
-
-def tokenizer_of(fast, name: str) -> Tokenizer:
-    """The tokkit tokenizer of a transformers fast tokenizer, with its BOS/EOS roles.
-
-    Byte-level probabilities need the exact bytes of every token, which tokkit reads off a
-    ``tokenizers`` BPE (byte-level or byte-fallback); anything else has no byte mapping.
-    """
-    from tokkit.backends.hf import HFTokenizer
-
-    backend = getattr(fast, "backend_tokenizer", None)
-    if backend is None:
-        raise TokkitError(f"the tokenizer of {name} is not a fast (tokenizers) tokenizer, so tokkit has no byte mapping for its tokens")
-    roles = {role: getattr(fast, f"{role}_token_id", None) for role in ("bos", "eos", "pad", "unk")}
-    return HFTokenizer(backend, name=name, specials=SpecialTokens(**{k: v for k, v in roles.items() if v is not None}))

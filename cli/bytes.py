@@ -42,12 +42,12 @@ def show_bytes(data: bytes) -> str:
     return data.decode("utf-8", errors="backslashreplace")
 
 
-def load_model(spec: str, device: str):
+def byte_model(spec: str, device: str):
+    """The model's byte-level view, loaded under a status line."""
     from tokkit.byte_level.distribution import ByteModel
-    from tokkit.byte_level.lm import CausalLM
 
     with console.status(f"loading {spec}"):
-        return ByteModel(CausalLM.load(spec, device=device))
+        return ByteModel.load(spec, device=device)
 
 
 def options(max_bytes, temperature, top_p, seed, stop, escapes):
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         data = prompt_bytes(text, escapes)
         if top < 1:
             raise TokkitError("--top must be at least 1")
-        bm = load_model(model, device)
+        bm = byte_model(model, device)
         logprobs = bm.next_byte_logprobs(bm.start([data], absolute=False))[0]
         order = [int(i) for i in np.argsort(-logprobs) if np.isfinite(logprobs[i])]
         table = Table(title=f"next byte after {show_bytes(data)!r}")
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
             raise TokkitError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
-        bm = load_model(model, device)
+        bm = byte_model(model, device)
         (out,) = complete(bm, [data], mode, opts)
         console.print(f"[dim]{show_bytes(data)}[/][bold]{show_bytes(out)}[/]", highlight=False)
         if json_out:
@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
             raise TokkitError(f"unknown --format '{fmt}': choose psm or spm")
         pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
-        bm = load_model(model, device)
+        bm = byte_model(model, device)
         fim = fim_prompt(bm, pre, suf, fmt)
         if fim is None:
             (out,) = complete(bm, [pre], mode, opts)
@@ -217,7 +217,7 @@ def register(app: typer.Typer) -> None:
             raise TokkitError("weights must be positive")
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
-        members = [load_model(m, device) for m in models]
+        members = [byte_model(m, device) for m in models]
         out = ensemble_generate(members, data, mix, opts, weight or None)
         console.print(f"[dim]{show_bytes(data)}[/][bold]{show_bytes(out)}[/]", highlight=False)
         if json_out:

@@ -64,7 +64,8 @@ def transplant_command(
     from tokkit.atomic import check_output
     from tokkit.errors import TokkitError
     from tokkit.progress import Progress
-    from tokkit.transplant import aux_space, methods, models, pipeline
+    from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
+    from tokkit.transplant import aux_space, methods, pipeline, saving
 
     check_output(out, force)
     if json_out is not None:
@@ -73,11 +74,11 @@ def transplant_command(
         raise TokkitError("--pad-to-multiple, --top-k and --omp-k must be >= 1, --temperature > 0, --weight in [0, 1]")
     settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     chosen = methods.get_method(method, settings)
-    device = models.resolve_device(device)
+    device = resolve_device(device)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     new = tokkit.load(tokenizer)
-    old = models.load_model_tokenizer(model)
+    old = load_lm_tokenizer(model)
     seconds["load tokenizers"] = time.perf_counter() - clock
     progress = Progress()
     with progress.live():
@@ -85,7 +86,7 @@ def transplant_command(
         encoder = aux_space.Encoder(aux_model, device, cache_dir, precision=aux_precision) if aux_model else None
         clock = time.perf_counter()
         task = progress.add("loading model")
-        lm = models.load_model(model, device)
+        lm = load_causal_lm(model, device)
         task.done()
         seconds["load model"] = time.perf_counter() - clock
         with warnings.catch_warnings(record=True) as caught:
@@ -93,7 +94,7 @@ def transplant_command(
             result = pipeline.transplant(lm, old, new, chosen, encoder, device, pad_to_multiple, progress)
         clock = time.perf_counter()
         task = progress.add("saving")
-        models.save(lm, new, out, result.chat_template, force=force)
+        saving.save(lm, new, out, result.chat_template, force=force)
         task.done()
         seconds["save"] = time.perf_counter() - clock
     for warning in caught:
@@ -131,18 +132,19 @@ def score_command(
     from tokkit.atomic import check_output
     from tokkit.corpora import open_corpus
     from tokkit.progress import Progress
-    from tokkit.transplant import models, scoring
+    from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
+    from tokkit.transplant import scoring
 
     if json_out is not None:
         check_output(json_out, force)
-    device = models.resolve_device(device)
-    tok = tokkit.load(tokenizer) if tokenizer else models.load_model_tokenizer(model)
+    device = resolve_device(device)
+    tok = tokkit.load(tokenizer) if tokenizer else load_lm_tokenizer(model)
     lines = [line for text in open_corpus(corpus, data_dir=data_dir).texts() for line in text.splitlines() if line.strip()]
     lines = lines[:limit] if limit else lines
     progress = Progress()
     with progress.live():
         task = progress.add("loading model")
-        lm = models.load_model(model, device)
+        lm = load_causal_lm(model, device)
         task.done()
         result = scoring.score(lm, tok, lines, device, progress, stream=stream)
     table = Table(title="tokkit score" + (" (the lines as one stream)" if stream else " (each line alone)"), title_justify="left")

@@ -24,10 +24,9 @@ def smollm2():
     import torch
 
     from tokkit.byte_level.distribution import ByteModel
-    from tokkit.byte_level.lm import CausalLM
 
     torch.set_num_threads(1)
-    return ByteModel(CausalLM.load(path, device="cpu"))
+    return ByteModel.load(path, device="cpu")
 
 
 @pytest.mark.parametrize("prompt", [b"print(sel", b"x = 12", b"Hello wo"], ids=repr)

@@ -267,7 +267,7 @@ def test_gguf_model_loads_with_one_parse(tmp_path, monkeypatch):
 
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from tokkit.backends.gguf_once import reading_once
+    from tokkit.causal_lm import reading_gguf_once
 
     path = _write_tiny_llama(tmp_path / "tiny.gguf")
     parses = []
@@ -280,7 +280,7 @@ def test_gguf_model_loads_with_one_parse(tmp_path, monkeypatch):
 
     plain = load()
     parses.clear()
-    with reading_once():
+    with reading_gguf_once():
         once = load()
     assert len(parses) == 1
     assert gguf.GGUFReader is counting and gguf.get_tensor_name_map is name_map  # restored

@@ -21,7 +21,8 @@ import tokkit  # noqa: E402
 from tokkit.corpora import TextCorpus  # noqa: E402
 from tokkit.errors import TokkitError  # noqa: E402
 from tokkit.tokenizer import SpecialTokens  # noqa: E402
-from tokkit.transplant import aux_space, correspondence, methods, models, pipeline, scoring  # noqa: E402
+from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device  # noqa: E402
+from tokkit.transplant import aux_space, correspondence, methods, pipeline, saving, scoring  # noqa: E402
 
 LINES = [
     "The quick brown fox jumps over the lazy dog.",
@@ -360,7 +361,7 @@ def test_saved_folder_loads_without_tokkit(old_tok, new_tok, tmp_path):
     model = tiny_model("llama-untied", old_tok.vocab_size)
     pipeline.transplant(model, old_tok, new_tok, methods.get_method("tokenadapt"))
     out = tmp_path / "out"
-    models.save(model, new_tok, out, chat_template="{{ messages[0]['content'] }}<|endoftext|>")
+    saving.save(model, new_tok, out, chat_template="{{ messages[0]['content'] }}<|endoftext|>")
     ids = [0] + new_tok.encode(LINES[0])
     with torch.no_grad():
         expected = model(torch.tensor([ids])).logits[0, -1].tolist()
@@ -387,13 +388,15 @@ def test_model_loading_errors(tmp_path):
     empty.mkdir()
     (empty / "config.json").write_text("{}")
     with pytest.raises(TokkitError, match="no model weights"):
-        models.load_model(str(empty))
+        load_causal_lm(str(empty))
     with pytest.raises(TokkitError, match="no config.json"):
-        models.load_model(str(tmp_path))
+        load_causal_lm(str(tmp_path))
     if not torch.cuda.is_available():
         with pytest.raises(TokkitError, match="no CUDA"):
-            models.resolve_device("cuda")
-    assert models.resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+            resolve_device("cuda")
+    with pytest.raises(TokkitError, match="unknown device"):
+        resolve_device("tpu")
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @pytest.mark.smollm2
@@ -404,15 +407,15 @@ def test_smollm2_identity_transplant_keeps_bits_per_byte(tmp_path):
     if not path:
         pytest.skip("TOKKIT_SMOLLM2 is not set to the SmolLM2-135M GGUF file")
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    model = models.load_model(path)
-    tok = models.load_model_tokenizer(path)
+    model = load_causal_lm(path, device="cpu")
+    tok = load_lm_tokenizer(path)
     lines = LINES[:2]
     before = scoring.score(model, tok, lines)
     result = pipeline.transplant(model, tok, tokkit.load(path), methods.get_method("tokenadapt"))
     assert result.counts["estimated"] == 0 and result.counts["shared"] > 49000
     after = scoring.score(model, tok, lines)
     assert abs(after.bits_per_byte - before.bits_per_byte) < 1e-4
-    models.save(model, tok, tmp_path / "out", result.chat_template)  # a GGUF model saves as plain safetensors
+    saving.save(model, tok, tmp_path / "out", result.chat_template)  # a GGUF model saves as plain safetensors
     again = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert abs(scoring.score(again, tok, lines).bits_per_byte - before.bits_per_byte) < 1e-4
 

@@ -49,7 +49,8 @@ def _is_json(path: Path) -> bool:
     return path.is_file() and _head(path, 64).lstrip()[:1] == b"{"
 
 
-def _is_gguf(path: Path) -> bool:
+def is_gguf(path: Path) -> bool:
+    """A GGUF file (a model or a vocabulary), by its magic bytes."""
     return path.is_file() and _head(path, 4) == b"GGUF"
 
 
@@ -69,7 +70,7 @@ FORMATS: list[Format] = [
     Format("tokkit", lambda p: (p / "tokkit.json").is_file(), "tokkit.loading:load_tokkit_folder"),
     Format("hf", lambda p: (p / "tokenizer.json").is_file(), "tokkit.loading:load_hf_folder"),
     Format("hf", _is_json, "tokkit.loading:load_hf_file"),
-    Format("gguf", _is_gguf, "tokkit.backends.gguf:load_gguf"),
+    Format("gguf", is_gguf, "tokkit.backends.gguf:load_gguf"),
     Format("sentencepiece", lambda p: (p / "tokenizer.model").is_file(), "tokkit.backends.sentencepiece:load_sentencepiece_folder"),
     Format("sentencepiece", _is_sentencepiece, "tokkit.backends.sentencepiece:load_sentencepiece"),
     Format("tiktoken", _is_tiktoken, "tokkit.backends.tiktoken:load_tiktoken"),
