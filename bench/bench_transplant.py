@@ -1,4 +1,4 @@
-"""Transplant benchmark and evaluation on SmolLM2-135M (issue 5's targets).
+"""Transplant benchmark and evaluation on SmolLM2-135M, against the reference TokenAdapt figures.
 
   /work/venv/bin/python bench/bench_transplant.py --model $TOKKIT_SMOLLM2 \
       --data $TOKKIT_DATA_DIR [--lang eng|tur] [--aux-model DIR] [--threads 2] [--json out.json]
@@ -10,7 +10,7 @@ BPE of 32,000 on text/tur and also the morphological hybrid of 32,000
 conventions: ``bits_per_byte`` (each line alone, every token scored: tokkit's),
 ``first_unscored`` (the same forward pass, each line's first token left out of the bits)
 and ``stream`` (the lines read as one text, each after ``<|endoftext|>``: the setting of
-the reference's numbers in issue 5; see :mod:`tokkit.transplant.scoring`).
+the reference TokenAdapt figures; see :mod:`tokkit.transplant.scoring`).
 
 The hybrid and byte matching. For a shared allomorph id (``+lAr`` stands for ``lar`` and
 ``ler``) ``token_bytes`` gives the canonical spelling (``lar``), for a root its dictionary

@@ -283,7 +283,7 @@ def test_omp_rebuilds_a_token_that_is_a_combination_of_old_ones(old_tok):
     torch.manual_seed(0)
     old_aux = torch.randn(old_tok.vocab_size, 64)
     target = 0.7 * old_aux[300] + 0.4 * old_aux[301]
-    aux = aux_space.AuxVectors(old=old_aux, new=target.unsqueeze(0), new_valid=torch.tensor([True]))
+    aux = methods.AuxVectors(old=old_aux, new=target.unsqueeze(0), new_valid=torch.tensor([True]))
     problem = methods.make_problem(old_tok.all_token_bytes(), [b"zz"], [[]], aux)
     weights = methods.get_method("omp", methods.Settings(omp_k=2)).weights(problem).to_dense()
     assert weights[0, 300] == pytest.approx(0.7, abs=1e-4) and weights[0, 301] == pytest.approx(0.4, abs=1e-4)

@@ -8,14 +8,14 @@ Two spaces are offered:
   mean-pooled over its positions. Bytes that are not valid UTF-8 on their own (one byte
   of a multi-byte character) are written byte-escaped (``\\xe2``), so such tokens get
   distinct vectors instead of all collapsing onto U+FFFD. Encoding is the whole cost
-  (about 60k strings for a 49k -> 32k transplant), so it is made cheap three ways:
-  the old and new strings are encoded in one pass and deduplicated by their encoder ids
-  (an uncased encoder sees ``The`` and `` the`` as one sequence); the sequences run in
-  groups of equal length, so no position is padding and the mean needs no mask; and
-  where the hardware computes bfloat16 natively (AVX512-BF16/AMX CPUs, recent GPUs) the
-  forward pass runs under bfloat16 autocast, about 5x faster on CPU than float32 with
-  vectors within cosine 0.9998 of the float32 ones (``precision="float32"`` keeps the
-  exact path). Vectors are cached on disk (safetensors, never pickle) per encoder,
+  (a string per token of both vocabularies), so it is made cheap three ways: the old and
+  new strings are encoded in one pass and deduplicated by their encoder ids (an uncased
+  encoder sees ``The`` and `` the`` as one sequence); the sequences run in groups of
+  equal length, so no position is padding and the mean needs no mask; and where the
+  hardware computes bfloat16 natively (AVX512-BF16/AMX CPUs, recent GPUs) the forward
+  pass runs under bfloat16 autocast, much faster than float32 and with vectors close to
+  the float32 ones (``bench/README.md`` has the figures; ``precision="float32"`` keeps
+  the exact path). Vectors are cached on disk (safetensors, never pickle) per encoder,
   precision and vocabulary.
 * **The old model's own input embeddings** (the default): an old token's vector is its
   row; a new token's is the mean of the rows of its old decomposition. Nothing to
@@ -26,30 +26,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from tokkit.errors import TokkitError, first_line, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
+from tokkit.transplant.methods.base import AuxVectors
+from tokkit.transplant.tensor_ops import padded
 
 torch = require("torch", "lm")
 
 #: positions per encoder forward pass
 _POSITIONS_PER_BATCH = 4096
-
-
-@dataclass
-class AuxVectors:
-    """``old[i]`` is old id ``i``'s vector; ``new[j]`` the j-th token to estimate.
-
-    ``new_valid[j]`` is False where a token has no vector (no old piece spells any of it,
-    in the model's own space).
-    """
-
-    old: "torch.Tensor"
-    new: "torch.Tensor"
-    new_valid: "torch.Tensor"
 
 
 def encoder_text(raw: bytes | None, literal: str) -> str:
@@ -60,9 +48,9 @@ def encoder_text(raw: bytes | None, literal: str) -> str:
 
 
 def own_space(old_input: "torch.Tensor", pieces: list[list[int]]) -> AuxVectors:
-    """The old model's input embeddings: new tokens are the mean of their pieces' rows."""
-    from tokkit.transplant.methods import padded
-
+    """The old model's input embeddings ``old_input: [V, d]`` as the auxiliary space: an old
+    token's vector is its row, a new token's the mean of its pieces' rows (``new: [n, d]``,
+    invalid for a token without pieces)."""
     ids, mask = padded(pieces, old_input.device)
     rows = old_input.float()[ids] * mask.unsqueeze(-1)
     count = mask.sum(1, keepdim=True)
@@ -97,11 +85,13 @@ class Encoder:
         self.cache_dir = Path(root) / "aux"
 
     def encode(self, texts: list[str], progress: Progress | None = None, label: str = "encoding") -> "torch.Tensor":
-        """One mean-pooled vector per text (float32, on CPU), from the disk cache when present."""
+        """One mean-pooled vector per text, ``[len(texts), hidden]`` (float32, on CPU), from the
+        disk cache when present."""
         return self.encode_lists([texts], progress, label)[0]
 
     def encode_lists(self, lists: list[list[str]], progress: Progress | None = None, label: str = "encoding") -> list["torch.Tensor"]:
-        """:meth:`encode` for several lists (one cache entry each), the missing ones in one pass."""
+        """:meth:`encode` for several lists (one cache entry each), the missing ones in one pass:
+        ``[len(lists[i]), hidden]`` for each list."""
         paths = [self._cache_path(texts) for texts in lists]
         found = [_load_cached(path) for path in paths]
         missing = [k for k, vectors in enumerate(found) if vectors is None]
@@ -119,6 +109,8 @@ class Encoder:
 
     @torch.inference_mode()
     def _encode(self, texts: list[str], progress: Progress | None, label: str) -> "torch.Tensor":
+        """The encoder's last hidden states mean-pooled per text: ``[len(texts), hidden]``
+        (float32, on CPU), each distinct id sequence run once, in batches of equal length."""
         ids = self.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=64)["input_ids"]
         unique: dict[tuple[int, ...], int] = {}
         slot = [unique.setdefault(tuple(x), len(unique)) for x in ids]
@@ -143,7 +135,8 @@ class Encoder:
 
 
 def encoder_space(encoder: Encoder, old: Tokenizer, new: Tokenizer, estimate: list[int], progress: Progress | None = None) -> AuxVectors:
-    """Encode every old token and every token to estimate (two cache entries: one per vocabulary)."""
+    """Encode every old token and every token to estimate (two cache entries: one per vocabulary):
+    ``old: [V, hidden]``, ``new: [len(estimate), hidden]``, every new vector valid."""
     old_texts = [encoder_text(raw, old.id_to_token(i)) for i, raw in enumerate(old.all_token_bytes())]
     new_texts = [encoder_text(new.token_bytes(i), new.id_to_token(i)) for i in estimate]
     old_vectors, new_vectors = encoder.encode_lists([old_texts, new_texts], progress, "encoding tokens")
@@ -158,6 +151,7 @@ def _fast_dtype(device: str) -> "torch.dtype":
 
 
 def _load_cached(path: Path) -> "torch.Tensor | None":
+    """The vectors ``[m, hidden]`` stored at ``path``, or None where there are none to read."""
     from safetensors.torch import load_file
 
     if not path.is_file():
@@ -169,6 +163,7 @@ def _load_cached(path: Path) -> "torch.Tensor | None":
 
 
 def _store_cached(path: Path, vectors: "torch.Tensor") -> None:
+    """Store ``vectors: [m, hidden]`` at ``path`` (atomically), if the cache folder is writable."""
     from safetensors.torch import save
 
     from tokkit.atomic import atomic_file

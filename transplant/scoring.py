@@ -23,10 +23,8 @@ numerator, and how many bytes go free depends on the tokenizer (a vocabulary wit
 first tokens gets more), so it favours some tokenizers over others. tokkit's number
 scores every token. The same forward pass also sums each line's first-token bits
 (:attr:`Score.first_token_bits`), so :meth:`Score.bits_per_byte_first_unscored` gives
-the other convention, for comparing with numbers measured that way, at no extra cost.
-On SmolLM2-135M-Instruct (Q4_1) over FLORES-200 eng_Latn devtest, the first 120 lines
-score 1.2585 (every token) and 1.1691 (first unscored); all 1012 lines, 1.2349 and
-1.1372; the first token after ``<|endoftext|>`` costs 12.75 bits on average.
+the other convention, for comparing with numbers measured that way, at no extra cost
+(``bench/README.md`` has both for SmolLM2 on FLORES-200).
 
 **Stream** (``stream=True``, ``tokkit score --stream``): the lines read as one text,
 ``[prefix] + line_1 + [prefix] + line_2 + ...``, so that each line is predicted with the
@@ -34,9 +32,8 @@ lines before it as context (FLORES-200 lines are consecutive sentences of articl
 a model packed with documents during training reads them. Every line token is scored,
 the prefixes are not. A stream longer than :data:`STREAM_WINDOW` tokens (or the model's
 context) is read in windows of that many tokens, each scoring its second half (its first
-window all of it), so every token has at least half a window before it. The first 120
-lines above score 1.1537 this way: the setting of the 1.152 that issue 5 quotes for its
-reference.
+window all of it), so every token has at least half a window before it. This is the
+setting of the reference TokenAdapt figures that ``bench/README.md`` compares with.
 """
 
 from __future__ import annotations

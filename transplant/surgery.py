@@ -21,7 +21,9 @@ torch = require("torch", "lm")
 
 
 def old_matrices(model) -> tuple[list["torch.Tensor"], bool]:
-    """The matrices to rebuild, as ``[input, output?, bias?]`` (float copies), and whether tied."""
+    """The matrices to rebuild, detached, in the model's dtype: the input embeddings ``[V, d]``,
+    the output embeddings ``[V, d]`` when not tied to them, the output bias ``[V, 1]`` when
+    there is one; and whether the model is tied."""
     inp = model.get_input_embeddings().weight
     head = model.get_output_embeddings()
     tied = head is None or head.weight is inp or head.weight.data_ptr() == inp.data_ptr()
@@ -34,7 +36,8 @@ def old_matrices(model) -> tuple[list["torch.Tensor"], bool]:
 
 
 def assemble(old: "torch.Tensor", corr: Correspondence, estimated: "torch.Tensor", size: int, fill: "torch.Tensor") -> "torch.Tensor":
-    """A ``(size, d)`` matrix: shared and special rows copied, estimates placed, ``fill`` elsewhere."""
+    """The new matrix ``[size, d]`` in ``old``'s dtype, from ``old: [V, d]``: shared and special
+    rows copied, ``estimated: [len(corr.estimate), d]`` placed, ``fill: [d]`` elsewhere."""
     new = fill.to(old.dtype).expand(size, old.shape[1]).clone()
     copied = {**corr.shared, **corr.specials}
     if copied:
@@ -46,7 +49,12 @@ def assemble(old: "torch.Tensor", corr: Correspondence, estimated: "torch.Tensor
 
 
 def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tokenizer, candidates: "torch.Tensor", pad_multiple: int = 1) -> dict[str, int]:
-    """Put the new matrices into ``model`` in place; return the config fields that changed."""
+    """Put the new matrices into ``model`` in place; return the config fields that changed.
+
+    ``estimates`` holds one ``[len(corr.estimate), d]`` block per matrix of
+    :func:`old_matrices`; ``candidates: [V]`` (bool) marks the old rows whose mean fills
+    the rows no token uses.
+    """
     matrices, tied = old_matrices(model)
     size = -(-new.vocab_size // pad_multiple) * pad_multiple
     rebuilt = []
