@@ -1,4 +1,4 @@
-"""Completing a prompt that may end inside a token, four ways (``--mode``):
+"""Completing a prompt that may end inside a token, four ways (``mode``):
 
 * ``exact``: byte by byte from the exact next-byte distribution (Phan et al. 2024;
   Hayase et al., ByteSampler): unbiased wherever the prompt ends.
@@ -21,7 +21,8 @@ the paper's two formats:
   into the middle, so a prefix that ends inside a token is exactly the cut-prompt
   problem, and every mode applies to it.
 
-Models without FIM tokens complete the prefix instead.
+Models without FIM tokens complete the prefix instead (:func:`fill_in_middle` does
+either).
 """
 
 from __future__ import annotations
@@ -33,16 +34,29 @@ import numpy as np
 from tokkit.byte_level.distribution import ByteModel
 from tokkit.byte_level.lm import EMPTY
 from tokkit.byte_level.sampling import SamplingOptions, choose, cut_at_stop, generate_bytes
-from tokkit.errors import TokkitError
+from tokkit.checks import check_choice
+from tokkit.errors import InvalidValue, TokkitError
 
 MODES = ("exact", "boundary", "heal", "naive")
+FIM_FORMATS = ("psm", "spm")
 FIM_NAMES = (("<fim_prefix>", "<fim_suffix>", "<fim_middle>"), ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"))
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` itself, when it is one of :data:`MODES`."""
+    return check_choice("mode", mode, MODES)
+
+
+def check_fim(fmt: str, mode: str) -> None:
+    """Refuse a FIM format other than :data:`FIM_FORMATS`, or an unknown mode (callers
+    check before a model loads)."""
+    check_choice("fmt", fmt, FIM_FORMATS)
+    check_mode(mode)
 
 
 def complete(byte_model: ByteModel, prompts: Sequence[bytes], mode: str, options: SamplingOptions, contexts=None) -> list[bytes]:
     """Continue each prompt in ``mode`` (see the module docstring); returns the new bytes."""
-    if mode not in MODES:
-        raise TokkitError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
+    check_mode(mode)
     if mode == "exact":
         return generate_bytes(byte_model, prompts, options, contexts)
     contexts = [list(c) for c in contexts] if contexts is not None else [byte_model.default_context() for _ in prompts]
@@ -117,17 +131,13 @@ def _text(prompt: bytes) -> str:
     try:
         return prompt.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TokkitError("modes naive, heal and boundary need a prompt of whole UTF-8 characters; use --mode exact for raw bytes") from exc
-
-
-FIM_FORMATS = ("psm", "spm")
+        raise TokkitError("modes naive, heal and boundary need a prompt of whole UTF-8 characters; use mode exact for raw bytes") from exc
 
 
 def fim_prompt(byte_model: ByteModel, prefix: bytes, suffix: bytes, fmt: str = "psm") -> tuple[list[int], bytes] | None:
     """The context and the prompt to continue for fill-in-the-middle in format ``fmt``
     (see the module docstring), or None when the vocabulary has no FIM tokens."""
-    if fmt not in FIM_FORMATS:
-        raise TokkitError(f"unknown FIM format '{fmt}': choose psm or spm")
+    check_choice("fmt", fmt, FIM_FORMATS)
     tok = byte_model.tokenizer
     for names in FIM_NAMES:
         ids = [tok.token_to_id(n) for n in names]
@@ -138,3 +148,18 @@ def fim_prompt(byte_model: ByteModel, prefix: bytes, suffix: bytes, fmt: str = "
                 return start + [pre] + encode(_text(prefix)) + [suf] + encode(_text(suffix)) + [mid], b""
             return start + [pre, suf] + encode(_text(suffix)) + [mid], prefix
     return None
+
+
+def fill_in_middle(byte_model: ByteModel, prefix: bytes, suffix: bytes, mode: str, options: SamplingOptions,
+                   fmt: str = "psm") -> tuple[bytes, bool]:
+    """The middle between ``prefix`` and ``suffix``, and whether FIM tokens were used (a
+    model without them completes the prefix)."""
+    check_fim(fmt, mode)
+    fim = fim_prompt(byte_model, prefix, suffix, fmt)
+    if fim is None:
+        return complete(byte_model, [prefix], mode, options)[0], False
+    context, prompt = fim
+    if not prompt and mode not in ("exact", "naive"):
+        raise InvalidValue("mode", f"{mode} has nothing to act on in the psm format (the middle starts a fresh text): "
+                                   "use exact or naive, or the spm format")
+    return complete(byte_model, [prompt], mode, options, contexts=[context])[0], True

@@ -15,15 +15,28 @@ import numpy as np
 
 from tokkit.byte_level.distribution import EOS, ByteModel
 from tokkit.byte_level.sampling import SamplingOptions, choose, cut_at_stop
-from tokkit.errors import TokkitError
+from tokkit.checks import check_choice, check_number
+from tokkit.errors import InvalidValue, TokkitError
 
 MIXES = ("mixture", "product")
 
 
+def check_ensemble(members: int, mix: str, weights: Sequence[float] | None) -> list[float]:
+    """The weights (default: equal) after checking an ensemble of ``members`` models:
+    at least two, a known mix, one positive weight per member."""
+    if members < 2:
+        raise InvalidValue("model", f"needs at least two members for an ensemble, not {members}")
+    check_choice("mix", mix, MIXES)
+    if weights is None or not len(weights):
+        return [1.0] * members
+    if len(weights) != members:
+        raise InvalidValue("weight", f"needs one value per model ({members}) or none, not {len(weights)}")
+    return [check_number("weight", w, above=0) for w in weights]
+
+
 def combine(logprobs: Sequence[np.ndarray], mix: str, weights: Sequence[float]) -> np.ndarray:
     """One normalised 257-outcome log-distribution from the members' ones."""
-    if mix not in MIXES:
-        raise TokkitError(f"unknown mix '{mix}': choose one of {', '.join(MIXES)}")
+    check_choice("mix", mix, MIXES)
     w = np.asarray(weights, dtype=np.float64)
     stack = np.stack(logprobs)
     if mix == "mixture":
@@ -39,7 +52,7 @@ def combine(logprobs: Sequence[np.ndarray], mix: str, weights: Sequence[float]) 
 
 def ensemble_generate(models: Sequence[ByteModel], prompt: bytes, mix: str, options: SamplingOptions, weights=None) -> bytes:
     """Continue ``prompt`` byte by byte from the combined distribution of ``models``."""
-    weights = list(weights) if weights is not None else [1.0] * len(models)
+    weights = check_ensemble(len(models), mix, weights)
     rng = np.random.default_rng(options.seed)
     states = [m.start([prompt], absolute=False)[0] for m in models]
     out = bytearray()

@@ -16,7 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from tokkit.errors import TokkitError
+from tokkit.checks import check_number
+from tokkit.errors import InvalidValue
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,14 @@ class SamplingOptions:
     stop: tuple[bytes, ...] = ()
 
     def __post_init__(self):
-        if self.max_bytes < 1:
-            raise TokkitError("--max-bytes must be at least 1")
-        if self.temperature < 0:
-            raise TokkitError("--temperature must be 0 (greedy) or more")
-        if not 0 < self.top_p <= 1:
-            raise TokkitError("--top-p must be in (0, 1]")
+        check_number("max_bytes", self.max_bytes, at_least=1, whole=True)
+        check_number("temperature", self.temperature, at_least=0)
+        check_number("top_p", self.top_p, above=0, at_most=1)
+        check_number("seed", self.seed, whole=True)
         if self.temperature == 0 and self.top_p < 1:
-            raise TokkitError("--top-p needs a temperature above 0 (temperature 0 is greedy)")
+            raise InvalidValue("top_p", "needs a temperature above 0 (temperature 0 is greedy)")
         if any(not s for s in self.stop):
-            raise TokkitError("a stop string cannot be empty")
+            raise InvalidValue("stop", "cannot be an empty string")
 
 
 def choose(logprobs: np.ndarray, options: SamplingOptions, rng: np.random.Generator) -> int:

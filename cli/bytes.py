@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
+from tokkit.checks import check_number
 from tokkit.cli.common import console, write_json
 from tokkit.errors import TokkitError
 
@@ -84,8 +85,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.distribution import EOS
 
         data = prompt_bytes(text, escapes)
-        if top < 1:
-            raise TokkitError("--top must be at least 1")
+        check_number("top", top, at_least=1)
         bm = byte_model(model, device)
         logprobs = bm.next_byte_logprobs(bm.start([data], absolute=False))[0]
         order = [int(i) for i in np.argsort(-logprobs) if np.isfinite(logprobs[i])]
@@ -124,10 +124,9 @@ def register(app: typer.Typer) -> None:
 
           tokkit bytes generate --model ./model --prompt "The qu" --mode boundary --temperature 0.8 --top-p 0.9
         """
-        from tokkit.byte_level.completion import MODES, complete
+        from tokkit.byte_level.completion import check_mode, complete
 
-        if mode not in MODES:
-            raise TokkitError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
+        check_mode(mode)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         bm = byte_model(model, device)
@@ -162,25 +161,16 @@ def register(app: typer.Typer) -> None:
 
           tokkit bytes fim --model ./starcoder-like --prefix "print(sel" --suffix ")" --format spm --mode boundary
         """
-        from tokkit.byte_level.completion import FIM_FORMATS, complete, fim_prompt
+        from tokkit.byte_level.completion import check_fim, fill_in_middle
 
-        if fmt not in FIM_FORMATS:
-            raise TokkitError(f"unknown --format '{fmt}': choose psm or spm")
+        check_fim(fmt, mode)
         pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
-        bm = byte_model(model, device)
-        fim = fim_prompt(bm, pre, suf, fmt)
-        if fim is None:
-            (out,) = complete(bm, [pre], mode, opts)
-        else:
-            context, prompt = fim
-            if not prompt and mode not in ("exact", "naive"):
-                raise TokkitError(f"in the psm format the middle starts a fresh text, so --mode {mode} has nothing to act on: use exact or naive, or --format spm")
-            (out,) = complete(bm, [prompt], mode, opts, contexts=[context])
+        out, used_fim = fill_in_middle(byte_model(model, device), pre, suf, mode, opts, fmt)
         console.print(f"[dim]{show_bytes(pre)}[/][bold]{show_bytes(out)}[/][dim]{show_bytes(suf)}[/]", highlight=False)
         if json_out:
-            payload = {"prefix": show_bytes(pre), "suffix": show_bytes(suf), "middle": show_bytes(out), "fim_tokens": fim is not None,
-                       "format": fmt if fim is not None else None}
+            payload = {"prefix": show_bytes(pre), "suffix": show_bytes(suf), "middle": show_bytes(out), "fim_tokens": used_fim,
+                       "format": fmt if used_fim else None}
             write_json(json_out, payload, force)
 
     @group.command("ensemble")
@@ -205,20 +195,13 @@ def register(app: typer.Typer) -> None:
 
           tokkit bytes ensemble --model a.gguf --model ./b --prompt "The qu" --mix product
         """
-        from tokkit.byte_level.ensemble import MIXES, ensemble_generate
+        from tokkit.byte_level.ensemble import check_ensemble, ensemble_generate
 
-        if mix not in MIXES:
-            raise TokkitError(f"unknown mix '{mix}': choose one of {', '.join(MIXES)}")
-        if len(models) < 2:
-            raise TokkitError("an ensemble needs at least two --model options")
-        if weight and len(weight) != len(models):
-            raise TokkitError(f"{len(weight)} --weight values for {len(models)} models: give one per model or none")
-        if any(w <= 0 for w in weight):
-            raise TokkitError("weights must be positive")
+        weights = check_ensemble(len(models), mix, weight)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         members = [byte_model(m, device) for m in models]
-        out = ensemble_generate(members, data, mix, opts, weight or None)
+        out = ensemble_generate(members, data, mix, opts, weights)
         console.print(f"[dim]{show_bytes(data)}[/][bold]{show_bytes(out)}[/]", highlight=False)
         if json_out:
             write_json(json_out, {"prompt": show_bytes(data), "mix": mix, "models": models, "completion": show_bytes(out)}, force)

@@ -17,6 +17,9 @@ from tokkit.errors import TokkitError
 #: errors that are the user's to fix: print one line, exit 1, no traceback
 USER_ERRORS = (TokkitError, CorpusError)
 
+#: library parameter names whose command-line flag is not ``--`` + the name with dashes
+FLAGS = {"errors": "--encoding-errors", "vocab_sizes": "--vocab-size", "pad_multiple": "--pad-to-multiple", "fmt": "--format"}
+
 # Piped output gets wide tables (rich would wrap them at 80 columns and cut names).
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
@@ -31,7 +34,7 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="tokkit")
     except USER_ERRORS as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(user_message(exc))}", highlight=False, soft_wrap=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -39,6 +42,15 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
         err_console.print("interrupted")
         return 130
     return 0
+
+
+def user_message(exc: Exception) -> str:
+    """The line a user sees: a refused parameter is named by its flag (``--max-bytes must
+    be at least 1, not 0``), anything else by its own message."""
+    parameter = getattr(exc, "parameter", None)
+    if parameter is None:
+        return str(exc)
+    return f"{FLAGS.get(parameter, '--' + parameter.replace('_', '-'))} {exc.problem}"
 
 
 def write_json(path: Path, payload: Any, force: bool) -> None:

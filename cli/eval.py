@@ -194,14 +194,14 @@ def register(app: typer.Typer) -> None:
         from tokkit.sweep import Sweep
 
         sweep = Sweep(algorithm, _split(langs) or [], parse_sizes(vocab_sizes), train_corpus, eval_corpus,
-                      pivot=pivot, seed=seed, data_dir=str(data_dir) if data_dir else None)
+                      pivot=pivot, seed=seed, data_dir=str(data_dir) if data_dir else None, tolerance=tolerance)
         progress = Progress()
         with progress.live():
             table = sweep.run(out, jobs=jobs, progress=progress)
         for rendered in reports.rich_tables(table, lang_metrics=("premium", "ctc")):
             console.print(rendered)
-        best = sweep.smallest_good_sizes(table, tolerance)
+        best = sweep.smallest_good_sizes(table)
         for lang, (size, value, top) in best.items():
             console.print(f"{lang}: smallest size within {tolerance:.0%} of the best premium ({top:.3f}) is {size:,} ({value:.3f})")
-        sweep.write_outputs(table, out, tolerance)
+        sweep.write_outputs(table, out)
         console.print(f"wrote {out}/results.json, {out}/report.md" + (", curves.png" if (out / "curves.png").exists() else ""))

@@ -118,8 +118,6 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
     from tokkit.corpora import open_corpus
     from tokkit.progress import Progress
 
-    if encoding_errors not in ("strict", "replace", "skip"):
-        raise TokkitError(f"--encoding-errors must be strict, replace or skip, not '{encoding_errors}'")
     sizes = parse_sizes(vocab_size)
     check_output(out, force)
     if json_out is not None:

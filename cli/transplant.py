@@ -62,16 +62,14 @@ def transplant_command(
 ) -> None:
     import tokkit
     from tokkit.atomic import check_output
-    from tokkit.errors import TokkitError
     from tokkit.progress import Progress
     from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
-    from tokkit.transplant import aux_space, methods, pipeline, saving
+    from tokkit.transplant import aux_space, methods, pipeline, saving, surgery
 
     check_output(out, force)
     if json_out is not None:
         check_output(json_out, force)
-    if pad_to_multiple < 1 or top_k < 1 or omp_k < 1 or temperature <= 0 or not 0 <= weight <= 1:
-        raise TokkitError("--pad-to-multiple, --top-k and --omp-k must be >= 1, --temperature > 0, --weight in [0, 1]")
+    surgery.check_pad_multiple(pad_to_multiple)  # before the long work, not after it
     settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     chosen = methods.get_method(method, settings)
     device = resolve_device(device)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from tokkit.corpora.base import Corpus
-from tokkit.corpora.errors import CorpusError
+from tokkit.corpora.errors import CorpusError, InvalidOption
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -39,7 +39,7 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 def check_errors_mode(errors: str) -> str:
     if errors not in ERROR_MODES:
-        raise CorpusError(f"errors must be one of {', '.join(ERROR_MODES)}, not {errors!r}")
+        raise InvalidOption("errors", f"must be one of {', '.join(ERROR_MODES)}, not {errors!r}")
     return errors
 
 

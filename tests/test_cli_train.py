@@ -63,8 +63,9 @@ def test_existing_output_needs_force(capsys, corpus_file, tmp_path):
         (["--vocab-size", "100"], "below the 258"),
         (["--vocab-size", "90000"], "gives only"),
         (["--vocab-size", "lots"], "not a number"),
-        (["--vocab-size", "300", "--pretokenizer", "nope"], "must be one of gpt2, cl100k"),
-        (["--vocab-size", "300", "--encoding-errors", "maybe"], "strict, replace or skip"),
+        (["--vocab-size", "300", "--pretokenizer", "nope"], "--pretokenizer must be one of gpt2, cl100k"),
+        (["--vocab-size", "300", "--encoding-errors", "maybe"], "--encoding-errors must be one of strict, replace, skip, not 'maybe'"),
+        (["--vocab-size", "300", "--min-frequency", "-5"], "--min-frequency must be at least 0, not -5"),
     ],
 )
 def test_bad_training_requests(capsys, corpus_file, tmp_path, args, message):

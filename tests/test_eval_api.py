@@ -136,7 +136,7 @@ def test_a_plain_corpus_gives_whole_corpus_rows_only(toks):
 
 
 def test_missing_pivot_and_unaligned_corpora_are_refused(toks, parallel):
-    with pytest.raises(tokkit.TokkitError, match="pivot language fin_Latn"):
+    with pytest.raises(tokkit.TokkitError, match="pivot fin_Latn is not a language"):
         evaluate(toks[0], parallel, pivot="fin_Latn")
     ragged = ParallelCorpus.from_lines({**LINES, "tur_Latn": LINES["tur_Latn"][:2]}, spec="ragged")
     with pytest.raises(CorpusError, match="tur_Latn has 2"):

@@ -62,7 +62,7 @@ def test_no_split_at_inference_so_tokens_span_words(supertoken):
 
 
 def test_bad_chunk_options_are_refused(mixed_corpus):
-    with pytest.raises(TokkitError, match="min-chunk"):
+    with pytest.raises(TokkitError, match="min_chunk must be at most max_chunk"):
         tokkit.train("supertoken", mixed_corpus, 400, min_chunk=10, max_chunk=5)
     with pytest.raises(TokkitError, match="distribution"):
         tokkit.train("supertoken", mixed_corpus, 400, distribution="zipf")

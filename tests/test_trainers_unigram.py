@@ -45,12 +45,12 @@ def test_meta_space_and_byte_names_in_the_text_stay_text(mixed_corpus):
 
 
 def test_sizes_below_the_alphabet_say_what_to_do(mixed_corpus):
-    with pytest.raises(TokkitError, match="character-coverage"):
+    with pytest.raises(TokkitError, match="character_coverage"):
         tokkit.train("unigram", mixed_corpus, 300)
     # fewer characters covered: a smaller vocabulary becomes possible
     tok = tokkit.train("unigram", mixed_corpus, 410, character_coverage=0.98)[410]
     assert tok.vocab_size == 410
-    with pytest.raises(TokkitError, match="between 0.98 and 1"):
+    with pytest.raises(TokkitError, match=r"character_coverage must be in \[0.98, 1\], not 0.9"):
         tokkit.train("unigram", mixed_corpus, 400, character_coverage=0.9)
     with pytest.raises(TokkitError, match="gives only"):
         tokkit.train("unigram", mixed_corpus, [420, 5000])

@@ -75,6 +75,10 @@ def test_identity_transplant_scores_the_same(capsys, folders, tmp_path):
     ("no-weights", "no model weights"),
     ("bad-method", "unknown method"),
     ("cuda", "no CUDA"),
+    ("--scale nan", "--scale must be a finite number, not nan"),
+    ("--temperature 0", "--temperature must be above 0, not 0.0"),
+    ("--pad-to-multiple 0", "--pad-to-multiple must be at least 1, not 0"),
+    ("--weight 2", "--weight must be in [0, 1], not 2.0"),
 ])
 def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
     if what == "cuda" and torch.cuda.is_available():
@@ -93,6 +97,8 @@ def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
         args["model"] = empty
     elif what == "bad-method":
         args["extra"] = ["--method", "magic"]
+    elif what.startswith("--"):
+        args["extra"] = what.split()
     else:
         args["extra"] = ["--device", "cuda"]
     out = tmp_path / "out"

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from tokkit.errors import TokkitError, first_line, require
+from tokkit.errors import InvalidValue, TokkitError, first_line, require
 from tokkit.loading import is_gguf
 from tokkit.tokenizer import Tokenizer
 
@@ -50,9 +50,11 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device != "cpu" and not (device == "cuda" or device.startswith("cuda:")):
-        raise TokkitError(f"unknown device '{device}': use auto, cpu or cuda")
+        raise InvalidValue("device", f"must be auto, cpu, cuda or cuda:N, not '{device}'")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise TokkitError(f"device {device} was asked for but torch sees no CUDA GPU; use cpu or auto")
+        raise InvalidValue("device", f"{device} was asked for but torch sees no CUDA GPU; use cpu or auto")
+    if device.startswith("cuda:") and not (device[5:].isdigit() and int(device[5:]) < torch.cuda.device_count()):
+        raise InvalidValue("device", f"{device} names no GPU torch sees (it sees {torch.cuda.device_count()})")
     return device
 
 

@@ -11,6 +11,19 @@ class TokkitError(Exception):
     """A problem with the user's input, explained in one line."""
 
 
+class InvalidValue(TokkitError):
+    """A parameter's value is out of what the library can work with.
+
+    ``parameter`` is the value's name as the library calls it (``max_bytes``), ``problem``
+    what is wrong (``must be at least 1, not 0``); the message is both. The CLI shows the
+    command-line flag in its place (``--max-bytes must be at least 1, not 0``).
+    """
+
+    def __init__(self, parameter: str, problem: str):
+        self.parameter, self.problem = parameter, problem
+        super().__init__(f"{parameter} {problem}")
+
+
 class MissingExtraError(TokkitError):
     """An optional dependency group is not installed."""
 

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from tokkit import metrics as M
+from tokkit.checks import check_number
 from tokkit.corpora import Corpus, CorpusError
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
 from tokkit.tokenizer import Tokenizer
@@ -174,6 +175,7 @@ class Evaluation:
                  alpha: float = M.DEFAULT_ALPHA, data_dir=None):
         from tokkit.loading import load
 
+        check_number("alpha", alpha, above=0)
         explicit = metrics is not None
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
@@ -291,5 +293,5 @@ def _check_pivot(source: Source, pivot: str, pivoted: list[str], explicit: bool)
             raise TokkitError(f"{pivoted[0]} needs a parallel corpus with languages (such as flores200:devtest); {source.spec} has none")
         return
     if pivot not in source.langs:
-        raise TokkitError(f"pivot language {pivot} is not in {source.spec} (it has {_few(source.langs)}); choose one with --pivot")
+        raise InvalidValue("pivot", f"{pivot} is not a language of {source.spec} (it has {_few(source.langs)}); choose one of them")
     source.check_aligned()

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Sequence
 
 from tokkit.metrics import formulas as F
-from tokkit.errors import TokkitError
+from tokkit.checks import check_number
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
 
@@ -92,15 +93,17 @@ class Sweep:
     """A sweep's settings, its units, and how their rows combine into one table."""
 
     def __init__(self, algorithm: str, langs: Sequence[str], sizes: Sequence[int], train_corpus: str,
-                 eval_corpus: str, *, pivot: str = "eng_Latn", seed: int = 0, data_dir: str | None = None):
+                 eval_corpus: str, *, pivot: str = "eng_Latn", seed: int = 0, data_dir: str | None = None,
+                 tolerance: float = 0.02):
         from tokkit.trainers import get_trainer
 
         get_trainer(algorithm)  # an unknown algorithm fails here, before any work
         if not langs:
-            raise TokkitError("give the languages to sweep with --langs")
+            raise InvalidValue("langs", "names no language to sweep")
         if not sizes:
             raise TokkitError("give at least one vocabulary size")
         self.algorithm, self.pivot, self.eval_corpus = algorithm, pivot, eval_corpus
+        self.tolerance = check_number("tolerance", tolerance, at_least=0)
         self.langs = list(dict.fromkeys([*langs, pivot]))
         self.sizes = tuple(sorted(set(sizes)))
         self._check_langs(data_dir)
@@ -165,9 +168,10 @@ class Sweep:
                 table.add(row.tokenizer, row.corpus, row.lang, "premium", F.premium(row.value, pivot_ctc[row.tokenizer]))
         return table
 
-    def smallest_good_sizes(self, table: ResultTable, tolerance: float) -> dict[str, tuple[int, float, float]]:
+    def smallest_good_sizes(self, table: ResultTable) -> dict[str, tuple[int, float, float]]:
         """Per language (not the pivot): (the smallest size whose premium is at most
         ``(1 + tolerance)`` times the best, its premium, the best premium)."""
+        tolerance = self.tolerance
         sizes = {r.tokenizer: int(r.value) for r in table.select(metric="vocab_size")}
         found = {}
         for lang in self.langs:
@@ -180,7 +184,7 @@ class Sweep:
                 found[lang] = (size, value, best)
         return found
 
-    def write_outputs(self, table: ResultTable, out: str | Path, tolerance: float) -> None:
+    def write_outputs(self, table: ResultTable, out: str | Path) -> None:
         """``results.json``, ``report.md`` (tables + smallest good sizes), ``curves.png``
         (when matplotlib is installed)."""
         from tokkit import reports
@@ -188,7 +192,8 @@ class Sweep:
         from tokkit.errors import MissingExtraError
 
         out = Path(out)
-        best = self.smallest_good_sizes(table, tolerance)
+        tolerance = self.tolerance
+        best = self.smallest_good_sizes(table)
         table.header["smallest_good_size"] = {lang: {"size": s, "premium": v, "best_premium": b, "tolerance": tolerance}
                                               for lang, (s, v, b) in best.items()}
         table.write_json(out / "results.json", force=True)

@@ -65,7 +65,8 @@ def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method,
 
 def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
                device: str = "cpu", pad_multiple: int = 1, progress: Progress | None = None) -> Result:
-    """Move ``model`` (in place) from ``old`` onto ``new``; the model stays on its device."""
+    """Move ``model`` (in place) from ``old`` onto ``new``; the model stays on its device.
+    The vocabulary is padded to a multiple of ``pad_multiple``."""
     seconds: dict[str, float] = {}
     corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds)
     clock = time.perf_counter()

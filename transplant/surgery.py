@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from tokkit.checks import check_number
 from tokkit.errors import require
 from tokkit.tokenizer import Tokenizer
 from tokkit.transplant.correspondence import Correspondence
@@ -48,6 +49,11 @@ def assemble(old: "torch.Tensor", corr: Correspondence, estimated: "torch.Tensor
     return new
 
 
+def check_pad_multiple(pad_multiple: int) -> int:
+    """The vocabulary is padded to a multiple of this: a whole number, at least 1."""
+    return check_number("pad_multiple", pad_multiple, at_least=1, whole=True)
+
+
 def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tokenizer, candidates: "torch.Tensor", pad_multiple: int = 1) -> dict[str, int]:
     """Put the new matrices into ``model`` in place; return the config fields that changed.
 
@@ -56,7 +62,7 @@ def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tok
     the rows no token uses.
     """
     matrices, tied = old_matrices(model)
-    size = -(-new.vocab_size // pad_multiple) * pad_multiple
+    size = -(-new.vocab_size // check_pad_multiple(pad_multiple)) * pad_multiple
     rebuilt = []
     for old, rows in zip(matrices, estimates):
         fill = old[candidates.to(old.device)].float().mean(0)

@@ -1,9 +1,11 @@
 """The interface every trainer implements, and what they share.
 
 A trainer is a class with an ``Options`` dataclass (its algorithm options, each with a
-default and a help text, from which the CLI builds ``tokkit train ALGO --help``) and one
-method, :meth:`Trainer.train`, that turns a corpus and one or more vocabulary sizes into
-one :class:`~tokkit.tokenizer.Tokenizer` per size.
+default, a help text and the values it accepts, from which the CLI builds ``tokkit train
+ALGO --help``) and one method, :meth:`Trainer.train`, that turns a corpus and one or more
+vocabulary sizes into one :class:`~tokkit.tokenizer.Tokenizer` per size. Every option is
+checked against what it accepts when the trainer is made (:func:`check_options`), before
+any text is read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Iterator
 
 from tokkit.corpora import Corpus
+from tokkit.checks import check_choice, check_number
 from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
@@ -28,9 +31,15 @@ def default_roles(tokenizer, roles: dict[str, str] = DEFAULT_ROLES) -> SpecialTo
     return SpecialTokens(**{role: tokenizer.token_to_id(tok) for role, tok in roles.items() if tokenizer.token_to_id(tok) is not None})
 
 
-def option(default: Any, help: str, **extra: Any) -> Any:
-    """A trainer option: a dataclass field whose metadata carries the CLI help text."""
-    return dataclasses.field(default=default, metadata={"help": help, **extra})
+#: the bounds an option may declare (see :func:`tokkit.checks.check_number`)
+_BOUNDS = ("at_least", "above", "at_most", "below")
+
+
+def option(default: Any, help: str, **accepts: Any) -> Any:
+    """A trainer option: a dataclass field whose metadata carries the CLI help text and
+    what it accepts: ``choices=(...)``, or number bounds (``at_least``, ``above``,
+    ``at_most``, ``below``)."""
+    return dataclasses.field(default=default, metadata={"help": help, **accepts})
 
 
 @dataclasses.dataclass
@@ -38,14 +47,16 @@ class NoOptions:
     """A trainer without algorithm options."""
 
 
-def check_choices(options: Any) -> None:
-    """Refuse an option value outside the field's ``choices`` (one line naming them)."""
+def check_options(options: Any) -> None:
+    """Refuse an option value outside what its field accepts: its ``choices``, or for a
+    number a finite value (a whole one for an ``int`` field) within its bounds."""
     for field in dataclasses.fields(options):
-        choices = field.metadata.get("choices")
         value = getattr(options, field.name)
-        if choices and value not in choices:
-            flag = "--" + field.name.replace("_", "-")
-            raise TokkitError(f"{flag} must be one of {', '.join(map(str, choices))}, not '{value}'")
+        if field.metadata.get("choices"):
+            check_choice(field.name, value, field.metadata["choices"])
+        elif field.type in ("int", "float", int, float):
+            bounds = {k: field.metadata[k] for k in _BOUNDS if k in field.metadata}
+            check_number(field.name, value, whole=field.type in ("int", int), **bounds)
 
 
 class Trainer(ABC):
@@ -58,7 +69,7 @@ class Trainer(ABC):
     def __init__(self, options: Any | None = None, seed: int = 0):
         self.options = options if options is not None else self.Options()
         self.seed = seed
-        check_choices(self.options)
+        check_options(self.options)
 
     @abstractmethod
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, Tokenizer]:

@@ -24,7 +24,7 @@ from tokkit.trainers.bpe_family import PRETOKENIZERS, bpe_trainer, byte_level_pr
 class BPEOptions:
     pretokenizer: str = option("cl100k", "pre-tokenization regex: " + ", ".join(PRETOKENIZERS), choices=tuple(PRETOKENIZERS))
     split_digits: bool = option(False, "split every digit into its own pre-token")
-    min_frequency: int = option(2, "a pair must occur at least this often to be merged")
+    min_frequency: int = option(2, "a pair must occur at least this often to be merged", at_least=0)
 
 
 class BPETrainer(Trainer):

@@ -51,10 +51,11 @@ BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
 @dataclasses.dataclass
 class CharOptions:
-    max_chars: int = option(4, "longest token, in characters (1: a pure character vocabulary)")
-    character_coverage: float = option(0.9995, "share of character occurrences the alphabet covers; rarer characters fall back to bytes")
+    max_chars: int = option(4, "longest token, in characters (1: a pure character vocabulary)", at_least=1)
+    character_coverage: float = option(0.9995, "share of character occurrences the alphabet covers; rarer characters fall back to bytes",
+                                       above=0, at_most=1)
     pretokenizer: str = option("gpt2", "pre-tokenization regex: " + ", ".join(PRETOKENIZERS), choices=tuple(PRETOKENIZERS))
-    min_frequency: int = option(2, "a pair must occur at least this often to be merged")
+    min_frequency: int = option(2, "a pair must occur at least this often to be merged", at_least=0)
 
 
 def character_counts(texts) -> Counter:
@@ -109,10 +110,6 @@ class CharTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.max_chars < 1:
-            raise TokkitError(f"--max-chars must be at least 1, not {opts.max_chars}")
-        if not 0 < opts.character_coverage <= 1:
-            raise TokkitError(f"--character-coverage must be in (0, 1], not {opts.character_coverage}")
         pattern = PRETOKENIZERS[opts.pretokenizer]
         base = len(DEFAULT_SPECIALS) + len(BYTE_TOKENS)
         counts = character_counts(stream_texts(corpus, progress))
@@ -125,7 +122,7 @@ class CharTrainer(Trainer):
             raise TokkitError(
                 f"vocabulary size {sizes[0]} is below the {base + len(alphabet)} that character BPE needs here: special "
                 f"tokens, 256 bytes and the {len(alphabet)} characters that cover {opts.character_coverage:.2%} of the "
-                f"corpus (lower --character-coverage for fewer)"
+                f"corpus (a lower character_coverage leaves fewer)"
             )
         trainer = bpe_trainer(
             sizes[-1] - len(BYTE_TOKENS),

@@ -40,7 +40,7 @@ from typing import Iterable, Iterator
 
 from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue
 from tokkit.progress import Progress
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
 from tokkit.trainers.bpe_family import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
@@ -50,10 +50,10 @@ DISTRIBUTIONS = ("normal", "uniform")
 
 @dataclasses.dataclass
 class SupertokenOptions:
-    min_chunk: int = option(4, "shortest training chunk, in characters")
-    max_chunk: int = option(23, "longest training chunk, in characters")
+    min_chunk: int = option(4, "shortest training chunk, in characters", at_least=1)
+    max_chunk: int = option(23, "longest training chunk, in characters", at_least=1)
     distribution: str = option("normal", "chunk-length distribution over min..max: " + ", ".join(DISTRIBUTIONS), choices=DISTRIBUTIONS)
-    min_frequency: int = option(2, "a pair must occur at least this often to be merged")
+    min_frequency: int = option(2, "a pair must occur at least this often to be merged", at_least=0)
 
 
 def length_weights(low: int, high: int, distribution: str) -> list[float]:
@@ -86,8 +86,8 @@ class SupertokenTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if not 1 <= opts.min_chunk <= opts.max_chunk:
-            raise TokkitError(f"chunk lengths need 1 <= --min-chunk <= --max-chunk, not {opts.min_chunk} and {opts.max_chunk}")
+        if opts.min_chunk > opts.max_chunk:
+            raise InvalidValue("min_chunk", f"must be at most max_chunk ({opts.max_chunk}), not {opts.min_chunk}")
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(None))
         task = progress.add("learning merges") if progress else None

@@ -78,7 +78,7 @@ from tokkit.backends.hf import HFTokenizer
 from tokkit.byte_map import chars_to_bytes
 from tokkit.corpora import Corpus
 from tokkit.corpora.base import Fingerprint
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress, Task
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
 from tokkit.trainers.bpe_family import (
@@ -98,14 +98,12 @@ _SHIFT = 1 << 32  # a pair (a, b) is the int a * _SHIFT + b
 
 def transition_size(transition: float, largest: int, base: int) -> int:
     """The vocabulary size at which stage 2 starts: a fraction of ``largest`` or a size."""
-    if transition <= 0:
-        raise TokkitError(f"--transition must be a fraction in (0, 1) or a vocabulary size, got {transition}")
     if transition < 1:
         size = round(transition * largest)
     elif transition == int(transition):
         size = int(transition)
     else:
-        raise TokkitError(f"--transition {transition} is neither a fraction in (0, 1) nor a whole vocabulary size")
+        raise InvalidValue("transition", f"must be a fraction in (0, 1) or a whole vocabulary size, not {transition}")
     if not base < size < largest:
         raise TokkitError(
             f"the transition ({size} tokens) must lie between the {base} base tokens and the vocabulary size {largest}"
@@ -297,13 +295,14 @@ def learn_superword_merges(
 @dataclasses.dataclass
 class SuperwordOptions:
     transition: float = option(
-        0.7, "where stage 2 (superwords) starts: a fraction of the largest vocabulary in (0,1), or a vocabulary size"
+        0.7, "where stage 2 (superwords) starts: a fraction of the largest vocabulary in (0,1), or a vocabulary size",
+        above=0,
     )
-    max_words: int = option(4, "a superword token spans at most this many words")
+    max_words: int = option(4, "a superword token spans at most this many words", at_least=1)
     pretokenizer: str = option(
         "cl100k", "stage-1 pre-tokenization regex: " + ", ".join(PRETOKENIZERS), choices=tuple(PRETOKENIZERS)
     )
-    min_frequency: int = option(2, "a pair must occur at least this often to be merged (both stages)")
+    min_frequency: int = option(2, "a pair must occur at least this often to be merged (both stages)", at_least=0)
 
 
 class SuperwordTrainer(Trainer):
@@ -313,8 +312,6 @@ class SuperwordTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if opts.max_words < 1:
-            raise TokkitError(f"--max-words must be at least 1, got {opts.max_words}")
         base = 256 + len(DEFAULT_SPECIALS)
         sizes = check_sizes(vocab_sizes, base, "byte-level BPE (256 bytes + special tokens)")
         if sizes[-1] <= base + 1:

@@ -63,10 +63,11 @@ BYTE_NAME_END = r"(?<=<0x[0-9A-F]{2})>"
 
 @dataclasses.dataclass
 class UnigramOptions:
-    character_coverage: float = option(0.9995, "share of character occurrences the vocabulary covers; rarer characters fall back to bytes")
-    max_piece_length: int = option(16, "longest piece, in characters")
+    character_coverage: float = option(0.9995, "share of character occurrences the vocabulary covers; rarer characters fall back to bytes",
+                                       at_least=0.98, at_most=1)  # SentencePiece's own bounds
+    max_piece_length: int = option(16, "longest piece, in characters", at_least=1)
     split_digits: bool = option(False, "keep every digit a piece of its own")
-    num_threads: int = option(4, "SentencePiece EM threads; part of the result (same value, same tokenizer)")
+    num_threads: int = option(4, "SentencePiece EM threads; part of the result (same value, same tokenizer)", at_least=1)
 
 
 def spm_trainer_args(options: UnigramOptions, vocab_size: int) -> dict:
@@ -107,7 +108,7 @@ def train_spm(texts: list[str], args: dict, corpus: Corpus, wanted: int) -> spm.
         need = int(chars.group(2)) + len(DEFAULT_SPECIALS)  # SentencePiece counts <unk> and the bytes
         raise TokkitError(
             f"vocabulary size {wanted} is below the {need} that unigram needs here (special tokens, <unk>, 256 bytes "
-            f"and {int(chars.group(2)) - 257} characters): ask for more or lower --character-coverage"
+            f"and {int(chars.group(2)) - 257} characters): ask for more or lower character_coverage"
         )
     raise TokkitError(f"sentencepiece could not train: {message}")
 
@@ -140,10 +141,6 @@ class UnigramTrainer(Trainer):
 
     def train(self, corpus: Corpus, vocab_sizes: list[int], progress: Progress | None = None) -> dict[int, HFTokenizer]:
         opts = self.options
-        if not 0.98 <= opts.character_coverage <= 1:  # SentencePiece's own bounds
-            raise TokkitError(f"--character-coverage must be between 0.98 and 1 for unigram, not {opts.character_coverage}")
-        if opts.num_threads < 1 or opts.max_piece_length < 1:
-            raise TokkitError("--num-threads and --max-piece-length must be at least 1")
         base = len(DEFAULT_SPECIALS) + 1 + 256
         sizes = check_sizes(vocab_sizes, base + 1, "unigram (special tokens, <unk>, 256 bytes and one piece)")
         texts = list(stream_texts(corpus, progress))

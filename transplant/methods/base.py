@@ -24,6 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from tokkit.checks import check_number
 from tokkit.errors import require
 
 torch = require("torch", "lm")
@@ -55,6 +56,15 @@ class Settings:
     omp_k: int = 8
     seed: int = 0
     scale: float = 0.9
+
+    def __post_init__(self):
+        check_number("temperature", self.temperature, above=0)
+        check_number("top_k", self.top_k, at_least=1, whole=True)
+        check_number("weight", self.weight, at_least=0, at_most=1)
+        check_number("threshold", self.threshold, at_least=-1, at_most=1)  # a cosine
+        check_number("omp_k", self.omp_k, at_least=1, whole=True)
+        check_number("seed", self.seed, whole=True)
+        check_number("scale", self.scale)
 
 
 @dataclass
