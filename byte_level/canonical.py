@@ -99,20 +99,12 @@ def needs_probes(text: str) -> bool:
     return not text or text[-1].isspace() or text[-1] == "'"
 
 
-def rust_backend(tokenizer: Tokenizer):
-    """The ``tokenizers.Tokenizer`` that encodes as ``tokenizer`` does."""
-    backend = getattr(tokenizer, "backend", None)
-    if backend is None:
-        backend = tokenizer.to_transformers().backend_tokenizer
-    return backend
-
-
 class Canonical:
     """Canonical-encoding checks and byte lookups for one tokenizer (see the module docstring)."""
 
     def __init__(self, tokenizer: Tokenizer):
         self.tokenizer = tokenizer
-        self.rust = rust_backend(tokenizer)
+        self.rust = tokenizer.to_tokenizers()
         self.token_bytes: list[bytes | None] = list(tokenizer.all_token_bytes())
         if not any(b for b in self.token_bytes):
             raise TokkitError(f"{tokenizer.name} has no byte mapping for its tokens")

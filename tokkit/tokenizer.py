@@ -149,6 +149,17 @@ class Tokenizer(ABC):
     def to_transformers(self):
         """A ``transformers`` tokenizer that encodes exactly as this one does."""
 
+    def to_tokenizers(self):
+        """A ``tokenizers.Tokenizer`` (the Rust library) that encodes exactly as this one
+        does: ``to_tokenizers().encode(text, add_special_tokens=False).ids == encode(text)``.
+
+        For code that needs the Rust encoder itself: its pre-tokenizer, its model, batch
+        encoding of many candidate texts in one call. By default it is the backend of
+        :meth:`to_transformers`; a backend built on ``tokenizers`` returns its own, with no
+        conversion. It may be the tokenizer's own: read it, do not change it.
+        """
+        return self.to_transformers().backend_tokenizer
+
     # -- derived -----------------------------------------------------------------------
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
         """Encode many texts; backends override this with a parallel batch encoder."""
