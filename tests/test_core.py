@@ -109,8 +109,8 @@ REAL_TOKENIZERS = {
 
 @pytest.mark.parametrize("kind", ["trained-bpe", *(pytest.param(k, marks=pytest.mark.realdata) for k in REAL_TOKENIZERS)])
 def test_to_tokenizers_encodes_identically(request, bpe, kind):
-    """The Rust tokenizer byte-level code re-encodes with gives the tokkit tokenizer's ids,
-    special tokens' text included (it is plain text to ``encode``)."""
+    """The Rust tokenizer that byte-level code re-encodes with gives the tokenizer's ids, on
+    every kind byte_level works with; special tokens' text is plain text to both."""
     tokenizer = bpe if kind == "trained-bpe" else tokkit.load(request.getfixturevalue("data_dir") / "tokenizers" / REAL_TOKENIZERS[kind])
     rust = tokenizer.to_tokenizers()
     texts = [*MIXED_TEXT, "  runs of   spaces \n\n\t", "don't WE'LL 12345", "<|endoftext|> <s></s><unk>", ""]

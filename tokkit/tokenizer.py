@@ -156,9 +156,13 @@ class Tokenizer(ABC):
         For code that needs the Rust encoder itself: its pre-tokenizer, its model, batch
         encoding of many candidate texts in one call. By default it is the backend of
         :meth:`to_transformers`; a backend built on ``tokenizers`` returns its own, with no
-        conversion. It may be the tokenizer's own: read it, do not change it.
+        conversion. It may be the tokenizer's own: read it, do not change it. A tokenizer
+        with an encoder of its own (the hybrid morphological one) has none: an error.
         """
-        return self.to_transformers().backend_tokenizer
+        fast = self.to_transformers()
+        if not hasattr(fast, "backend_tokenizer"):
+            raise TokkitError(f"{self.name} has no tokenizers.Tokenizer form: its transformers tokenizer is not a fast one")
+        return fast.backend_tokenizer
 
     # -- derived -----------------------------------------------------------------------
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
