@@ -28,83 +28,30 @@ How this module decides validity, and why it is written this way:
   follows, so the cuts are there (:attr:`Canonical.space_bounded`). A window after such a
   cut is encoded behind an :data:`ANCHOR` word that takes the dummy prefix in its place.
 * **Continuations.** Validity needs *some* continuation ``r``. The empty one is tried
-  first; texts that end inside a UTF-8 character are completed with one representative
-  character of every Unicode class that can complete them; texts that end in whitespace
-  or an apostrophe (the only places where a regex looks ahead or joins across: trailing
-  whitespace, contractions) or that are empty are also tried with :data:`PROBES`. A longer pre-token can
-  only add BPE merges, never undo a conflict, so no other text needs more probes.
+  first, then the few that can change how a text's end is split
+  (:mod:`tokkit.byte_level.continuations`).
+* **A fast path.** Re-encoding every token of a large vocabulary after every window is
+  slow; for byte-level BPE with regex pre-tokenization, :class:`PieceRules`
+  (:mod:`tokkit.byte_level.piece_rules`) decides most tokens by BPE's pairwise rules and
+  leaves the rest to re-encoding.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
+from tokkit.byte_level.continuations import PROBES, completions, needs_probes, utf8_split
+from tokkit.byte_level.piece_rules import PieceRules
 from tokkit.errors import TokkitError
 from tokkit.tokenizer import Tokenizer
 
-#: continuations tried after a text that ends in whitespace or an apostrophe
-PROBES = ("", " ", "  ", "a", "A", "s", "t", "d", "m", "re", "ll", "ve", "1", "12", ".", "'", "\n", "\n\n", "\t", "é", "中", " a", " 1", "\r\n")
 #: a word put before a window that follows a SentencePiece cut: the dummy prefix goes to it
 #: (its tokens are then dropped), and the window is encoded as it is inside the text
 ANCHOR = "a"
-
-
-def utf8_split(data: bytes) -> tuple[str, bytes] | None:
-    """``data`` as (complete text, incomplete last character), or ``None`` if it is not a
-    prefix of any UTF-8 text."""
-    for cut in range(len(data), max(len(data) - 4, -1), -1):
-        try:
-            text = data[:cut].decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        tail = data[cut:]
-        if not tail or _completions(tail):
-            return text, tail
-        return None
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _completions(partial: bytes) -> tuple[str, ...]:
-    """One character of each Unicode class whose UTF-8 starts with ``partial`` (a lone
-    lead byte, possibly with continuation bytes)."""
-    lead = partial[0]
-    total = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
-    missing = total - len(partial)
-    if missing <= 0:
-        return ()
-    tails: list[bytes] = [b""]
-    for depth in range(missing):
-        spread = range(0x80, 0xC0) if depth < 2 else (0x80, 0x90, 0xA0, 0xB0, 0xBF)
-        tails = [t + bytes([b]) for t in tails for b in spread]
-    seen: dict[tuple, str] = {}
-    for tail in tails:
-        try:
-            char = (partial + tail).decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        seen.setdefault((unicodedata.category(char), char.isspace(), char in "\r\n"), char)
-    return tuple(seen.values())
-
-
-def needs_probes(text: str) -> bool:
-    """Whether a continuation can change how ``text``'s end is split (see the module
-    docstring); an empty text (a token that is only a dummy-prefix space) needs one too."""
-    return not text or text[-1].isspace() or text[-1] == "'"
-
-
-def rust_backend(tokenizer: Tokenizer):
-    """The ``tokenizers.Tokenizer`` that encodes as ``tokenizer`` does."""
-    backend = getattr(tokenizer, "backend", None)
-    if backend is None:
-        backend = tokenizer.to_transformers().backend_tokenizer
-    return backend
 
 
 class Canonical:
@@ -112,7 +59,7 @@ class Canonical:
 
     def __init__(self, tokenizer: Tokenizer):
         self.tokenizer = tokenizer
-        self.rust = rust_backend(tokenizer)
+        self.rust = tokenizer.to_tokenizers()
         self.token_bytes: list[bytes | None] = list(tokenizer.all_token_bytes())
         if not any(b for b in self.token_bytes):
             raise TokkitError(f"{tokenizer.name} has no byte mapping for its tokens")
@@ -133,7 +80,7 @@ class Canonical:
         self.space_bounded = bool(self.lead) and not any(b and re.search(rb"[^ ] ", b) for b in self.token_bytes)
         self._anchor = self.encode(ANCHOR) if self.space_bounded else []
         self._space_led = np.array([bool(b) and b[:1] == b" " for b in self.token_bytes])
-        self.rules = PieceRules.for_tokenizer(self)
+        self.rules = PieceRules.for_tokenizer(self.rust, self.token_bytes)
 
     def text_of(self, data: bytes, at_start: bool) -> tuple[str, bytes] | None:
         """Token bytes as (complete text to encode, incomplete last character); ``None``
@@ -154,15 +101,23 @@ class Canonical:
         return self.encode(text) if at_start else self.encode_many([text], at_start)[0]
 
     def encode_many(self, texts: list[str], at_start: bool = True) -> list[list[int]]:
+        """:meth:`encode_text` for many texts, in one call to the Rust encoder.
+
+        A window after a cut starts with a space after another byte, which no token of a
+        space-bounded tokenizer joins to it, so the tokens of :data:`ANCHOR` stay in front
+        of every window's own. Where they do not, dropping them would give wrong tokens
+        without a word; only a bug in tokkit (a window cut where no piece starts) gets
+        there, so it raises instead.
+        """
         if not texts:
             return []
-        fast = getattr(self.rust, "encode_batch_fast", None) or self.rust.encode_batch
+        fast = self.rust.encode_batch_fast
         if at_start or not self.space_bounded:
             return [e.ids for e in fast(texts, add_special_tokens=False)]
         n = len(self._anchor)
         out = [e.ids for e in fast([ANCHOR + t for t in texts], add_special_tokens=False)]
-        if any(ids[:n] != self._anchor for ids in out):  # only windows after a cut come here
-            raise AssertionError("a SentencePiece window was encoded that does not start at a cut")
+        if any(ids[:n] != self._anchor for ids in out):
+            raise RuntimeError(f"tokkit bug: a SentencePiece window that does not start at a cut was encoded ({self.tokenizer.name})")
         return [ids[n:] for ids in out]
 
     def bytes_of(self, ids: Sequence[int]) -> bytes:
@@ -206,7 +161,7 @@ class Canonical:
             encoding = self.rust.encode(text, add_special_tokens=False)
             ids, words = encoding.ids, encoding.word_ids
             starts = [k for k in range(1, len(ids)) if words[k] != words[k - 1] or words[k] is None]
-        endings = list(PROBES[1:]) + (list(_completions(partial)) if partial else [])
+        endings = list(PROBES[1:]) + (list(completions(partial)) if partial else [])
         probed = self.encode_many([text + p for p in endings], at_start)
         for cut in reversed(starts[: max(len(starts) - open_words + 1, 0)]):
             frozen = ids[:cut]
@@ -247,7 +202,7 @@ class Canonical:
         if len(todo):
             result = np.zeros(len(todo), dtype=bool)
             undecided = np.ones(len(todo), dtype=bool)
-            if self.rules is not None and not (at_start and self.lead):
+            if self.rules is not None:
                 result, undecided = self.rules.decide(tail, todo)
             elif self.space_bounded and tail and (self.token_bytes[tail[-1]] or b" ")[-1:] != b" ":
                 # a token that starts with a space starts a piece: valid iff the window is
@@ -328,7 +283,7 @@ class Canonical:
                 continue
             text, partial = split
             if partial:
-                jobs.extend((k, text + c) for c in _completions(partial))
+                jobs.extend((k, text + c) for c in completions(partial))
             else:
                 jobs.append((k, text))
                 if needs_probes(text):
@@ -340,223 +295,3 @@ class Canonical:
                 if ids[: n - 1] == expected and len(ids) >= n and ids[n - 1] == candidates[k]:
                     result[k] = True
         return result
-
-
-class PieceRules:
-    """Fast validity for byte-level BPE with regex pre-tokenization (GPT-2, cl100k,
-    SmolLM2), exact for the cases it decides and silent on the rest.
-
-    Re-encoding ``tail + t`` for every token of a 50k vocabulary costs a quarter second;
-    most tokens can be decided from two facts instead. Let ``w`` be the window's text and
-    ``c`` the first character of ``t`` (for ``t`` that starts with whitespace: the run and
-    the character after it); pre-tokenize ``w + c``:
-
-    * **a new pre-token starts at** ``c`` (and ``w``'s own pieces stay): the pieces after
-      ``w`` do not depend on ``w`` (the regex has no look-behind), so ``tail + t`` is valid
-      iff ``encode(w) == tail`` and ``t`` is the first token of ``encode(text(t))``, which
-      is computed once per token;
-    * ``c`` **joins** ``w``'s last piece, and ``t`` is all letters or all punctuation (so
-      the piece runs on through all of ``t``): the piece's BPE is the tail's last tokens
-      plus ``t`` iff the pair (last token, ``t``) is what BPE makes of its two tokens' bytes
-      and ``t`` is what BPE makes of its own bytes: BPE validity is pairwise (Berglund &
-      van der Merwe 2023; ByteSampler checks adjacent pairs too). Pairs are cached by
-      left token.
-
-    The regexes look ahead one character at most (``\\s+(?!\\S)`` looks at ``c``), except
-    contractions after an apostrophe. Everything else is left to re-encoding: windows that
-    end in an apostrophe or whose last piece starts with one (a contraction ends it
-    early), or inside a character, tokens that start or end inside a
-    character, that end in whitespace or an apostrophe, that hold digits (digit groups) or
-    mixed classes, and any ``c`` after which ``w``'s pieces change.
-    Applies only to a BPE model with merges in rank order and no normalizer.
-    """
-
-    def __init__(self, canonical: Canonical):
-        from tokkit.byte_map import bytes_to_chars
-
-        self.canonical = canonical
-        self.pre = canonical.rust.pre_tokenizer
-        self.model = canonical.rust.model
-        size = canonical.vocab_size
-        self.first_chars: list[str | bytes] = []
-        self.first_index = np.full(size, -1, dtype=np.int64)
-        index: dict[str | bytes, int] = {}
-        self.kind = np.zeros(size, dtype=np.int8)  # 1 letters only, 2 punctuation only
-        self.standalone = np.zeros(size, dtype=bool)
-        jobs = []
-        for t, raw in enumerate(canonical.token_bytes):
-            split = utf8_split(raw) if raw else None
-            if split is None:
-                continue
-            text, partial = split
-            key = _lead_key(text, partial)
-            if key is None:
-                continue
-            self.first_index[t] = index.setdefault(key, len(index))
-            if partial:
-                endings: Sequence[str] = _completions(partial)
-            elif needs_probes(text):
-                endings = PROBES
-            else:
-                endings = ("",)
-                self.kind[t] = 1 if all(_cls(ch) == "L" for ch in text) else 2 if all(_cls(ch) == "P" for ch in text) else 0
-            jobs.extend((t, text + e) for e in endings)
-        for (t, _), ids in zip(jobs, canonical.encode_many([x for _, x in jobs])):
-            self.standalone[t] |= ids[:1] == [t]
-        # the BPE model alone (no normalizer, no pre-tokenizer), to tokenize many pieces in one call
-        self.bpe = type(canonical.rust)(self.model)
-        self.spelled = [bytes_to_chars(raw) if raw else "" for raw in canonical.token_bytes]
-        self.reachable = np.array([ids == [t] and bool(self.spelled[t]) for t, ids in enumerate(self.tokenize(self.spelled))])
-        self.first_chars = list(index)
-        self._pairs: dict[int, np.ndarray] = {}
-        self._read_merges()
-
-    def _read_merges(self) -> None:
-        """Each token's two parts, the right parts merged onto each left part, and for
-        each token the tokens whose left spine holds it (for :meth:`pairs`)."""
-        import json
-
-        config = json.loads(self.canonical.rust.to_str())["model"]
-        vocab = config["vocab"]
-        self.parts: dict[int, tuple[int, int]] = {}
-        self.merges_from: dict[int, list[int]] = {}
-        for merge in config["merges"]:
-            a, b = merge if isinstance(merge, list) else merge.split(" ", 1)
-            ia, ib, iab = vocab.get(a), vocab.get(b), vocab.get(a + b)
-            if ia is None or ib is None or iab is None:
-                continue
-            self.parts.setdefault(iab, (ia, ib))
-            self.merges_from.setdefault(ia, []).append(ib)
-        # on_left_spine[a]: the tokens whose left spine holds a (an inverted index)
-        members: dict[int, list[int]] = {}
-        for t in range(self.canonical.vocab_size):
-            for a in self._spine(t, 0):
-                members.setdefault(a, []).append(t)
-        self.on_left_spine = {a: np.array(ts, dtype=np.int64) for a, ts in members.items()}
-
-    def _spine(self, token: int, side: int) -> list[int]:
-        out = [token]
-        while out[-1] in self.parts:
-            out.append(self.parts[out[-1]][side])
-        return out
-
-    def right_spine(self, token: int) -> list[int]:
-        return self._spine(token, 1)
-
-    @classmethod
-    def for_tokenizer(cls, canonical: Canonical) -> "PieceRules | None":
-        import json
-
-        rust = canonical.rust
-        config = json.loads(rust.to_str()).get("model") or {}
-        if config.get("type") != "BPE" or config.get("ignore_merges") or config.get("dropout") or rust.normalizer is not None:
-            return None
-        if rust.pre_tokenizer is None or canonical.lead:
-            return None
-        from tokkit.byte_map import bytes_to_chars
-
-        probe = rust.pre_tokenizer.pre_tokenize_str("é x")
-        if [p for p, _ in probe][:1] != [bytes_to_chars("é".encode())]:
-            return None  # pieces are not byte-level strings
-        return cls(canonical)
-
-    def pieces(self, text: str) -> list[tuple[int, int]]:
-        return [span for _, span in self.pre.pre_tokenize_str(text)]
-
-    def pairs(self, left: int, rights: np.ndarray) -> np.ndarray:
-        """Whether BPE makes ``[left, r]`` of the two tokens' bytes, for each ``r`` (cached).
-
-        A merge can cross the boundary only between a token on ``left``'s right spine
-        (the right edges it was built through) and one on ``r``'s left spine; pairs with no
-        such merge are valid without looking, the others are tokenized."""
-        known = self._pairs.get(left)
-        if known is None:
-            known = self._pairs[left] = np.full(self.canonical.vocab_size, -1, dtype=np.int8)
-            partners = [b for a in self.right_spine(left) for b in self.merges_from.get(a, ())]
-            known[:] = 1
-            spines = [self.on_left_spine[b] for b in partners if b in self.on_left_spine]
-            if spines:
-                known[np.concatenate(spines)] = -1
-        todo = rights[known[rights] < 0].tolist()
-        head = self.spelled[left]
-        for r, ids in zip(todo, self.tokenize([head + self.spelled[r] for r in todo])):
-            known[r] = ids == [left, r]
-        return known[rights] == 1
-
-    def tokenize(self, pieces: list[str]) -> list[list[int]]:
-        """The BPE model's tokens for each byte-level piece (one Rust call for all)."""
-        return [e.ids for e in self.bpe.encode_batch_fast(pieces, add_special_tokens=False)] if pieces else []
-
-    def _verdict(self, base: list[tuple[int, int]], w: str, key: str) -> int:
-        """1 if a new piece starts at ``key`` after ``w`` (whose pieces stay), 2 if the
-        one-character ``key`` joins ``w``'s last piece, 3 if it takes the last character
-        of ``w``'s last piece into a new piece (a whitespace run before a word:
-        ``\\s+(?!\\S)`` leaves its last space to the word), 0 otherwise."""
-        n = len(w)
-        got = self.pieces(w + key)
-        if got[: len(base)] == base and len(got) > len(base) and got[len(base)][0] == n:
-            # a whitespace run that reaches the end of the key looks past it
-            return 0 if key[-1].isspace() and w[-1:].isspace() else 1
-        if len(key) == 1 and base and got == base[:-1] + [(base[-1][0], n + 1)]:
-            return 2
-        if len(key) == 1 and base and base[-1][1] - base[-1][0] > 1 and got == base[:-1] + [(base[-1][0], n - 1), (n - 1, n + 1)]:
-            return 3
-        return 0
-
-    def decide(self, tail: tuple[int, ...], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(valid, undecided) for each candidate; undecided ones need re-encoding."""
-        result = np.zeros(len(candidates), dtype=bool)
-        undecided = np.ones(len(candidates), dtype=bool)
-        try:
-            w = self.canonical.bytes_of(tail).decode("utf-8")
-        except UnicodeDecodeError:
-            return result, undecided
-        base = self.pieces(w)
-        if w.endswith("'") or (base and w[base[-1][0]] == "'"):  # contractions end a piece early
-            return result, undecided
-        encoded_ok = self.canonical.encode(w) == list(tail)
-        firsts = self.first_index[candidates]
-        verdict = np.zeros(len(self.first_chars), dtype=np.int8)  # 1 new piece, 2 joins, 3 splits
-        for f in np.unique(firsts[firsts >= 0]).tolist():
-            first = self.first_chars[f]
-            chars = _completions(first) if isinstance(first, bytes) else (first,)
-            verdicts = {self._verdict(base, w, c) for c in chars}
-            verdict[f] = verdicts.pop() if len(verdicts) == 1 and (len(chars) == 1 or 1 in verdicts) else 0
-        how = np.where(firsts >= 0, verdict[np.maximum(firsts, 0)], 0)
-        new = how == 1
-        result[new] = encoded_ok & self.standalone[candidates[new]]
-        undecided[new] = False
-        join = (how == 2) & (self.kind[candidates] > 0)
-        if join.any():
-            result[join] = self.reachable[candidates[join]] & self.pairs(tail[-1], candidates[join])
-            undecided[join] = False
-        split = (how == 3) & (self.kind[candidates] > 0)
-        if split.any():  # valid iff the tail ends with that last character alone, then as a join
-            alone = self.canonical.token_bytes[tail[-1]] == w[-1].encode() and self.canonical.encode(w[:-1]) == list(tail[:-1])
-            result[split] = alone and self.reachable[candidates[split]] & self.pairs(tail[-1], candidates[split])
-            undecided[split] = False
-        return result, undecided
-
-
-def _lead_key(text: str, partial: bytes) -> str | bytes | None:
-    """What decides where a token's first piece starts after a window: its first
-    character; for a token that starts with whitespace, the whitespace run and the
-    character after it (``\\s+(?!\\S)`` looks there); a lone partial character as bytes."""
-    if not text:
-        return partial
-    if not text[0].isspace():
-        return text[0]
-    run = len(text) - len(text.lstrip())
-    if run == len(text) and partial:
-        return None
-    return text[: run + 1]
-
-
-def _cls(ch: str) -> str:
-    """L (letter), N (number), S (space), A (apostrophe) or P (anything else)."""
-    if ch == "'":
-        return "A"
-    if ch.isspace():
-        return "S"
-    major = unicodedata.category(ch)[0]
-    return "L" if major == "L" else "N" if major == "N" else "P"

@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
 def completed(data: bytes, byte: int) -> bytes:
     """The byte with the prompt's unfinished character (if any) before it, so that a byte
     that completes a character shows as that character."""
-    from tokkit.byte_level.canonical import utf8_split
+    from tokkit.byte_level.continuations import utf8_split
 
     _, partial = utf8_split(data) or ("", b"")
     return partial + bytes([byte])

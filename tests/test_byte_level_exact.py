@@ -187,6 +187,18 @@ def test_sentencepiece_cuts_keep_random_prompts_exact(request, model):
     check()
 
 
+def test_a_sentencepiece_window_not_at_a_cut_is_a_bug_not_a_wrong_answer(spm_model):
+    """A window after a cut is encoded behind the anchor word; one that joins the anchor
+    (it does not start with a space) is refused, with -O too."""
+    from tokkit.byte_level.canonical import ANCHOR
+
+    canonical, anchor = spm_model.canonical, spm_model.canonical.encode(ANCHOR)
+    joined = [w for w in ("nd", "n", "t", "s", "re") if canonical.encode(ANCHOR + w)[: len(anchor)] != anchor]
+    assert joined
+    with pytest.raises(RuntimeError, match="tokkit bug"):
+        canonical.encode_many([" x", joined[0]], at_start=False)
+
+
 def test_next_byte_distribution_is_exact_and_sums_to_one(bpe_model):
     prompt = b"The qu"
     (dist,) = bpe_model.next_byte_logprobs(bpe_model.start([prompt]))

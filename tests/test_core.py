@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import MIXED_TEXT
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -95,6 +96,29 @@ def test_to_transformers_encodes_identically(bpe):
         assert fast.encode(text, add_special_tokens=False) == bpe.encode(text)
         assert fast.decode(bpe.encode(text)) == text
     assert fast.eos_token == "<|endoftext|>" and fast.pad_token == "<|pad|>"
+
+
+#: a tokenizer of each kind byte_level works with, in TOKKIT_DATA_DIR/tokenizers
+REAL_TOKENIZERS = {
+    "sentencepiece": "sentencepiece/mistral-v3.model",
+    "gguf-byte-level-bpe": "gguf/ggml-vocab-gpt-2.gguf",
+    "gguf-sentencepiece": "gguf/ggml-vocab-llama-spm.gguf",
+    "tiktoken": "tiktoken/cl100k_base.tiktoken",
+}
+
+
+@pytest.mark.parametrize("kind", ["trained-bpe", *(pytest.param(k, marks=pytest.mark.realdata) for k in REAL_TOKENIZERS)])
+def test_to_tokenizers_encodes_identically(request, bpe, kind):
+    """The Rust tokenizer that byte-level code re-encodes with gives the tokenizer's ids, on
+    every kind byte_level works with; special tokens' text is plain text to both."""
+    tokenizer = bpe if kind == "trained-bpe" else tokkit.load(request.getfixturevalue("data_dir") / "tokenizers" / REAL_TOKENIZERS[kind])
+    rust = tokenizer.to_tokenizers()
+    texts = [*MIXED_TEXT, "  runs of   spaces \n\n\t", "don't WE'LL 12345", "<|endoftext|> <s></s><unk>", ""]
+    assert [rust.encode(text, add_special_tokens=False).ids for text in texts] == [tokenizer.encode(text) for text in texts]
+
+
+def test_to_tokenizers_of_a_tokenizers_backend_is_that_backend(bpe):
+    assert bpe.to_tokenizers() is bpe.backend
 
 
 def test_load_rejects_missing_unknown_and_corrupt_files(tmp_path):

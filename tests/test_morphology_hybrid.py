@@ -317,6 +317,8 @@ def test_to_transformers_encodes_and_decodes_the_same(toy_tok):
         assert hf.encode(text, add_special_tokens=False) == ids
         assert hf.decode(ids) == text
     assert len(hf) == toy_tok.vocab_size
+    with pytest.raises(TokkitError, match="no tokenizers.Tokenizer form"):
+        toy_tok.to_tokenizers()
 
 
 # -- training and bad input -----------------------------------------------------------------

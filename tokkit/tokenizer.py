@@ -149,6 +149,21 @@ class Tokenizer(ABC):
     def to_transformers(self):
         """A ``transformers`` tokenizer that encodes exactly as this one does."""
 
+    def to_tokenizers(self):
+        """A ``tokenizers.Tokenizer`` (the Rust library) that encodes exactly as this one
+        does: ``to_tokenizers().encode(text, add_special_tokens=False).ids == encode(text)``.
+
+        For code that needs the Rust encoder itself: its pre-tokenizer, its model, batch
+        encoding of many candidate texts in one call. By default it is the backend of
+        :meth:`to_transformers`; a backend built on ``tokenizers`` returns its own, with no
+        conversion. It may be the tokenizer's own: read it, do not change it. A tokenizer
+        with an encoder of its own (the hybrid morphological one) has none: an error.
+        """
+        fast = self.to_transformers()
+        if not hasattr(fast, "backend_tokenizer"):
+            raise TokkitError(f"{self.name} has no tokenizers.Tokenizer form: its transformers tokenizer is not a fast one")
+        return fast.backend_tokenizer
+
     # -- derived -----------------------------------------------------------------------
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
         """Encode many texts; backends override this with a parallel batch encoder."""

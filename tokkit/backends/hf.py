@@ -153,6 +153,10 @@ class HFTokenizer(Tokenizer):
         (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return {}
 
+    def to_tokenizers(self) -> RustTokenizer:
+        """The underlying ``tokenizers.Tokenizer`` itself."""
+        return self._tok
+
     def to_transformers(self):
         from tokkit.errors import require
 
