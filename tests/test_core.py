@@ -170,3 +170,19 @@ def test_a_saved_role_outside_the_vocabulary_is_one_clear_error(bpe, tmp_path):
     (folder / "tokkit.json").write_text(json.dumps(meta))
     with pytest.raises(TokkitError, match="eos token id 10000 is outside the vocabulary"):
         tokkit.load(folder)
+
+
+def test_tokenizer_config_roles_are_read_in_both_spellings_and_bad_ones_refused(bpe, tmp_path):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    bpe.backend.save(str(folder / "tokenizer.json"))
+    config = folder / "tokenizer_config.json"
+    config.write_text(json.dumps({"eos_token": {"content": "<|pad|>"}, "bos_token": "<|endoftext|>", "unk_token": "<nope>",
+                                  "chat_template": [{"name": "default", "template": "x"}]}))
+    loaded = tokkit.load(folder)
+    assert (loaded.specials.bos, loaded.specials.eos, loaded.specials.unk) == (bpe.specials.bos, bpe.specials.pad, None)
+    assert loaded.chat_template is None  # a list of named templates is not one template
+    for bad, message in (([1, 2], "not a JSON object"), ({"bos_token": 5}, "bos_token must be a string, not int"), ("{", "not valid JSON")):
+        config.write_text(bad if isinstance(bad, str) else json.dumps(bad))
+        with pytest.raises(TokkitError, match=message):
+            tokkit.load(folder)

@@ -8,6 +8,8 @@ a library's private helper.
 
 from __future__ import annotations
 
+import re
+
 
 def _bytes_to_unicode() -> dict[int, str]:
     printable = (
@@ -38,3 +40,13 @@ def chars_to_bytes(token: str) -> bytes | None:
 
 def bytes_to_chars(data: bytes) -> str:
     return "".join(BYTE_TO_CHAR[b] for b in data)
+
+
+_BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+
+
+def byte_piece(token: str) -> int | None:
+    """The byte a byte-fallback piece stands for (SentencePiece, Llama-2, Mistral write the
+    byte 0x41 as the vocabulary string ``<0x41>``), or None for any other string."""
+    match = _BYTE_PIECE.fullmatch(token)
+    return int(match.group(1), 16) if match else None

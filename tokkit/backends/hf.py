@@ -10,17 +10,15 @@ tokens by role, and saving.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
 from tokenizers import Tokenizer as RustTokenizer
 
-from tokkit.byte_map import chars_to_bytes
+from tokkit.byte_map import byte_piece, chars_to_bytes
+from tokkit.backends.transformers_config import read_tokenizer_config, role_tokens, write_tokenizer_config
 from tokkit.errors import TokkitError, first_line
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
-
-_BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 
 # Literal strings that name a role, for tokenizers that carry no role metadata of their own.
 _ROLE_NAMES = {
@@ -131,9 +129,9 @@ class HFTokenizer(Tokenizer):
             raw = chars_to_bytes(token)
             return raw if raw is not None else token.encode("utf-8")
         if "ByteFallback" in self._kinds:
-            match = _BYTE_PIECE.match(token)
-            if match:
-                return bytes([int(match.group(1), 16)])
+            byte = byte_piece(token)
+            if byte is not None:
+                return bytes([byte])
         if "Metaspace" in self._kinds:
             token = token.replace("▁", " ")
         return token.encode("utf-8")
@@ -144,13 +142,7 @@ class HFTokenizer(Tokenizer):
 
     def _write(self, folder: Path) -> dict[str, Any]:
         self._tok.save(str(folder / "tokenizer.json"))
-        config: dict[str, Any] = {}
-        for role, id in self.specials.items():
-            config[f"{role}_token"] = self.id_to_token(id)
-        if self.chat_template:
-            config["chat_template"] = self.chat_template
-        config["tokenizer_class"] = "PreTrainedTokenizerFast"
-        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_tokenizer_config(folder, self, chat_template=self.chat_template)
         return {}
 
     def to_tokenizers(self) -> RustTokenizer:
@@ -161,8 +153,7 @@ class HFTokenizer(Tokenizer):
         from tokkit.errors import require
 
         transformers = require("transformers", "lm")
-        kwargs = {f"{role}_token": self.id_to_token(id) for role, id in self.specials.items()}
-        fast = transformers.PreTrainedTokenizerFast(tokenizer_object=RustTokenizer.from_str(self._tok.to_str()), **kwargs)
+        fast = transformers.PreTrainedTokenizerFast(tokenizer_object=RustTokenizer.from_str(self._tok.to_str()), **role_tokens(self))
         if self.chat_template:
             fast.chat_template = self.chat_template
         return fast
@@ -174,23 +165,5 @@ def load_tokenizer_json(path: Path, name: str | None = None) -> HFTokenizer:
         rust = RustTokenizer.from_file(str(path))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
         raise TokkitError(f"{path} is not a valid tokenizer.json: {first_line(exc)}") from exc
-    specials, template = _read_tokenizer_config(path.parent / "tokenizer_config.json", rust)
+    specials, template = read_tokenizer_config(path.parent, rust.token_to_id)
     return HFTokenizer(rust, name=name or str(path), specials=specials, chat_template=template)
-
-
-def _read_tokenizer_config(path: Path, rust: RustTokenizer) -> tuple[SpecialTokens | None, str | None]:
-    if not path.is_file():
-        return None, None
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TokkitError(f"{path} is not valid JSON: {exc}") from exc
-    roles: dict[str, int] = {}
-    for role in ("bos", "eos", "pad", "unk"):
-        value = config.get(f"{role}_token")
-        if isinstance(value, dict):  # older transformers wrote AddedToken dicts
-            value = value.get("content")
-        if isinstance(value, str) and rust.token_to_id(value) is not None:
-            roles[role] = rust.token_to_id(value)
-    template = config.get("chat_template") if isinstance(config.get("chat_template"), str) else None
-    return (SpecialTokens(**roles) if roles else None), template

@@ -24,17 +24,16 @@ Conventions chosen here:
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
 import sentencepiece as spm
 
+from tokkit.backends.transformers_config import read_tokenizer_config, role_tokens, write_tokenizer_config
+from tokkit.byte_map import byte_piece
 from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
 
-_BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 _NEVER = -1e6  # a Unigram score below any real segmentation's total
 
 # Pieces of every kind a converter must get right: scripts, digits, whitespace runs,
@@ -142,9 +141,9 @@ class SentencePieceTokenizer(Tokenizer):
             return None
         piece = self.id_to_token(id)
         if self._sp.is_byte(id):
-            match = _BYTE_PIECE.match(piece)
-            if match:
-                return bytes([int(match.group(1), 16)])
+            byte = byte_piece(piece)
+            if byte is not None:
+                return bytes([byte])
         return piece.replace("▁", " ").encode("utf-8")
 
     def tokens(self, text: str) -> list[Piece]:
@@ -171,16 +170,12 @@ class SentencePieceTokenizer(Tokenizer):
         :data:`PROBE_TEXTS` encodes identically.
         """
         (folder / "tokenizer.model").write_bytes(self._model)
-        config: dict[str, Any] = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
-        config.update({"split_special_tokens": True, "tokenizer_class": "PreTrainedTokenizerFast"})
-        if self.chat_template:
-            config["chat_template"] = self.chat_template
         try:
             self.to_transformers().backend_tokenizer.save(str(folder / "tokenizer.json"))
             exact = True
         except TokkitError:
             exact = False
-        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_tokenizer_config(folder, self, split_special_tokens=True, chat_template=self.chat_template)
         return {"tokenizer_json": exact}
 
     def to_transformers(self):
@@ -221,8 +216,7 @@ class SentencePieceTokenizer(Tokenizer):
         rust.add_special_tokens([AddedToken(p.piece, special=True, normalized=False)
                                  for p in proto.pieces if p.type in (2, 3)])
         rust.add_tokens([AddedToken(p.piece, special=False, normalized=False) for p in proto.pieces if p.type == 4])
-        kwargs = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
-        fast = transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **kwargs)
+        fast = transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **role_tokens(self))
         if self.chat_template:
             fast.chat_template = self.chat_template
         for text in PROBE_TEXTS:  # older converters (transformers < 5.24) drop the merges and the dummy prefix
@@ -266,21 +260,9 @@ def load_sentencepiece_folder(path: Path, name: str) -> SentencePieceTokenizer:
     """A model folder with ``tokenizer.model``; roles from ``tokenizer_config.json`` when present."""
     path = Path(path)
     tokenizer = load_sentencepiece(path / "tokenizer.model", name)
-    config_path = path / "tokenizer_config.json"
-    if config_path.is_file():
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise TokkitError(f"{config_path} is not valid JSON: {exc}") from exc
-        roles = {}
-        for role in ("bos", "eos", "pad", "unk"):
-            value = config.get(f"{role}_token")
-            if isinstance(value, dict):  # older transformers wrote AddedToken dicts
-                value = value.get("content")
-            if isinstance(value, str) and tokenizer.token_to_id(value) is not None:
-                roles[role] = tokenizer.token_to_id(value)
-        if roles:
-            tokenizer.specials = SpecialTokens(**roles)
-        if isinstance(config.get("chat_template"), str):
-            tokenizer.chat_template = config["chat_template"]
+    specials, template = read_tokenizer_config(path, tokenizer.token_to_id)
+    if specials is not None:
+        tokenizer.specials = specials
+    if template is not None:
+        tokenizer.chat_template = template
     return tokenizer

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import re
 import warnings
 from pathlib import Path
@@ -42,6 +41,7 @@ from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
 
+from tokkit.backends.transformers_config import role_tokens, write_tokenizer_config
 from tokkit.byte_map import bytes_to_chars, chars_to_bytes
 from tokkit.errors import TokkitError, first_line, require
 from tokkit.tokenizer import Piece, Provenance, SpecialTokens, Tokenizer
@@ -222,17 +222,14 @@ class TiktokenTokenizer(Tokenizer):
     def _write(self, folder: Path) -> dict[str, Any]:
         (folder / f"{self._enc.name}.tiktoken").write_bytes(self._source)
         self.hf_tokenizer().save(str(folder / "tokenizer.json"))
-        config = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
-        config.update({"split_special_tokens": True, "tokenizer_class": "PreTrainedTokenizerFast"})
-        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_tokenizer_config(folder, self, split_special_tokens=True)
         return {"encoding": self._enc.name}
 
     def to_transformers(self):
         """``PreTrainedTokenizerFast`` over :meth:`hf_tokenizer`; special-token text stays text."""
         transformers = require("transformers", "lm")
         rust = RustTokenizer.from_str(self.hf_tokenizer().to_str())
-        kwargs = {f"{role}_token": self.id_to_token(i) for role, i in self.specials.items()}
-        return transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **kwargs)
+        return transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **role_tokens(self))
 
 
 def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:

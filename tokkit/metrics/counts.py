@@ -15,18 +15,15 @@ token strings and morpheme boundaries).
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 
+from tokkit.byte_map import byte_piece
 from tokkit.metrics import formulas as F
 from tokkit.tokenizer import Tokenizer
-
-_BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
-
 
 @dataclass(frozen=True)
 class VocabFacts:
@@ -55,7 +52,7 @@ class VocabFacts:
         special[list(tokenizer.special_ids)] = True
         unknown = np.zeros(len(table), dtype=bool)
         for i, raw in enumerate(table):
-            if raw is not None and len(raw) == 1 and _BYTE_PIECE.match(tokenizer.id_to_token(i)):
+            if raw is not None and len(raw) == 1 and byte_piece(tokenizer.id_to_token(i)) is not None:
                 unknown[i] = True
         unk = tokenizer.specials.unk
         if unk is not None:
