@@ -139,3 +139,32 @@ def test_corrupt_files_are_one_line_errors(cl100k_file, tmp_path):
         with pytest.raises(TokkitError) as info:
             tokkit.load(tmp_path / name)
         assert "\n" not in str(info.value) and name in str(info.value)
+
+
+def test_ranks_are_parsed_as_tiktoken_parses_them_and_nothing_is_cached(cl100k_file, tmp_path, monkeypatch):
+    from tiktoken.load import load_tiktoken_bpe
+
+    from tokkit.backends.tiktoken import parse_ranks
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+    ours = tokkit.load(cl100k_file)
+    assert not any(cache.iterdir())  # tiktoken's loader would have copied the file here
+    theirs = load_tiktoken_bpe(str(cl100k_file))
+    assert parse_ranks(cl100k_file.read_bytes(), "cl100k") == theirs
+    assert ours.vocab_size >= len(theirs)
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([b"IQ== 0", b"IQ== 1"], "line 2 repeats the token b'!'"),
+    ([b"IQ== 0", b"Ig== 0"], "line 2 repeats the rank 0"),
+    ([b"IQ== x"], "line 1: expected 'base64 rank'"),
+    ([b"IQ== 0 9"], "line 1: expected 'base64 rank'"),
+    ([b"I-Q= 0"], "line 1:"),
+])
+def test_malformed_rank_lines_are_named(tmp_path, lines, message):
+    from tokkit.backends.tiktoken import parse_ranks
+
+    with pytest.raises(TokkitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_ranks(b"\n".join(lines) + b"\n", "f.tiktoken")

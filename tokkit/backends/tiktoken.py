@@ -28,15 +28,17 @@ result, and the HF BPE gets ``ignore_merges=True``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import importlib
 import re
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import tiktoken
-from tiktoken.load import load_tiktoken_bpe
 from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
@@ -51,6 +53,7 @@ KNOWN_ENCODINGS = ("cl100k_base", "o200k_base", "p50k_base", "r50k_base")
 #: how many ranks each published file holds (the file does not say which encoding it is)
 _RANK_COUNTS = {"r50k_base": 50256, "p50k_base": 50280, "cl100k_base": 100256, "o200k_base": 199998}
 FALLBACK = "cl100k_base"
+_SWAP_LOCK = threading.Lock()
 
 
 def encoding_definition(name: str, ranks: dict[bytes, int]) -> tuple[dict[str, Any], str | None]:
@@ -58,7 +61,9 @@ def encoding_definition(name: str, ranks: dict[bytes, int]) -> tuple[dict[str, A
 
     The constructor would download its rank file; it is run with the module's loader
     swapped for one that hands back ``ranks`` and records the SHA-256 the published file
-    must have. Returns (definition, expected sha256).
+    must have. Returns (definition, expected sha256). The swap is a module attribute: it is
+    made under a lock (one definition at a time) and undone in a ``finally``, whatever the
+    constructor raises.
     """
     module = importlib.import_module("tiktoken_ext.openai_public")
     asked: dict[str, str | None] = {}
@@ -67,12 +72,13 @@ def encoding_definition(name: str, ranks: dict[bytes, int]) -> tuple[dict[str, A
         asked["hash"] = expected_hash
         return ranks
 
-    original = module.load_tiktoken_bpe
-    module.load_tiktoken_bpe = local_ranks
-    try:
-        definition = getattr(module, name)()
-    finally:
-        module.load_tiktoken_bpe = original
+    with _SWAP_LOCK:
+        original = module.load_tiktoken_bpe
+        module.load_tiktoken_bpe = local_ranks
+        try:
+            definition = getattr(module, name)()
+        finally:
+            module.load_tiktoken_bpe = original
     return definition, asked.get("hash")
 
 
@@ -232,23 +238,43 @@ class TiktokenTokenizer(Tokenizer):
         return transformers.PreTrainedTokenizerFast(tokenizer_object=rust, split_special_tokens=True, **role_tokens(self))
 
 
-def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
-    """``tokkit.load`` entry: a ``.tiktoken`` rank file (read locally, never downloaded).
+def parse_ranks(data: bytes, source: str) -> dict[bytes, int]:
+    """The mergeable ranks of a ``.tiktoken`` file: one ``base64(token bytes) rank`` per line.
 
-    ``load_tiktoken_bpe`` keeps a copy of every file it reads in its cache folder
-    (``TIKTOKEN_CACHE_DIR``, by default ``<tmp>/data-gym-cache``), keyed by path; passing
-    the file's own SHA-256 makes it return this file's ranks, never a stale copy.
+    Written here rather than calling ``tiktoken.load.load_tiktoken_bpe``, which keeps a
+    copy of every file it reads in a shared cache folder (``<tmp>/data-gym-cache`` by
+    default, world-readable), and accepts a token or a rank twice (the Rust encoder then
+    panics). Any malformed line is one clear error naming it.
     """
+    ranks: dict[bytes, int] = {}
+    seen: set[int] = set()
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        try:
+            if len(fields) != 2 or not fields[1].isdigit():
+                raise ValueError("expected 'base64 rank'")
+            token, rank = base64.b64decode(fields[0], validate=True), int(fields[1])
+        except (ValueError, binascii.Error) as exc:
+            raise TokkitError(f"{source} is not a valid tiktoken BPE file: line {number}: {first_line(exc)}") from None
+        if token in ranks or rank in seen:
+            what = f"the token {token!r}" if token in ranks else f"the rank {rank}"
+            raise TokkitError(f"{source} is not a valid tiktoken BPE file: line {number} repeats {what}")
+        ranks[token] = rank
+        seen.add(rank)
+    return ranks
+
+
+def load_tiktoken(path: Path, name: str) -> TiktokenTokenizer:
+    """``tokkit.load`` entry: a ``.tiktoken`` rank file (read locally, never downloaded or copied)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise TokkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        ranks = load_tiktoken_bpe(str(path), expected_hash=digest)
-    except ValueError as exc:
-        raise TokkitError(f"{path} is not a valid tiktoken BPE file: {first_line(exc)}") from exc
+    ranks = parse_ranks(data, str(path))
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing or b"" in ranks:
         what = f"byte 0x{missing[0]:02X} has no rank" if missing else "it ranks an empty token"

@@ -352,16 +352,17 @@ class SuperwordTrainer(Trainer):
     def _stage1_corpus(stage1: RustTokenizer, corpus: Corpus, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
         """The corpus as stage-1 ids under the stage-2 pre-tokenizer, and which neighbours share a chunk.
 
-        This is what the saved tokenizer computes before any stage-2 merge can apply.
+        This is what the saved tokenizer computes before any stage-2 merge can apply. A copy
+        of ``stage1`` reads it, so ``stage1`` keeps its own pre-tokenizer.
         """
-        own = stage1.pre_tokenizer
-        stage1.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
+        reader = RustTokenizer.from_str(stage1.to_str())
+        reader.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
         ids: list[np.ndarray] = []
         linked: list[np.ndarray] = []
         batch: list[str] = []
 
         def flush() -> None:
-            encodings = stage1.encode_batch(batch, add_special_tokens=False)
+            encodings = reader.encode_batch(batch, add_special_tokens=False)
             batch.clear()
             lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
             total = int(lengths.sum())
@@ -378,7 +379,6 @@ class SuperwordTrainer(Trainer):
             if len(batch) == 1 << 16:
                 flush()
         flush()
-        stage1.pre_tokenizer = own
         return np.concatenate(ids), np.concatenate(linked)[:-1]
 
     @staticmethod
