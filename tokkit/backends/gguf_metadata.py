@@ -8,10 +8,9 @@ numbers and a bool, 8 is a string, 9 an array (element type, 8-byte count, eleme
 Tensor descriptions and data follow; nothing here reads them.
 
 Written here rather than taken from ``gguf.GGUFReader`` (which tests use as the oracle):
-that reader makes a numpy view of every array element, which takes 9 s for the metadata of
-Llama-3's vocabulary (128k tokens, 280k merges) and 4 s for SmolLM2's; this reads the same
-values in one pass, numeric arrays with one ``numpy.frombuffer`` each, in a fraction of a
-second. Values come as ``GGUFReader``'s ``contents()`` gives them: str, int, float, bool,
+that reader makes a numpy view of every array element, seconds for a vocabulary of 100k
+tokens and its merges (bench/README.md); this reads the same values in one pass, numeric
+arrays with one ``numpy.frombuffer`` each. Values come as ``GGUFReader``'s ``contents()`` gives them: str, int, float, bool,
 or a list of them (an array of arrays, which no tokenizer key uses, as nested lists where
 ``GGUFReader`` flattens it).
 """

@@ -59,7 +59,7 @@ class HFTokenizer(Tokenizer):
         super().__init__(name, provenance)
         self._tok = tokenizer
         # read the decoder and added tokens alone: parsing the whole tokenizer.json (the
-        # vocabulary and merges) costs more than 5% of a 4 MB BPE training
+        # vocabulary and merges) would cost a noticeable share of a small BPE training
         decoder = tokenizer.decoder
         self._kinds = _decoder_kinds(json.loads(decoder.__getstate__()) if decoder is not None else None)
         added = tokenizer.get_added_tokens_decoder()

@@ -30,8 +30,8 @@ saved tokenizer does at inference before any stage-2 merge can fire (stage-1 mer
 first). Stage-1 merges applied to a chunk that spans several words can differ slightly
 from applying them word by word (a merge like ``"`` + ``The`` may now win over
 ``.`` + ``"``); training sees the same segmentation as inference, so this is a property
-of the tokenizer, not a mismatch; measured on FLORES-200 eng_Latn devtest (bench/), the
-stage-1 tokenizer gives identical tokens on every line under either pre-tokenizer. A
+of the tokenizer, not a mismatch (bench/bench_superword.py compares the stage-1 tokenizer
+under both pre-tokenizers). A
 stage-2 merge whose result would equal an existing token is never made (it would let a
 stage-1 merge fire again at inference), so every stage-2 merge creates a new token and
 ids stay in merge order.
@@ -47,16 +47,16 @@ neighbouring new tokens), and updates the counts of the neighbouring pairs. Pair
 merge would exceed ``max_words`` are never counted. The tests check the learner against a
 brute-force BPE that recounts every pair at every step.
 
-**Defaults, tuned on FLORES-200 dev** (English, 32,000 tokens, trained on text/eng):
-corpus token counts relative to ``bpe`` were 0.833, 0.831, 0.833, 0.836, 0.842, 0.853 for
-transitions 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, so the default is 0.7; isolating
-sentence-final punctuation as well made it worse (22,629 vs 22,545 tokens), so stage 2
-keeps SuperBPE's pre-tokenizer. SuperBPE's best downstream models used a late transition
-(180k of 200k); set ``transition`` to 0.9 for that.
+**Defaults, tuned on FLORES-200 dev** (English, 32,000 tokens, trained on text/eng): the
+transition 0.7 gave the fewest tokens of the points tried, and stage 2 keeps SuperBPE's
+pre-tokenizer (isolating sentence-final punctuation as well gave more tokens);
+bench/README.md has the figures. SuperBPE's best downstream models used a late
+transition (180k of 200k); set ``transition`` to 0.9 for that.
 
-**Memory.** Stage 2 holds the corpus's stage-1 ids in numpy arrays, about 150 bytes
-per token at its peak (measured: 122 MB for the 0.86 million tokens of 4 MB of English);
-cap big corpora with ``--budget``.
+**Memory.** Stage 2 holds the corpus's stage-1 ids in numpy arrays, a fixed number of
+bytes per token (the ids, the links, the chunk flags and the index), so its memory grows
+with the corpus; cap big corpora with a budget (``open_corpus(..., budget=)``,
+``--budget``).
 
 **Several sizes in one run.** The transition is fixed once, from the largest requested
 size. Every smaller size is the same merge list cut short (sizes up to the transition
