@@ -3,17 +3,14 @@ re-render saved results, and sweep vocabulary sizes per language."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from tokkit.cli.common import console
+from tokkit.checks import check_choice
 from tokkit.errors import TokkitError, require
-
-FORMATS = ("table", "md", "csv", "html", "json")
-
 
 def _split(values: list[str] | None) -> list[str] | None:
     """``["a,b", "c"]`` -> ``["a", "b", "c"]``; None stays None."""
@@ -32,29 +29,21 @@ def display_name(spec: str) -> str:
 
 
 def render(table, fmt: str, out: Path | None, force: bool) -> None:
-    """Print ``table`` in ``fmt`` or write it to ``out`` (atomically)."""
+    """Print ``table`` as terminal tables (``fmt`` "table") or in a file format of
+    :data:`tokkit.reports.RENDERERS`, to the terminal or to ``out`` (atomically)."""
     from tokkit import reports
     from tokkit.atomic import atomic_file
 
-    if fmt not in FORMATS:
-        raise TokkitError(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    check_choice("fmt", fmt, ("table", *reports.RENDERERS))
     if fmt == "table":
         if out is not None:
-            raise TokkitError("--format table prints to the terminal; use md, csv, html or json with --out")
+            raise TokkitError(f"--format table prints to the terminal; use {', '.join(reports.RENDERERS)} with --out")
         for rendered in reports.rich_tables(table):
             console.print(rendered)
         for line in reports.dropped_lines(table):
             console.print(f"[yellow]{line}[/]", highlight=False)
         return
-    if fmt == "md":
-        text = reports.to_markdown(table)
-    elif fmt == "csv":
-        text = table.to_csv()
-    elif fmt == "json":
-        text = json.dumps(table.to_json(), indent=1, ensure_ascii=False) + "\n"
-    else:
-        plots, note = reports.report_plots(table)
-        text = reports.to_html(table, plots, note=note)
+    text = reports.render(table, fmt)
     if out is None:
         typer.echo(text, nl=False)
         return
@@ -121,18 +110,12 @@ def register(app: typer.Typer) -> None:
             from tokkit import plots
 
             png = plots.premium_by_language(table)
-        html = None
-        if html_out is not None:
-            found, note = reports.report_plots(table)
-            html = reports.to_html(table, found, note=note)
+        files = {path: reports.render(table, fmt) for fmt, path in
+                 (("json", json_out), ("csv", csv_out), ("html", html_out), ("md", md_out)) if path is not None}
         # everything is computed: now write, each file whole or not at all
-        if json_out is not None:
-            table.write_json(json_out, force=force)
-        for path, text in ((csv_out, table.to_csv() if csv_out else None), (html_out, html),
-                           (md_out, reports.to_markdown(table) if md_out else None)):
-            if path is not None:
-                with atomic_file(path, force=force) as handle:
-                    handle.write(text)
+        for path, text in files.items():
+            with atomic_file(path, force=force) as handle:
+                handle.write(text)
         if plot_out is not None:
             plots.write_png(png, plot_out, force=force)
         for path in outputs:

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import statistics
 from dataclasses import dataclass, field
+from typing import Callable
+
+from tokkit.checks import check_choice
 
 from tokkit.metrics import Scope, get_metric, higher_is_better, metric_order
 from tokkit.results import ALL, ResultTable, format_value
@@ -247,3 +251,27 @@ def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: st
         parts.append("</ul>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+# -- the file formats, by name ---------------------------------------------------------
+def _json_text(table: ResultTable) -> str:
+    return json.dumps(table.to_json(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _html_with_plots(table: ResultTable) -> str:
+    plots, note = report_plots(table)
+    return to_html(table, plots, note=note)
+
+
+#: every text format a result table renders to: name -> renderer
+RENDERERS: dict[str, Callable[[ResultTable], str]] = {
+    "md": to_markdown,
+    "csv": ResultTable.to_csv,
+    "html": _html_with_plots,
+    "json": _json_text,
+}
+
+
+def render(table: ResultTable, fmt: str) -> str:
+    """``table`` as text in format ``fmt`` (one of :data:`RENDERERS`)."""
+    return RENDERERS[check_choice("fmt", fmt, RENDERERS)](table)
