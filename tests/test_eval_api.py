@@ -71,11 +71,22 @@ def test_each_language_matches_an_independent_computation(toks, table):
             entropy = -sum(c / len(tokens) * math.log2(c / len(tokens)) for c in freq.values())
             assert _value(table, tok, lang, "entropy") == pytest.approx(entropy)
             assert _value(table, tok, lang, "unk_rate") == 0.0
+            partial = sum(not _is_utf8(tok.token_bytes(i)) for i in tokens)
+            assert _value(table, tok, lang, "byte_fallback_rate") == pytest.approx(partial / len(tokens))
+            assert lang != "zho_Hans" or partial > 0  # 300 tokens lack most Chinese characters
             if lang == "zho_Hans":  # no spaces between words: no fertility
                 assert not table.select(tokenizer=tok.name, lang=lang, metric="fertility")
             else:
                 words = sum(len(line.split()) for line in lines)
                 assert _value(table, tok, lang, "fertility") == pytest.approx(len(tokens) / words)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def test_whole_corpus_rows_sum_the_languages(toks, table):

@@ -140,3 +140,21 @@ def test_sweep_command_writes_its_report(capsys, tmp_path, parallel_dir):
     assert Path(out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     _one_error_line(*cli(capsys, "sweep", "nosuch", "--langs", "tur_Latn", "--vocab-sizes", "300",
                          "--train-corpus", parallel_dir, "--eval-corpus", parallel_dir, "--out", out)[::2], "unknown algorithm")
+
+
+def test_sweep_premiums_follow_petrov_rule(tmp_path, parallel_dir):
+    from tokkit import sweep as sweep_module
+    from tokkit.results import ResultTable
+
+    sweep = sweep_module.Sweep("bpe", ["tur_Latn", "fin_Latn"], [300], str(parallel_dir), str(parallel_dir))
+    shares = {"eng_Latn": 0.0, "tur_Latn": 0.25, "fin_Latn": 0.05}
+    (tmp_path / "units").mkdir()
+    for unit in sweep.units:
+        part = ResultTable(header={})
+        part.add("bpe-300", "c", unit.lang, "ctc", 100.0 if unit.lang == "eng_Latn" else 150.0)
+        part.add("bpe-300", "c", unit.lang, "unk_rate", shares[unit.lang])
+        part.write_json(tmp_path / "units" / f"{unit.id}.json")
+    table = sweep.collect(tmp_path)
+    premium = {r.lang: r.value for r in table.select(metric="premium")}
+    assert premium == {"eng_Latn": 1.0, "fin_Latn": 1.5}  # tur_Latn: a quarter of its tokens unknown
+    assert [(d["lang"], d["unknown_share"]) for d in table.header["dropped"]] == [("tur_Latn", 0.25)]

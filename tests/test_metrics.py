@@ -71,25 +71,23 @@ def byte_fallback_tokenizer():
     return HFTokenizer(rust, name="tiny-bf")
 
 
-def test_vocab_facts_mark_unknown_byte_pieces_and_specials(byte_fallback_tokenizer):
+def test_vocab_facts_mark_the_unknown_token_partial_characters_and_specials(byte_fallback_tokenizer):
     facts = M.VocabFacts.of(byte_fallback_tokenizer)
-    assert facts.unknown.tolist() == [True, True, True, False, False, False, False]
+    assert facts.unk == 0
+    assert facts.partial.tolist() == [False, False, True, False, False, False, False]  # <0xC3> alone; <0x41> is "A"
     assert facts.special.tolist() == [False, False, False, False, False, False, True]
+    frequencies = F.token_counts(np.array([0, 1, 3, 5, 5, 6, 4, 2, 0]), facts.special)
+    assert facts.unknown(frequencies) == 2
 
 
-def test_unknown_counts_the_unknown_token_and_byte_pieces_among_ordinary_tokens(byte_fallback_tokenizer):
-    facts = M.VocabFacts.of(byte_fallback_tokenizer)
-    ids = np.array([0, 1, 3, 5, 5, 6, 4, 2])  # 7 ordinary tokens (6 is <s>), 3 of them unknown/bytes
-    assert F.count_unknown(ids, facts.special, facts.unknown) == 3
-
-
-def test_byte_level_single_bytes_are_not_unknown(mixed_corpus):
+def test_byte_level_bytes_of_characters_are_partial_and_nothing_is_unknown(mixed_corpus):
     import tokkit
 
     tok = tokkit.train("bpe", mixed_corpus, 300)[300]
     facts = M.VocabFacts.of(tok)
-    assert not facts.unknown.any()
-    assert facts.special[list(tok.special_ids)].all()
+    assert facts.unk is None and facts.special[list(tok.special_ids)].all()
+    single = {tok.token_bytes(i): i for i in range(tok.vocab_size) if tok.token_bytes(i) and len(tok.token_bytes(i)) == 1}
+    assert all(facts.partial[single[bytes([b])]] == (b >= 0x80) for b in range(256))
 
 
 def test_token_counts_and_vocab_utilisation():
@@ -149,12 +147,13 @@ def test_counts_of_parts_add_up_to_the_counts_of_the_whole(byte_fallback_tokeniz
     whole = M.TokenCounts.collect(_reading(byte_fallback_tokenizer, texts))
     parts = M.TokenCounts.collect(_reading(byte_fallback_tokenizer, texts[:2])) + M.TokenCounts.collect(
         _reading(byte_fallback_tokenizer, texts[2:]))
-    for name in ("lines", "bytes", "chars", "tokens", "unknown", "unk_token"):
+    for name in ("lines", "bytes", "chars", "tokens"):
         assert getattr(parts, name) == getattr(whole, name), name
     assert parts.frequencies.tolist() == whole.frequencies.tolist()
     assert parts.line_tokens.tolist() == whole.line_tokens.tolist()
     assert whole.tokens == sum(len(byte_fallback_tokenizer.encode(t)) for t in texts) - 1  # one <s>
-    assert whole.unk_token == sum(byte_fallback_tokenizer.encode(t).count(0) for t in texts)
+    unknown = M.VocabFacts.of(byte_fallback_tokenizer).unknown(whole.frequencies)
+    assert unknown == sum(byte_fallback_tokenizer.encode(t).count(0) for t in texts)
 
 
 def test_every_builtin_metric_is_defined_once_with_a_direction():

@@ -14,10 +14,10 @@ premium needs one (the pivot language's CTC is the denominator). A corpus withou
 languages gives only ``"all"`` rows.
 
 Petrov et al. (2023) leave out language-tokenizer pairs where more than 10% of the
-tokens are the unknown token, since an UNK swallows text and shortens the count. Their
-premium is not reported; the header's ``dropped`` list names each such pair and its share
-of unknown tokens. Byte-fallback pieces spell the text out exactly, so they count toward
-``unk_rate`` but not toward this rule.
+tokens are the unknown token (``unk_rate``), since an UNK swallows text and shortens the
+count. Their premium is not reported; the header's ``dropped`` list names each such pair
+and its share of unknown tokens. Byte-fallback pieces spell the text out exactly, so they
+count toward ``byte_fallback_rate``, not toward this rule.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Iterable, Sequence
 
 from tokkit import metrics as M
 from tokkit.checks import check_number
+from tokkit.metrics.formulas import dropped, over_unknown_limit
 from tokkit.corpora import Corpus, CorpusError
 from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress
@@ -245,16 +246,15 @@ class Evaluation:
         pivot) with more than :data:`~tokkit.metrics.UNKNOWN_LIMIT` unknown tokens gets
         none, and the header's ``dropped`` list says why."""
         tokens = M.TokenCounts.collect
+        share = {lang: facts.unknown(per_lang[lang][tokens].frequencies) / max(1, per_lang[lang][tokens].tokens)
+                 for lang in source.langs}
         pivot = per_lang[self.pivot][tokens]
-        pivot_bad = pivot.unk_share > M.UNKNOWN_LIMIT
+        pivot_bad = over_unknown_limit(share[self.pivot])
         for lang in source.langs:
             counts = per_lang[lang][tokens]
-            if pivot_bad or counts.unk_share > M.UNKNOWN_LIMIT:
-                rows.table.header["dropped"].append({
-                    "tokenizer": rows.tokenizer, "corpus": rows.corpus, "lang": lang,
-                    "unknown_share": round((pivot if pivot_bad else counts).unk_share, 6),
-                    "reason": f"more than {M.UNKNOWN_LIMIT:.0%} unknown tokens" + (f" in the pivot {self.pivot}" if pivot_bad else ""),
-                })
+            if pivot_bad or over_unknown_limit(share[lang]):
+                which = self.pivot if pivot_bad else lang
+                rows.table.header["dropped"].append(dropped(rows.tokenizer, rows.corpus, lang, share[which], self.pivot if pivot_bad else None))
                 continue
             ctx = M.Context(tok, facts, lang, True, self.alpha, pivot=pivot, aligned=source.aligned)
             for metric in pivoted:

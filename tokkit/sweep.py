@@ -37,8 +37,8 @@ from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
 
 #: what a unit measures for each size (the premium is computed across units afterwards)
-UNIT_METRICS = ("ctc", "bytes_per_token", "chars_per_token", "fertility", "unk_rate", "vocab_utilisation",
-                "renyi_efficiency", "roundtrip_rate")
+UNIT_METRICS = ("ctc", "bytes_per_token", "chars_per_token", "fertility", "unk_rate", "byte_fallback_rate",
+                "vocab_utilisation", "renyi_efficiency", "roundtrip_rate")
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,10 @@ class Sweep:
         return self.collect(out)
 
     def collect(self, out: str | Path) -> ResultTable:
-        """All units' rows in one table, plus each language's premium at each size."""
+        """All units' rows in one table, plus each language's premium at each size (after
+        Petrov's unknown-token rule, as in :func:`tokkit.evaluate`: a language or pivot
+        with too many unknown tokens at a size gets no premium there, and ``dropped`` in
+        the header says so)."""
         from tokkit import __version__
 
         table = ResultTable(header={
@@ -163,9 +166,16 @@ class Sweep:
             table.extend(part)
             table.header["corpora"] += [c for c in part.header.get("corpora", []) if c not in table.header["corpora"]]
         pivot_ctc = {r.tokenizer: r.value for r in table.select(lang=self.pivot, metric="ctc")}
+        unknown = {(r.tokenizer, r.lang): r.value for r in table.select(metric="unk_rate")}
         for row in table.select(metric="ctc"):
-            if row.lang != ALL and pivot_ctc.get(row.tokenizer):
-                table.add(row.tokenizer, row.corpus, row.lang, "premium", F.premium(row.value, pivot_ctc[row.tokenizer]))
+            if row.lang == ALL or not pivot_ctc.get(row.tokenizer):
+                continue
+            bad = [lang for lang in (self.pivot, row.lang) if F.over_unknown_limit(unknown.get((row.tokenizer, lang), 0.0))]
+            if bad:
+                pivot = self.pivot if bad[0] == self.pivot else None
+                table.header["dropped"].append(F.dropped(row.tokenizer, row.corpus, row.lang, unknown[row.tokenizer, bad[0]], pivot))
+                continue
+            table.add(row.tokenizer, row.corpus, row.lang, "premium", F.premium(row.value, pivot_ctc[row.tokenizer]))
         return table
 
     def smallest_good_sizes(self, table: ResultTable) -> dict[str, tuple[int, float, float]]:

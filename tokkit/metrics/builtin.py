@@ -58,9 +58,12 @@ BUILTIN = (
            HIGHER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: _per_token(c.chars, c)),
     Metric("fertility", "Tokens per whitespace-separated word, for languages whose script separates words with spaces.",
            LOWER, Scope.TEXT, WordCounts.collect, _fertility),
-    Metric("unk_rate", "Share of tokens that lose or spell out the text: the unknown token and byte-fallback pieces "
-           "(<0xNN> vocabulary strings standing for one byte).",
-           LOWER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: _per_token(c.unknown, c)),
+    Metric("unk_rate", "Share of tokens that are the unknown token: text the tokenizer loses.",
+           LOWER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: _per_token(ctx.facts.unknown(c.frequencies), c)),
+    Metric("byte_fallback_rate", "Share of tokens that hold part of a character (bytes that are not UTF-8 alone): "
+           "byte-fallback pieces, or a byte-level BPE's byte tokens, for characters the vocabulary lacks.",
+           LOWER, Scope.TEXT, TokenCounts.collect,
+           lambda c, ctx: _per_token(int(c.frequencies[ctx.facts.partial].sum()), c)),
     Metric("vocab_utilisation", "Share of the ordinary (non-special) vocabulary that occurs at least once in the text.",
            NEITHER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: F.vocab_utilisation(c.frequencies, ctx.facts.special)),
     Metric("entropy", "Shannon entropy, in bits, of the unigram distribution of the tokens in the text.",

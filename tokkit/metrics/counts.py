@@ -21,7 +21,6 @@ from itertools import chain
 
 import numpy as np
 
-from tokkit.byte_map import byte_piece
 from tokkit.metrics import formulas as F
 from tokkit.tokenizer import Tokenizer
 
@@ -29,12 +28,15 @@ from tokkit.tokenizer import Tokenizer
 class VocabFacts:
     """Per-id arrays for one tokenizer, built once and shared by every reading.
 
-    ``special[i]``: id *i* is a control token; ``unknown[i]``: id *i* is the unknown token
-    or a byte-fallback piece.
+    ``special[i]``: id *i* is a control token; ``partial[i]``: id *i* holds part of a
+    character (its bytes alone are not UTF-8: a byte-fallback piece such as ``<0xC3>``, or
+    a byte-level BPE token of one byte of a character its vocabulary lacks); ``unk``: the
+    unknown token's id, if there is one.
     """
 
     special: np.ndarray
-    unknown: np.ndarray
+    partial: np.ndarray
+    unk: int | None
 
     @property
     def size(self) -> int:
@@ -42,23 +44,27 @@ class VocabFacts:
 
     @classmethod
     def of(cls, tokenizer: Tokenizer) -> "VocabFacts":
-        """Read the facts off a :class:`~tokkit.tokenizer.Tokenizer`.
-
-        A byte-fallback piece is an id whose vocabulary string is ``<0xNN>`` and whose
-        bytes are that one byte (a byte-level BPE's single-byte tokens are ordinary).
-        """
+        """Read the facts off a :class:`~tokkit.tokenizer.Tokenizer`."""
         table = tokenizer.all_token_bytes()
         special = np.fromiter((b is None for b in table), dtype=bool, count=len(table))
         special[list(tokenizer.special_ids)] = True
-        unknown = np.zeros(len(table), dtype=bool)
-        for i, raw in enumerate(table):
-            if raw is not None and len(raw) == 1 and byte_piece(tokenizer.id_to_token(i)) is not None:
-                unknown[i] = True
+        partial = np.fromiter((b is not None and not _is_utf8(b) for b in table), dtype=bool, count=len(table))
         unk = tokenizer.specials.unk
         if unk is not None:
-            unknown[unk] = True
             special[unk] = False  # an unknown token stands for text: it counts as a token
-        return cls(special=special, unknown=unknown)
+        return cls(special=special, partial=partial, unk=unk)
+
+    def unknown(self, frequencies: np.ndarray) -> int:
+        """How often the unknown token occurs, given the token frequencies."""
+        return int(frequencies[self.unk]) if self.unk is not None else 0
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -90,29 +96,24 @@ class Reading:
 @dataclass
 class TokenCounts:
     """Everything read off the ids: sizes of the text, tokens (special tokens excluded),
-    how often each id occurs, the tokens of each line, unknown tokens, encoding time."""
+    how often each id occurs, the tokens of each line, encoding time."""
 
     lines: int
     bytes: int
     chars: int
     tokens: int
-    unknown: int  # the unknown token and byte-fallback pieces
-    unk_token: int  # the unknown token alone (Petrov's rule)
-    frequencies: np.ndarray  # index = id
+    frequencies: np.ndarray  # index = id (special tokens: 0)
     line_tokens: np.ndarray  # the tokens of each line, in order
     seconds: float
 
     @classmethod
     def collect(cls, reading: Reading) -> "TokenCounts":
         special, flat = reading.facts.special, reading.flat
-        unk = reading.tokenizer.specials.unk
         return cls(
             lines=len(reading.texts),
             bytes=sum(len(t.encode("utf-8", "surrogatepass")) for t in reading.texts),
             chars=sum(map(len, reading.texts)),
             tokens=F.ctc(flat, special),
-            unknown=F.count_unknown(flat, special, reading.facts.unknown),
-            unk_token=int(np.count_nonzero(flat == unk)) if unk is not None else 0,
             frequencies=F.token_counts(flat, special),
             line_tokens=F.line_ctc(flat, reading.ends, special),
             seconds=reading.seconds,
@@ -121,15 +122,9 @@ class TokenCounts:
     def __add__(self, other: "TokenCounts") -> "TokenCounts":
         return TokenCounts(
             self.lines + other.lines, self.bytes + other.bytes, self.chars + other.chars,
-            self.tokens + other.tokens, self.unknown + other.unknown, self.unk_token + other.unk_token,
-            self.frequencies + other.frequencies, np.concatenate([self.line_tokens, other.line_tokens]),
+            self.tokens + other.tokens, self.frequencies + other.frequencies, np.concatenate([self.line_tokens, other.line_tokens]),
             self.seconds + other.seconds,
         )
-
-    @property
-    def unk_share(self) -> float:
-        """The share of tokens that are the unknown token (what Petrov's rule reads)."""
-        return self.unk_token / max(1, self.tokens)
 
 
 @dataclass

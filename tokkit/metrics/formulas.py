@@ -86,10 +86,20 @@ def fertility(n_tokens: int, n_words: int) -> float:
     return n_tokens / n_words
 
 
-def count_unknown(ids: np.ndarray, special: np.ndarray, unknown: np.ndarray) -> int:
-    """How many of the (non-special) ids are marked ``unknown`` (the unknown token and
-    byte-fallback pieces: tokens that lose or spell out the text)."""
-    return int(np.count_nonzero(unknown[ids] & ~special[ids]))
+def over_unknown_limit(unknown_share: float) -> bool:
+    """Petrov et al.'s rule: a language-tokenizer pair whose share of unknown tokens is above
+    :data:`UNKNOWN_LIMIT` gets no premium (an unknown token swallows text and shortens the
+    count)."""
+    return unknown_share > UNKNOWN_LIMIT
+
+
+def dropped(tokenizer: str, corpus: str, lang: str, unknown_share: float, pivot: str | None = None) -> dict:
+    """The results header's record of a pair Petrov's rule left out (``pivot``: the pivot's
+    share was over the limit, not the language's)."""
+    return {
+        "tokenizer": tokenizer, "corpus": corpus, "lang": lang, "unknown_share": round(unknown_share, 6),
+        "reason": f"more than {UNKNOWN_LIMIT:.0%} unknown tokens" + (f" in the pivot {pivot}" if pivot else ""),
+    }
 
 
 def token_counts(ids: np.ndarray, special: np.ndarray) -> np.ndarray:
