@@ -1,6 +1,6 @@
 /* The hybrid tokenizer's encoder, compiled: the steps of the pure-Python path of
- * tokkit.morphology.hybrid (HybridTokenizer.encode down to TurkishAnalyzer.best_stem), each
- * function named after the Python one it does.
+ * tokkit.morphology.hybrid.tokenizer (HybridTokenizer.encode down to TurkishAnalyzer.best_stem),
+ * each function named after the Python one it does.
  *
  * Why C: a first pass over new text spends its time in many small steps per word
  * (splitting, dict lookups, the walk over a word's prefixes, the suffix parses), none of
@@ -361,7 +361,7 @@ typedef struct {
     int32_t tail[MAX_WORD];
 } Plan;
 
-/* hybrid._scan(Context(), text[0:end]) for letters: the harmony context after the
+/* hybrid.tokenizer._scan(Context(), text[0:end]) for letters: the harmony context after the
  * trailing run of alphabetic characters (anything else resets it). */
 static void
 scan_letters(const Py_UCS4 *text, Py_ssize_t end, Py_UCS4 *vowel, Py_UCS4 *last)
@@ -997,7 +997,7 @@ char_class(Py_UCS4 ch)
     return OTHER;
 }
 
-/* hybrid.chunks_of without the regex, for pieces of Latin letters, digits and punctuation
+/* hybrid.pretokenize.chunks_of without the regex, for pieces of Latin letters, digits and punctuation
  * (after an optional leading space): the end of each chunk into ends, their number, or
  * -1 for the regex. CHUNK's alternatives, which the first character picks: a letter run
  * with in-word apostrophes, up to three digits, a run of anything else; the leading space
@@ -1601,7 +1601,7 @@ static PyTypeObject EncoderType = {
 };
 
 static PyMethodDef module_functions[] = {
-    {"chunks_of", chunks_of, METH_O, "chunks_of(piece) -> hybrid.chunks_of(piece) without the regex, or None where it defers"},
+    {"chunks_of", chunks_of, METH_O, "chunks_of(piece) -> hybrid.pretokenize.chunks_of(piece) without the regex, or None where it defers"},
     {NULL, NULL, 0, NULL},
 };
 
