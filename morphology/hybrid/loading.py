@@ -2,8 +2,8 @@
 
 The folder is what :meth:`HybridTokenizer._write` writes: ``hybrid.json`` (the suffix
 inventory, the root tokens, the analyzer's lexicon), ``fallback.json`` (the BPE, a
-``tokenizer.json``) and ``known_words.json`` (the known-word tables). A damaged file,
-or a missing ``hybrid.json`` or ``fallback.json``, fails with one line naming it.
+``tokenizer.json``) and ``known_words.json`` (the known-word tables). A missing or
+damaged file fails with one line naming it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
     """Load a saved hybrid tokenizer folder (the ``tokkit.formats`` entry point)."""
     from tokenizers import Tokenizer as RustTokenizer
 
-    for needed in (FORMAT_FILE, FALLBACK_FILE):
+    for needed in (FORMAT_FILE, FALLBACK_FILE, KNOWN_FILE):
         if not (path / needed).is_file():
             raise TokkitError(f"{path} is not a complete hybrid tokenizer: {needed} is missing")
     try:
@@ -64,18 +64,15 @@ def _collector_paused():
 
 
 def _read_known(file: Path, vocab_size: int) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
-    """The known-word tables of a saved tokenizer (empty for one saved before they existed).
+    """The known-word tables of a saved tokenizer: (``known``, ``known_cased``).
 
-    ``{"chunks": [...], "ids": [...], "cased": {"chunks": [...], "ids": [...]}}``; a table
-    saved before the cased part existed has none (its chunks are as written, with their
-    markers' ids, which the encoder still looks up as they are).
+    ``{"chunks": [...], "ids": [...], "cased": {"chunks": [...], "ids": [...]}}``, as
+    :meth:`HybridTokenizer._write` writes them.
     """
-    if not file.is_file():
-        return {}, {}
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         tables = []
-        for part in (data, data.get("cased", {"chunks": [], "ids": []})):
+        for part in (data, data["cased"]):
             chunks, ids = part["chunks"], part["ids"]
             table = dict(zip(chunks, map(tuple, ids), strict=True))
             flat = list(chain.from_iterable(table.values()))
