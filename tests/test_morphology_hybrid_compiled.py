@@ -18,7 +18,7 @@ import tokkit
 from tokkit.morphology.harmony import PROGRESSIVE, spell_root
 from tokkit.morphology.hybrid import CHUNK, HybridTokenizer
 
-from test_morphology_hybrid import TURKISH_LETTERS, generated_words, real_tok, toy_tok, turkishmmlu_texts  # noqa: F401
+from test_morphology_hybrid import TURKISH_LETTERS, generated_words, turkishmmlu_texts
 
 compiled = pytest.importorskip("tokkit.morphology._hybrid_encode", reason="the compiled encoder was not built (no C compiler)")
 chunks_of_compiled = compiled.chunks_of
