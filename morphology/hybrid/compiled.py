@@ -1,15 +1,77 @@
-"""The compiled twin of the hybrid encoder: the wiring of ``tokkit.morphology._hybrid_encode``.
+"""The compiled twin of the hybrid encoder, and how it is kept equal to the Python path.
 
-``tokkit.morphology._hybrid_encode`` (C, built by ``pip install`` where a compiler
-exists; see its source) runs :meth:`HybridTokenizer.encode` down to
-:meth:`TurkishAnalyzer.best_stem` step for step, on the tokenizer's own caches and on
-the tables made here: the lexicon's root spellings, the suffix machine
-(:meth:`TurkishAnalyzer.suffix_machine`), the BPE fallback's merges, the token ids,
-the Turkish letters with their lower case and their decompositions. What it does not
-decide it hands to the Python methods given here. Same ids (a test compares the two
-paths on real and generated text), faster on new text, where the Python path pays the
-interpreter's cost for many small steps per word. ``TOKKIT_PURE_PYTHON=1`` turns it
-off; so does a fallback whose merges do not name its own tokens.
+``tokkit.morphology._hybrid_encode`` (``morphology/_hybrid_encode.c``, built by ``pip
+install`` where a C compiler exists) encodes as :meth:`HybridTokenizer.encode` does, down
+to :meth:`TurkishAnalyzer.best_stem`, on the tokenizer's own caches and on tables built
+here. Why: a first pass over new text spends its time in many small steps per word
+(splitting, dict lookups, the walk over a word's prefixes, the suffix parses), none of
+them a hot spot, and the Python path pays the interpreter's cost on each of them.
+``TOKKIT_PURE_PYTHON=1`` turns it off; so does a fallback whose merges do not name its
+own tokens.
+
+**The Python path is the reference**: its own tests check it against the rules, and the
+C twin is checked against it. Each C function is named after the Python one it does:
+
+* ``Encoder.encode``, ``encode_piece``, ``chunk_ids``, ``encode_chunk``, ``cache_put``:
+  :meth:`HybridTokenizer.encode`, ``_encode_piece``, ``_chunk_ids``, ``_encode_chunk``
+  and ``_cache_put`` (:mod:`~tokkit.morphology.hybrid.tokenizer`);
+* ``chunk_ends``: :func:`~tokkit.morphology.hybrid.pretokenize.chunks_of` (``CHUNK``);
+* ``fast_entry``: ``HybridTokenizer._entry`` (``split_word``);
+* ``word_plan``, ``morph_items``, ``plan_items``: ``HybridTokenizer.word_plan``,
+  ``_plan_word``, ``_morph_items``; ``renders_back`` and ``spell_suffixes``: the
+  decoder, ``HybridTokenizer._render`` with ``harmony.spell_suffix``;
+* ``best_stem``, ``parse_from``: :meth:`TurkishAnalyzer.best_stem` and
+  :meth:`TurkishAnalyzer.suffix_parses` with ``limit=1``;
+* ``spell_root``: ``harmony.spell_root``; ``scan_letters``: ``tokenizer._scan``;
+  ``context_key``: the order of ``turkish.KEY_CONTEXTS``;
+* ``ids_of``, ``bpe_encode``: ``HybridTokenizer.ids_of`` with the fallback's BPE model.
+
+What C takes as data, built here from the Python objects and not derived again: the
+lexicon's root spellings with their records (``TurkishAnalyzer.forms``, as a trie), the
+suffix machine (``TurkishAnalyzer.suffix_machine``: states, accepting states, edges with
+their spellings, the states after an apostrophe), the token ids, the fallback's byte ids
+and merges, the Turkish letters with their lower case and their decompositions into a
+letter and one combining mark, ``MAX_LETTERS``, and the decoder's suffix spellings
+(``harmony.realize``, called back once per template and context key).
+
+The rules C ports, and in brackets the tests that compare the two paths on inputs made
+for each (a quoted name is a case of ``test_same_ids_on_the_inputs_of_each_rule``):
+
+* the split at spaces, each piece after the first with its space [``spaces``];
+* the ``CHUNK`` cut of pieces of Latin letters, digits and punctuation (other pieces go
+  to ``CHUNK.findall``), a piece of letters as one chunk [``chunk cut``, and the
+  chunking tests against ``CHUNK`` itself];
+* the markers of a word of Turkish letters: ``<cap>``, ``<caps>`` (Turkish case,
+  ``İ``/``ı``) and ``<nfd>`` (a letter and one combining mark composed); a partly
+  decomposed or mixed-case word, or another letter, goes to ``HybridTokenizer._entry``
+  [``markers``];
+* the apostrophe: the stem ends at the first ``'`` or ``’``, the rest is parsed as a
+  noun's suffixes from the stem's harmony context, else spelt by the BPE [``apostrophe``];
+* ``best_stem``'s ranking (a proper noun demoted in a lower-case word, the longest root,
+  a common word before a proper noun, the fewest suffixes, the first among equals) and
+  ``suffix_parses(limit=1)`` (the fewest suffixes, the first edge in order among equals)
+  [``root ranking``, and every word of FLORES and TurkishMMLU analysed on both paths];
+* ``harmony.spell_root``: a root's consonant changes before a suffix (softening, vowel
+  drop, doubling, the progressive's vowel drop), then the harmony context after it
+  [every lexicon root, and made-up roots under every combination of flags];
+* whether a plan is exact by construction (the decoder's context after the root is the
+  one its suffixes were parsed from), and else the decoder's spelling of it, compared
+  with the word (a suffix's last vowel dropped before the progressive) [``checked plans``];
+* ``MAX_LETTERS``: a longer word is not analysed, the BPE spells it whole [``MAX_LETTERS``];
+* the byte-level BPE: the adjacent pair of the lowest merge rank first, the leftmost
+  among equals [``BPE merges``];
+* the piece and chunk caches, emptied when full, and the known-word lookups in the Python
+  path's order [the caches test: same ids and the same cache contents];
+* the C module's own limits, beyond which it hands over to Python (a word of more than
+  512 letters, a piece of more than 256 characters, a BPE string of more than 256
+  bytes) [the limits test].
+
+Equality is tested in ``tests/test_morphology_hybrid_compiled.py``: one saved tokenizer
+is loaded twice, with the compiled encoder and with ``TOKKIT_PURE_PYTHON=1``, and both
+must give the same ids on real text (FLORES, TurkishMMLU, other scripts), on generated
+text and on the inputs above, with and without the known-word table (without it, every
+word is analysed on both paths). When the C file changes, break the rule that changed
+on purpose, rebuild (``pip install -e . --no-deps``) and see a test fail.
 """
 
 from __future__ import annotations
