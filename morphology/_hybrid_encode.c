@@ -1,11 +1,11 @@
 /* The hybrid tokenizer's encoder, compiled: the steps of the pure-Python path of
- * tokkit.morphology.hybrid (HybridTokenizer.encode down to TurkishAnalyzer.best_stem), each
- * function named after the Python one it does.
+ * tokkit.morphology.hybrid.tokenizer (HybridTokenizer.encode down to TurkishAnalyzer.best_stem),
+ * each function named after the Python one it does.
  *
  * Why C: a first pass over new text spends its time in many small steps per word
  * (splitting, dict lookups, the walk over a word's prefixes, the suffix parses), none of
  * them a hot spot (bench/README.md, the hybrid section); compiled, the same steps cost a
- * fraction. The rules stay in Python and reach this module as tables built there:
+ * fraction. Most rules stay in Python and reach this module as tables built there:
  *
  *  - the root spellings of the lexicon (TurkishAnalyzer.forms) become a trie, each
  *    spelling with its (entry, constraint, context) records in order;
@@ -17,15 +17,17 @@
  *  - the letters whose case and composition fast_entry decides, and the decoder's suffix
  *    spellings (harmony.realize, asked once per template and context key).
  *
- * Three small rules are ported, and tested against the Python ones: harmony.spell_root
- * (consonant changes before a suffix, then the context after the root) on every root of
- * the lexicon, the CHUNK regex for pieces of Latin letters, digits and punctuation (on
- * hypothesis pieces), and the decoder's suffix spelling (through the ids of real and
- * generated text). What this module does not decide goes to the Python objects it is
- * given: a chunk that is not a word of Turkish letters (HybridTokenizer._entry), a piece
- * with other characters (CHUNK.findall), a BPE string longer than MAX_BPE. The caches
- * are the tokenizer's own dicts.
- * tests/test_morphology_hybrid_compiled.py checks that both paths give the same ids.
+ * What this module does not decide goes to the Python objects it is given: a chunk that
+ * is not a word of Turkish letters (HybridTokenizer._entry), a piece with other
+ * characters (CHUNK.findall), a BPE string longer than MAX_BPE. The caches are the
+ * tokenizer's own dicts.
+ *
+ * How this file is kept equal to the Python path (the Python function each part follows,
+ * the rules it ports rather than takes as tables, the tests that compare the two paths
+ * on inputs made for each rule) is written in one place: the docstring of
+ * morphology/hybrid/compiled.py, which builds this module's tables. Change a rule here
+ * and tests/test_morphology_hybrid_compiled.py must still pass; break it on purpose
+ * once and see a test fail.
  *
  * Built by setuptools as an optional extension: without a C compiler tokkit installs
  * and encodes in pure Python, with the same output.
@@ -361,7 +363,7 @@ typedef struct {
     int32_t tail[MAX_WORD];
 } Plan;
 
-/* hybrid._scan(Context(), text[0:end]) for letters: the harmony context after the
+/* hybrid.tokenizer._scan(Context(), text[0:end]) for letters: the harmony context after the
  * trailing run of alphabetic characters (anything else resets it). */
 static void
 scan_letters(const Py_UCS4 *text, Py_ssize_t end, Py_UCS4 *vowel, Py_UCS4 *last)
@@ -786,7 +788,7 @@ ids_of(Encoder *e, PyObject *plan)
 
 /* HybridTokenizer._entry for a chunk of Turkish letters (in apostrophes' company), in
  * lower case, Capitalised or in capitals, composed or written decomposed (a base letter
- * and one combining mark, as in half of TurkishMMLU): its marker ids, its normal form
+ * and one combining mark, as in much of TurkishMMLU): its marker ids, its normal form
  * (leading space + composed lower-case word) and whether it was written with capitals.
  * 1 when decided here, 0 for the Python method, -1 on error. */
 static int
@@ -997,7 +999,7 @@ char_class(Py_UCS4 ch)
     return OTHER;
 }
 
-/* hybrid.chunks_of without the regex, for pieces of Latin letters, digits and punctuation
+/* hybrid.pretokenize.chunks_of without the regex, for pieces of Latin letters, digits and punctuation
  * (after an optional leading space): the end of each chunk into ends, their number, or
  * -1 for the regex. CHUNK's alternatives, which the first character picks: a letter run
  * with in-word apostrophes, up to three digits, a run of anything else; the leading space
@@ -1601,7 +1603,7 @@ static PyTypeObject EncoderType = {
 };
 
 static PyMethodDef module_functions[] = {
-    {"chunks_of", chunks_of, METH_O, "chunks_of(piece) -> hybrid.chunks_of(piece) without the regex, or None where it defers"},
+    {"chunks_of", chunks_of, METH_O, "chunks_of(piece) -> hybrid.pretokenize.chunks_of(piece) without the regex, or None where it defers"},
     {NULL, NULL, 0, NULL},
 };
 

