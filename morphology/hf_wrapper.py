@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from transformers import PreTrainedTokenizer
 
+from tokkit.backends.transformers_config import role_tokens
+
 
 class HybridHFTokenizer(PreTrainedTokenizer):
     """A ``PreTrainedTokenizer`` over a :class:`~tokkit.morphology.hybrid.HybridTokenizer`."""
@@ -19,8 +21,7 @@ class HybridHFTokenizer(PreTrainedTokenizer):
 
     def __init__(self, hybrid, **kwargs):
         self.hybrid = hybrid
-        roles = {f"{role}_token": hybrid.id_to_token(i) for role, i in hybrid.specials.items()}
-        kwargs = {**roles, "split_special_tokens": True, "clean_up_tokenization_spaces": False, **kwargs}
+        kwargs = {**role_tokens(hybrid), "split_special_tokens": True, "clean_up_tokenization_spaces": False, **kwargs}
         super().__init__(**kwargs)
 
     @property

@@ -337,3 +337,13 @@ def test_cli_trains_a_hybrid_and_reports_bad_language(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "no rule-based analyzer for language 'fi'" in err and "Traceback" not in err
     assert not (tmp_path / "fi").exists()
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"fallback_size": 0}, "fallback_size must be at least 256, not 0"),
+    ({"known_words": -1}, "known_words must be at least 0, not -1"),
+    ({"min_frequency": float("nan")}, "min_frequency must be a finite number, not nan"),
+])
+def test_bad_options_are_refused_before_any_text_is_read(option, message):
+    with pytest.raises(TokkitError, match=message):
+        tokkit.train("hybrid", TextCorpus(["ev"]), 2000, **option)

@@ -34,10 +34,11 @@ FREQUENCY_LIST = "top-20K-words.txt"
 class HybridOptions:
     lang: str = option("tr", "language of the rule-based analyzer: " + ", ".join(sorted(RULE_BASED)))
     lexicon: str | None = option(None, "Zemberek lexicon folder (default: $TOKKIT_DATA_DIR/turkish/lexicon)")
-    fallback_size: int = option(1024, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves")
-    min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus")
+    fallback_size: int = option(1024, "BPE fallback tokens (256 bytes + merges), trained on what the analyzer leaves", at_least=256)
+    min_frequency: int = option(2, "a root (or BPE pair) must occur at least this often in the corpus", at_least=0)
     known_words: int = option(
-        100_000, "the corpus's N most frequent words (chunks) are encoded at training time and saved with it (0: none)"
+        100_000, "the corpus's N most frequent words (chunks) are encoded at training time and saved with it (0: none)",
+        at_least=0,
     )
 
 
