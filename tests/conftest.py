@@ -4,6 +4,7 @@ TOKKIT_DATA_DIR (../shared/data in CI) and are skipped, with the reason, without
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,20 @@ def real_tok(data_dir):
     lines = (data_dir / "text" / "tur" / "train.txt").read_text(encoding="utf-8").splitlines()[:1500]
     corpus = TextCorpus(lines, spec="train.txt[:1500]")
     return tokkit.train("hybrid", corpus, 12000, lexicon=str(data_dir / "turkish" / "lexicon"), fallback_size=600)[12000]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright (Debian's chromium, or $TOKKIT_CHROMIUM);
+    browser tests skip without one. The flags keep it off the closed network."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
+    path = os.environ.get("TOKKIT_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.skip("no Chromium: install Debian's chromium package or set TOKKIT_CHROMIUM")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync",
+        ])
+        yield chromium
+        chromium.close()
