@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import struct
 import subprocess
 import sys
 from unittest import mock
@@ -391,6 +392,11 @@ def test_model_loading_errors(tmp_path):
         load_causal_lm(str(empty))
     with pytest.raises(TokkitError, match="no config.json"):
         load_causal_lm(str(tmp_path))
+    vocabulary = tmp_path / "vocab.gguf"  # a GGUF header with no tensors (and no keys)
+    vocabulary.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 0))
+    for load in (load_causal_lm, load_lm_tokenizer):
+        with pytest.raises(TokkitError, match="is a GGUF vocabulary with no weights"):
+            load(str(vocabulary))
     if not torch.cuda.is_available():
         with pytest.raises(TokkitError, match="no CUDA"):
             resolve_device("cuda")

@@ -74,13 +74,14 @@ def test_identity_transplant_scores_the_same(capsys, folders, tmp_path):
     ("bad-tokenizer", "not a valid tokenizer.json"),
     ("no-weights", "no model weights"),
     ("bad-method", "unknown method"),
+    ("vocabulary-gguf", "is a GGUF vocabulary with no weights"),
     ("cuda", "no CUDA"),
     ("--scale nan", "--scale must be a finite number, not nan"),
     ("--temperature 0", "--temperature must be above 0, not 0.0"),
     ("--pad-to-multiple 0", "--pad-to-multiple must be at least 1, not 0"),
     ("--weight 2", "--weight must be in [0, 1], not 2.0"),
 ])
-def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
+def test_bad_input_is_one_line(capsys, request, folders, tmp_path, what, message):
     if what == "cuda" and torch.cuda.is_available():
         pytest.skip("a GPU is present")
     args = {"model": folders["model"], "tokenizer": folders["tok"], "extra": []}
@@ -95,6 +96,8 @@ def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
         for name in ("tokenizer.json", "tokenizer_config.json"):
             (empty / name).write_bytes((folders["model"] / name).read_bytes())
         args["model"] = empty
+    elif what == "vocabulary-gguf":
+        args["model"] = request.getfixturevalue("data_dir") / "tokenizers" / "gguf" / "ggml-vocab-gpt-2.gguf"
     elif what == "bad-method":
         args["extra"] = ["--method", "magic"]
     elif what.startswith("--"):

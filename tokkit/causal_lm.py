@@ -1,8 +1,9 @@
 """Loading a causal language model and its tokenizer: the one place both leaves use.
 
 A model is named by a Hugging Face model folder (``config.json`` and weights), a GGUF
-file (a whole model, which ``transformers`` dequantizes to float32), or a hub name (when
-a network is there). :func:`load_causal_lm` decides which it is, checks the local cases
+file (a whole model, which ``transformers`` dequantizes to float32; a GGUF file with no
+tensors is a vocabulary, which is refused, since transformers would make a model of random
+weights from its config), or a hub name (when a network is there). :func:`load_causal_lm` decides which it is, checks the local cases
 before transformers sees them (so a missing weight file is one clear line, not a minute
 of hub retries), keeps ``trust_remote_code`` off, and moves the model to the chosen
 device in eval mode. :func:`load_lm_tokenizer` gives the model's own tokenizer through
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from tokkit.backends.gguf_metadata import tensor_count
 from tokkit.errors import InvalidValue, TokkitError, first_line, require
 from tokkit.loading import is_gguf
 from tokkit.tokenizer import Tokenizer
@@ -92,6 +94,9 @@ def _model_source(spec: str) -> tuple[str, dict]:
     """Where ``from_pretrained`` reads the model, and its keyword arguments."""
     path = Path(spec).expanduser()
     if is_gguf(path):
+        if tensor_count(path) == 0:
+            raise TokkitError(f"{spec} is a GGUF vocabulary with no weights (it holds no tensors), not a model: "
+                              "pass a GGUF model file, a model folder or a hub name")
         require("gguf", "lm")
         path = path.resolve()
         return str(path.parent), {"gguf_file": path.name}
