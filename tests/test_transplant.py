@@ -349,6 +349,32 @@ def test_pad_to_multiple_and_dtype_kept(old_tok, new_tok):
     assert model.get_input_embeddings().weight.dtype == torch.bfloat16 == model.get_output_embeddings().weight.dtype
 
 
+@pytest.mark.parametrize("name", ["tokenadapt", "omp", "random"])
+def test_embedding_rows_past_the_tokenizer_take_no_part(name, old_tok, new_tok):
+    """An embedding padded past its tokenizer (512 rows for 400 tokens, the extra ones far off)
+    gives the rows of the same model cut to its tokenizer: the extra rows own no token."""
+    padded = tiny_model("llama-untied", 512)
+    with torch.no_grad():
+        padded.get_input_embeddings().weight[old_tok.vocab_size:] = 1e4
+        padded.get_output_embeddings().weight[old_tok.vocab_size:] = -1e4
+    cut = copy.deepcopy(padded)
+    cut.resize_token_embeddings(old_tok.vocab_size)
+    for model in (padded, cut):
+        pipeline.transplant(model, old_tok, new_tok, methods.get_method(name, methods.Settings(threshold=0.2)))
+    assert padded.config.vocab_size == cut.config.vocab_size == new_tok.vocab_size
+    assert torch.equal(padded.get_input_embeddings().weight, cut.get_input_embeddings().weight)
+    assert torch.equal(padded.get_output_embeddings().weight, cut.get_output_embeddings().weight)
+
+
+def test_a_tokenizer_larger_than_the_embedding_is_refused(old_tok, new_tok):
+    model = tiny_model("llama-tied", 300)
+    match = "the tokenizer and the model do not match: .* has 400 tokens, the model's embedding only 300 rows"
+    with pytest.raises(TokkitError, match=match):
+        scoring.score(model, old_tok, LINES)
+    with pytest.raises(TokkitError, match=match):
+        pipeline.transplant(model, old_tok, new_tok, methods.get_method("mean"))
+
+
 def test_chat_template_only_where_its_tokens_exist(old_tok, new_tok):
     from tokkit.transplant.surgery import carry_chat_template
 

@@ -108,3 +108,13 @@ def test_bad_input_is_one_line(capsys, request, folders, tmp_path, what, message
     code, _, err = cli(capsys, "transplant", "--model", args["model"], "--tokenizer", args["tokenizer"], "--out", out, *args["extra"])
     assert code == 1 and message in one_error_line(err)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--tokenizer", "NEW"], "the tokenizer and the model do not match"),
+])
+def test_bad_score_input_is_one_line(capsys, folders, tmp_path, extra, message):
+    extra = [str(folders["tok"]) if arg == "NEW" else arg for arg in extra]
+    code, _, err = cli(capsys, "score", "--model", folders["model"], "--corpus", folders["text"], *extra, "--json", tmp_path / "s.json")
+    assert code == 1 and message in one_error_line(err)
+    assert not (tmp_path / "s.json").exists()

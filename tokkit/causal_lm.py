@@ -90,6 +90,21 @@ def load_lm_tokenizer(spec: str | Path) -> Tokenizer:
     return tokkit.load(where if Path(where).exists() else f"hf:{where}", name=str(spec))
 
 
+def check_tokenizer_fits(model, tokenizer: Tokenizer) -> int:
+    """The number of rows of ``model``'s input embedding, after checking that every id of
+    ``tokenizer`` has one.
+
+    An embedding may have more rows than its tokenizer has ids (many models pad theirs to a
+    multiple of 64 or 128; the extra rows belong to no token); fewer means that the two
+    were not made for each other, and an id past the end would fail deep in the forward pass.
+    """
+    rows = int(model.get_input_embeddings().weight.shape[0])
+    if tokenizer.vocab_size > rows:
+        raise TokkitError(f"the tokenizer and the model do not match: {tokenizer.name} has {tokenizer.vocab_size:,} tokens, "
+                          f"the model's embedding only {rows:,} rows")
+    return rows
+
+
 def _model_source(spec: str) -> tuple[str, dict]:
     """Where ``from_pretrained`` reads the model, and its keyword arguments."""
     path = Path(spec).expanduser()

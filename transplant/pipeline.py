@@ -16,6 +16,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+from tokkit.causal_lm import check_tokenizer_fits
 from tokkit.errors import require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -37,7 +38,12 @@ class Result:
 
 def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
                   device: str = "cpu", progress: Progress | None = None, seconds: dict | None = None):
-    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem."""
+    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem.
+
+    Only the embedding rows of ``old``'s ids take part (an embedding padded past its
+    tokenizer has rows no token owns; see :mod:`~tokkit.transplant.surgery`).
+    """
+    check_tokenizer_fits(model, old)
     seconds = seconds if seconds is not None else {}
     clock = time.perf_counter()
     corr = correspondence.match(old, new)
@@ -46,7 +52,7 @@ def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method,
     seconds["match"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    matrices, _ = surgery.old_matrices(model)
+    matrices, _ = surgery.old_matrices(model, old.vocab_size)
     if encoder is None:
         aux = aux_space.own_space(matrices[0].to(device), corr.pieces)
     else:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tokkit.causal_lm import check_tokenizer_fits
 from tokkit.errors import TokkitError, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -151,6 +152,7 @@ def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cp
 def score(model, tokenizer: Tokenizer, texts, device: str = "cpu", progress: Progress | None = None, stream: bool = False) -> Score:
     """Bits per byte and token perplexity of ``model`` over the non-empty lines of ``texts``
     (``stream``: the lines read as one text; see the module docstring)."""
+    check_tokenizer_fits(model, tokenizer)
     lines = [line for text in texts for line in text.splitlines() if line.strip()]
     if not lines:
         raise TokkitError("nothing to score: the corpus has no non-empty line")
