@@ -208,6 +208,23 @@ def test_stream_scoring_equals_a_per_token_computation(old_tok, window):
         assert result.bits_per_byte != scoring.score(model, old_tok, LINES).bits_per_byte
 
 
+def test_a_line_longer_than_the_context_is_read_in_windows(old_tok):
+    """Scored alone, a line past the model's context is the one-line stream: the same tokens
+    read in the same windows (which the test above checks against a per-token computation)."""
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    long = " ".join(LINES * 6)
+    assert len(old_tok.encode(long)) + 1 > model.config.max_position_embeddings
+    alone, streamed = scoring.score(model, old_tok, [long]), scoring.score(model, old_tok, [long], stream=True)
+    assert math.isfinite(alone.bits_per_byte) and alone.tokens == streamed.tokens == len(old_tok.encode(long))
+    assert alone.bits_per_byte == pytest.approx(streamed.bits_per_byte, rel=1e-6)
+    assert alone.first_token_bits == pytest.approx(streamed.first_token_bits, rel=1e-6)
+    short = scoring.score(model, old_tok, LINES[:1])
+    both = scoring.score(model, old_tok, [LINES[0], long])
+    assert both.tokens == short.tokens + alone.tokens
+    bits = short.bits_per_byte * short.bytes + alone.bits_per_byte * alone.bytes
+    assert both.bits_per_byte * both.bytes == pytest.approx(bits, rel=1e-6)
+
+
 # -- the batched methods against a plain per-token implementation --------------------------
 
 def reference_rows(name, corr, aux, old_bytes, new_bytes, matrix, s: methods.Settings):
