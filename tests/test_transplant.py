@@ -307,6 +307,23 @@ def test_omp_rebuilds_a_token_that_is_a_combination_of_old_ones(old_tok):
     assert weights[0, 300] == pytest.approx(0.7, abs=1e-4) and weights[0, 301] == pytest.approx(0.4, abs=1e-4)
 
 
+def test_omp_k_past_what_can_help_is_capped_and_tiles_keep_the_rows(old_tok, new_tok):
+    """An omp_k past the auxiliary width (32 here) is that width, with a warning; tiles of
+    one token (a tiny tile budget) give the rows that tiles of many do."""
+    from tokkit.transplant import tensor_ops
+
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    with pytest.warns(UserWarning, match=r"omp_k 1000000 asks for more atoms than can help \(.* 32 dimensions\): using 32"):
+        _, capped, _ = pipeline.estimate_rows(model, old_tok, new_tok, methods.get_method("omp", methods.Settings(omp_k=1_000_000)))
+    _, exact, _ = pipeline.estimate_rows(model, old_tok, new_tok, methods.get_method("omp", methods.Settings(omp_k=32)))
+    assert torch.equal(capped[0], exact[0]) and torch.isfinite(exact[0]).all()
+    omp = methods.get_method("omp")
+    _, rows, _ = pipeline.estimate_rows(model, old_tok, new_tok, omp)
+    with mock.patch.object(tensor_ops, "TILE_FLOATS", 1):
+        _, tiled, _ = pipeline.estimate_rows(model, old_tok, new_tok, omp)
+    assert torch.allclose(tiled[0], rows[0], atol=1e-5)
+
+
 def test_random_keeps_the_statistics_and_the_seed(old_tok, new_tok):
     model = tiny_model("llama-untied", old_tok.vocab_size)
     a, b = (copy.deepcopy(model) for _ in range(2))
