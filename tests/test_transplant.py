@@ -20,7 +20,7 @@ transformers = pytest.importorskip("transformers")
 
 import tokkit  # noqa: E402
 from tokkit.corpora import TextCorpus  # noqa: E402
-from tokkit.errors import TokkitError  # noqa: E402
+from tokkit.errors import InvalidValue, TokkitError  # noqa: E402
 from tokkit.tokenizer import SpecialTokens  # noqa: E402
 from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device  # noqa: E402
 from tokkit.transplant import aux_space, correspondence, methods, pipeline, saving, scoring  # noqa: E402
@@ -322,6 +322,22 @@ def test_omp_k_past_what_can_help_is_capped_and_tiles_keep_the_rows(old_tok, new
     with mock.patch.object(tensor_ops, "TILE_FLOATS", 1):
         _, tiled, _ = pipeline.estimate_rows(model, old_tok, new_tok, omp)
     assert torch.allclose(tiled[0], rows[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("field,value,problem", [
+    ("scale", math.nan, "must be a finite number, not nan"),
+    ("scale", math.inf, "must be a finite number, not inf"),
+    ("omp_k", 0, "must be at least 1, not 0"),
+    ("top_k", 2.5, "must be a whole number, not 2.5"),
+])
+def test_settings_refuse_values_no_method_can_use(field, value, problem):
+    from dataclasses import FrozenInstanceError
+
+    with pytest.raises(InvalidValue) as caught:
+        methods.Settings(**{field: value})
+    assert (caught.value.parameter, caught.value.problem) == (field, problem)
+    with pytest.raises(FrozenInstanceError):
+        methods.Settings().scale = math.nan
 
 
 def test_random_keeps_the_statistics_and_the_seed(old_tok, new_tok):
