@@ -41,8 +41,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
+from typing import Iterable
 
 from tokkit.causal_lm import check_tokenizer_fits
+from tokkit.checks import check_number
 from tokkit.errors import TokkitError, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -172,13 +175,23 @@ def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cp
     return [tuple(row) for row in out]
 
 
-def score(model, tokenizer: Tokenizer, texts, device: str = "cpu", progress: Progress | None = None, stream: bool = False) -> Score:
+def lines_to_score(texts: Iterable[str], limit: int | None = None) -> list[str]:
+    """The non-empty lines of ``texts``, the first ``limit`` of them (all without a limit;
+    the texts are read no further than that); an error where there are none."""
+    if limit is not None:
+        check_number("limit", limit, at_least=1, whole=True)
+    lines = list(islice((line for text in texts for line in text.splitlines() if line.strip()), limit))
+    if not lines:
+        raise TokkitError("nothing to score: the corpus has no non-empty line")
+    return lines
+
+
+def score(model, tokenizer: Tokenizer, texts: Iterable[str], device: str = "cpu", progress: Progress | None = None,
+          stream: bool = False) -> Score:
     """Bits per byte and token perplexity of ``model`` over the non-empty lines of ``texts``
     (``stream``: the lines read as one text; see the module docstring)."""
     check_tokenizer_fits(model, tokenizer)
-    lines = [line for text in texts for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise TokkitError("nothing to score: the corpus has no non-empty line")
+    lines = lines_to_score(texts)
     per_line = (stream_bits if stream else line_bits)(model, tokenizer, lines, device, progress)
     bits = sum(b for b, _, _ in per_line)
     tokens = sum(t for _, t, _ in per_line)
