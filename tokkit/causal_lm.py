@@ -1,12 +1,12 @@
 """Loading a causal language model and its tokenizer: the one place both leaves use.
 
 A model is named by a Hugging Face model folder (``config.json`` and weights), a GGUF
-file (a whole model, which ``transformers`` dequantizes to float32; a GGUF file with no
-tensors is a vocabulary, which is refused, since transformers would make a model of random
-weights from its config), or a hub name (when a network is there). :func:`load_causal_lm` decides which it is, checks the local cases
+file (a whole model, which ``transformers`` dequantizes to float32), or a hub name (when
+a network is there). :func:`load_causal_lm` decides which it is, checks the local cases
 before transformers sees them (so a missing weight file is one clear line, not a minute
-of hub retries), keeps ``trust_remote_code`` off, and moves the model to the chosen
-device in eval mode. :func:`load_lm_tokenizer` gives the model's own tokenizer through
+of hub retries, and a GGUF file with no tensors, a vocabulary, is refused rather than made
+into a model of random weights from its config), keeps ``trust_remote_code`` off, and
+moves the model to the chosen device in eval mode. :func:`load_lm_tokenizer` gives the model's own tokenizer through
 :func:`tokkit.load` (a GGUF file's vocabulary read by tokkit itself, a folder's
 ``tokenizer.json`` with its roles), so the transplant and byte-level code read the same
 ids, bytes and special-token roles. torch and transformers are imported only when a
