@@ -18,7 +18,11 @@ from tokkit.errors import TokkitError
 USER_ERRORS = (TokkitError, CorpusError)
 
 #: library parameter names whose command-line flag is not ``--`` + the name with dashes
-FLAGS = {"errors": "--encoding-errors", "vocab_sizes": "--vocab-size", "pad_multiple": "--pad-to-multiple", "fmt": "--format"}
+FLAGS = {"errors": "--encoding-errors", "vocab_sizes": "--vocab-size", "pad_multiple": "--pad-to-multiple", "fmt": "--format",
+         "precision": "--aux-precision"}
+
+#: the help of ``--encoding-errors``, which every command that reads a corpus has
+ENCODING_ERRORS_HELP = "Invalid UTF-8 in the corpus: strict (stop with the file and byte offset), replace (U+FFFD) or skip (drop the line)."
 
 # Piped output gets wide tables (rich would wrap them at 80 columns and cut names).
 console = Console(width=None if sys.stdout.isatty() else 200)

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from tokkit.cli.common import console
 from tokkit.checks import check_choice
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console
 from tokkit.errors import TokkitError, require
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
         plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of the premium per language (needs a parallel corpus)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data)."),
+        encoding_errors: str = typer.Option("strict", "--encoding-errors", help=ENCODING_ERRORS_HELP),
     ) -> None:
         """Compare tokenizers on corpora: token premium, compression, Rényi efficiency, round trip, speed.
 
@@ -94,7 +95,8 @@ def register(app: typer.Typer) -> None:
         import tokkit
 
         loaded = [tokkit.load(spec, name=display_name(spec)) for spec in tokenizers]
-        plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
+        plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir,
+                          errors=encoding_errors)
         if plot_out is not None and not any(source.parallel for source in plan.sources):
             raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
         if plot_out is not None:

@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import console, write_json
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console, write_json
 from tokkit.errors import TokkitError
 
 EXAMPLES = """
@@ -99,7 +99,7 @@ def _make_command(name: str, trainer_cls):
         inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--force", help="Overwrite an existing --out.")),
         inspect.Parameter("budget", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(None, help="Read at most this much text, e.g. 500MB.")),
         inspect.Parameter("encoding_errors", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-                          default=typer.Option("strict", help="Invalid UTF-8 in the corpus: strict (stop with the file and byte offset), replace (U+FFFD) or skip (drop the line).")),
+                          default=typer.Option("strict", help=ENCODING_ERRORS_HELP)),
         inspect.Parameter("data_dir", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data).")),
         inspect.Parameter("json_out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, "--json", help="Also write a JSON summary to this file.")),
     ]

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import time
-import warnings
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from tokkit.cli.common import console, err_console, write_json
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console, err_console, write_json
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
@@ -51,7 +50,7 @@ def transplant_command(
     temperature: float = typer.Option(0.3, help="Softmax temperature of the local and global heuristics."),
     weight: float = typer.Option(0.3, help="Weight of the global estimate in tokenadapt."),
     threshold: float = typer.Option(0.6, help="Neighbours below this cosine are ignored."),
-    omp_k: int = typer.Option(8, "--omp-k", help="Atoms per token in omp."),
+    omp_k: int = typer.Option(8, "--omp-k", help="Atoms per token in omp (capped at what can help: the old tokens, the auxiliary width)."),
     scale: float = typer.Option(0.9, help="Multiply estimated rows by this (1.0: the methods as published)."),
     pad_to_multiple: int = typer.Option(1, "--pad-to-multiple", help="Pad the vocabulary size to a multiple of this."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
@@ -60,91 +59,54 @@ def transplant_command(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON."),
 ) -> None:
-    import tokkit
     from tokkit.atomic import check_output
     from tokkit.progress import Progress
-    from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
-    from tokkit.transplant import aux_space, methods, pipeline, saving, surgery
+    from tokkit.transplant import Settings, run
 
-    check_output(out, force)
     if json_out is not None:
         check_output(json_out, force)
-    surgery.check_pad_multiple(pad_to_multiple)  # before the long work, not after it
-    settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
-    chosen = methods.get_method(method, settings)
-    device = resolve_device(device)
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-    new = tokkit.load(tokenizer)
-    old = load_lm_tokenizer(model)
-    seconds["load tokenizers"] = time.perf_counter() - clock
+    settings = Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     progress = Progress()
     with progress.live():
-        # the auxiliary encoder first: its bad options should fail before the slow model load
-        encoder = aux_space.Encoder(aux_model, device, cache_dir, precision=aux_precision) if aux_model else None
-        clock = time.perf_counter()
-        task = progress.add("loading model")
-        lm = load_causal_lm(model, device)
-        task.done()
-        seconds["load model"] = time.perf_counter() - clock
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = pipeline.transplant(lm, old, new, chosen, encoder, device, pad_to_multiple, progress)
-        clock = time.perf_counter()
-        task = progress.add("saving")
-        saving.save(lm, new, out, result.chat_template, force=force)
-        task.done()
-        seconds["save"] = time.perf_counter() - clock
-    for warning in caught:
-        err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
-    seconds.update(result.seconds)
+        summary = run(model, tokenizer, out, method=method, settings=settings, aux_model=aux_model, aux_precision=aux_precision,
+                      device=device, pad_multiple=pad_to_multiple, cache_dir=cache_dir, force=force, progress=progress)
+    for warning in summary.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     table = Table(title=f"tokkit transplant ({method})", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key, value in result.counts.items():
+    for key, value in summary.counts.items():
         table.add_row(key.replace("_", " "), f"{value:,}")
-    for key, value in seconds.items():
+    for key, value in summary.seconds.items():
         table.add_row(f"{key} (s)", f"{value:.2f}")
     console.print(table)
-    if result.dropped_template_tokens:
-        err_console.print(f"[yellow]warning:[/] chat template not carried over: the new vocabulary lacks {', '.join(result.dropped_template_tokens)}", highlight=False)
     console.print(f"saved to {out}")
     if json_out is not None:
-        write_json(json_out, {"method": method, "model": model, "tokenizer": tokenizer, "out": str(out), "counts": result.counts,
-                              "seconds": {k: round(v, 3) for k, v in seconds.items()}, "config": result.config,
-                              "chat_template_carried": result.chat_template is not None}, force=force)
+        write_json(json_out, summary.to_json(), force=force)
 
 
 def score_command(
     model: str = typer.Option(..., "--model", "-m", help="A HF model folder, a hub name, or a GGUF file."),
     corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Corpus specs (files, named corpora such as flores200:devtest:eng_Latn)."),
     tokenizer: Optional[str] = typer.Option(None, "--tokenizer", "-t", help="The tokenizer (default: the model's own)."),
-    limit: Optional[int] = typer.Option(None, help="Score only the first N non-empty lines."),
+    limit: Optional[int] = typer.Option(None, help="Score only the first N non-empty lines (N at least 1)."),
     stream: bool = typer.Option(False, "--stream", help="Read the lines as one text: each line with the lines before it as context."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
+    encoding_errors: str = typer.Option("strict", "--encoding-errors", help=ENCODING_ERRORS_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write {bits_per_byte, token_perplexity, tokens, bytes, stream} to this file."),
 ) -> None:
-    import tokkit
     from tokkit.atomic import check_output
-    from tokkit.corpora import open_corpus
     from tokkit.progress import Progress
-    from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
-    from tokkit.transplant import scoring
+    from tokkit.transplant import score_corpus
 
     if json_out is not None:
         check_output(json_out, force)
-    device = resolve_device(device)
-    tok = tokkit.load(tokenizer) if tokenizer else load_lm_tokenizer(model)
-    lines = [line for text in open_corpus(corpus, data_dir=data_dir).texts() for line in text.splitlines() if line.strip()]
-    lines = lines[:limit] if limit else lines
     progress = Progress()
     with progress.live():
-        task = progress.add("loading model")
-        lm = load_causal_lm(model, device)
-        task.done()
-        result = scoring.score(lm, tok, lines, device, progress, stream=stream)
+        result = score_corpus(model, corpus, tokenizer=tokenizer, limit=limit, stream=stream, device=device, data_dir=data_dir,
+                              errors=encoding_errors, progress=progress)
     table = Table(title="tokkit score" + (" (the lines as one stream)" if stream else " (each line alone)"), title_justify="left")
     table.add_column("bits per byte", justify="right")
     table.add_column("token perplexity", justify="right")

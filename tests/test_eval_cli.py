@@ -158,3 +158,24 @@ def test_sweep_premiums_follow_petrov_rule(tmp_path, parallel_dir):
     premium = {r.lang: r.value for r in table.select(metric="premium")}
     assert premium == {"eng_Latn": 1.0, "fin_Latn": 1.5}  # tur_Latn: a quarter of its tokens unknown
     assert [(d["lang"], d["unknown_share"]) for d in table.header["dropped"]] == [("tur_Latn", 0.25)]
+
+
+def test_a_corpus_that_is_not_utf8_is_read_with_encoding_errors(capsys, tmp_path, tok_dir, parallel_dir):
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("plain words\ncafé au lait\n".encode("latin-1"))
+    code, _, err = cli(capsys, "eval", tok_dir, "--corpus", latin1)
+    _one_error_line(code, err, "not valid UTF-8", "--encoding-errors replace|skip")
+    lines = {}
+    for mode in ("replace", "skip"):
+        code, _, err = cli(capsys, "eval", tok_dir, "--corpus", latin1, "--encoding-errors", mode, "--json", tmp_path / f"{mode}.json")
+        assert code == 0, err
+        lines[mode] = ResultTable.read_json(tmp_path / f"{mode}.json").header["corpora"][0]["lines"]
+    assert lines == {"replace": 2, "skip": 1}
+    mixed = tmp_path / "parallel"
+    mixed.mkdir()
+    for lang, text in LINES.items():
+        (mixed / f"{lang}.txt").write_bytes(("\n".join(text) + "\ncafé\n").encode("latin-1" if lang == "fin_Latn" else "utf-8"))
+    code, _, err = cli(capsys, "eval", tok_dir, "--corpus", mixed, "--encoding-errors", "replace")
+    assert code == 0, err
+    _one_error_line(*cli(capsys, "eval", tok_dir, "--corpus", latin1, "--encoding-errors", "ignore")[::2],
+                    "--encoding-errors must be one of strict, replace, skip, not 'ignore'")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import struct
 import subprocess
 import sys
 from unittest import mock
@@ -19,7 +20,7 @@ transformers = pytest.importorskip("transformers")
 
 import tokkit  # noqa: E402
 from tokkit.corpora import TextCorpus  # noqa: E402
-from tokkit.errors import TokkitError  # noqa: E402
+from tokkit.errors import InvalidValue, TokkitError  # noqa: E402
 from tokkit.tokenizer import SpecialTokens  # noqa: E402
 from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device  # noqa: E402
 from tokkit.transplant import aux_space, correspondence, methods, pipeline, saving, scoring  # noqa: E402
@@ -207,6 +208,23 @@ def test_stream_scoring_equals_a_per_token_computation(old_tok, window):
         assert result.bits_per_byte != scoring.score(model, old_tok, LINES).bits_per_byte
 
 
+def test_a_line_longer_than_the_context_is_read_in_windows(old_tok):
+    """Scored alone, a line past the model's context is the one-line stream: the same tokens
+    read in the same windows (which the test above checks against a per-token computation)."""
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    long = " ".join(LINES * 6)
+    assert len(old_tok.encode(long)) + 1 > model.config.max_position_embeddings
+    alone, streamed = scoring.score(model, old_tok, [long]), scoring.score(model, old_tok, [long], stream=True)
+    assert math.isfinite(alone.bits_per_byte) and alone.tokens == streamed.tokens == len(old_tok.encode(long))
+    assert alone.bits_per_byte == pytest.approx(streamed.bits_per_byte, rel=1e-6)
+    assert alone.first_token_bits == pytest.approx(streamed.first_token_bits, rel=1e-6)
+    short = scoring.score(model, old_tok, LINES[:1])
+    both = scoring.score(model, old_tok, [LINES[0], long])
+    assert both.tokens == short.tokens + alone.tokens
+    bits = short.bits_per_byte * short.bytes + alone.bits_per_byte * alone.bytes
+    assert both.bits_per_byte * both.bytes == pytest.approx(bits, rel=1e-6)
+
+
 # -- the batched methods against a plain per-token implementation --------------------------
 
 def reference_rows(name, corr, aux, old_bytes, new_bytes, matrix, s: methods.Settings):
@@ -289,6 +307,39 @@ def test_omp_rebuilds_a_token_that_is_a_combination_of_old_ones(old_tok):
     assert weights[0, 300] == pytest.approx(0.7, abs=1e-4) and weights[0, 301] == pytest.approx(0.4, abs=1e-4)
 
 
+def test_omp_k_past_what_can_help_is_capped_and_tiles_keep_the_rows(old_tok, new_tok):
+    """An omp_k past the auxiliary width (32 here) is that width, with a warning; tiles of
+    one token (a tiny tile budget) give the rows that tiles of many do."""
+    from tokkit.transplant import tensor_ops
+
+    model = tiny_model("llama-untied", old_tok.vocab_size)
+    with pytest.warns(UserWarning, match=r"omp_k 1000000 asks for more atoms than can help \(.* 32 dimensions\): using 32"):
+        _, capped, _ = pipeline.estimate_rows(model, old_tok, new_tok, methods.get_method("omp", methods.Settings(omp_k=1_000_000)))
+    _, exact, _ = pipeline.estimate_rows(model, old_tok, new_tok, methods.get_method("omp", methods.Settings(omp_k=32)))
+    assert torch.equal(capped[0], exact[0]) and torch.isfinite(exact[0]).all()
+    omp = methods.get_method("omp")
+    _, rows, _ = pipeline.estimate_rows(model, old_tok, new_tok, omp)
+    with mock.patch.object(tensor_ops, "TILE_FLOATS", 1):
+        _, tiled, _ = pipeline.estimate_rows(model, old_tok, new_tok, omp)
+    assert torch.allclose(tiled[0], rows[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("field,value,problem", [
+    ("scale", math.nan, "must be a finite number, not nan"),
+    ("scale", math.inf, "must be a finite number, not inf"),
+    ("omp_k", 0, "must be at least 1, not 0"),
+    ("top_k", 2.5, "must be a whole number, not 2.5"),
+])
+def test_settings_refuse_values_no_method_can_use(field, value, problem):
+    from dataclasses import FrozenInstanceError
+
+    with pytest.raises(InvalidValue) as caught:
+        methods.Settings(**{field: value})
+    assert (caught.value.parameter, caught.value.problem) == (field, problem)
+    with pytest.raises(FrozenInstanceError):
+        methods.Settings().scale = math.nan
+
+
 def test_random_keeps_the_statistics_and_the_seed(old_tok, new_tok):
     model = tiny_model("llama-untied", old_tok.vocab_size)
     a, b = (copy.deepcopy(model) for _ in range(2))
@@ -348,6 +399,32 @@ def test_pad_to_multiple_and_dtype_kept(old_tok, new_tok):
     assert model.get_input_embeddings().weight.dtype == torch.bfloat16 == model.get_output_embeddings().weight.dtype
 
 
+@pytest.mark.parametrize("name", ["tokenadapt", "omp", "random"])
+def test_embedding_rows_past_the_tokenizer_take_no_part(name, old_tok, new_tok):
+    """An embedding padded past its tokenizer (512 rows for 400 tokens, the extra ones far off)
+    gives the rows of the same model cut to its tokenizer: the extra rows own no token."""
+    padded = tiny_model("llama-untied", 512)
+    with torch.no_grad():
+        padded.get_input_embeddings().weight[old_tok.vocab_size:] = 1e4
+        padded.get_output_embeddings().weight[old_tok.vocab_size:] = -1e4
+    cut = copy.deepcopy(padded)
+    cut.resize_token_embeddings(old_tok.vocab_size)
+    for model in (padded, cut):
+        pipeline.transplant(model, old_tok, new_tok, methods.get_method(name, methods.Settings(threshold=0.2)))
+    assert padded.config.vocab_size == cut.config.vocab_size == new_tok.vocab_size
+    assert torch.equal(padded.get_input_embeddings().weight, cut.get_input_embeddings().weight)
+    assert torch.equal(padded.get_output_embeddings().weight, cut.get_output_embeddings().weight)
+
+
+def test_a_tokenizer_larger_than_the_embedding_is_refused(old_tok, new_tok):
+    model = tiny_model("llama-tied", 300)
+    match = "the tokenizer and the model do not match: .* has 400 tokens, the model's embedding only 300 rows"
+    with pytest.raises(TokkitError, match=match):
+        scoring.score(model, old_tok, LINES)
+    with pytest.raises(TokkitError, match=match):
+        pipeline.transplant(model, old_tok, new_tok, methods.get_method("mean"))
+
+
 def test_chat_template_only_where_its_tokens_exist(old_tok, new_tok):
     from tokkit.transplant.surgery import carry_chat_template
 
@@ -391,6 +468,11 @@ def test_model_loading_errors(tmp_path):
         load_causal_lm(str(empty))
     with pytest.raises(TokkitError, match="no config.json"):
         load_causal_lm(str(tmp_path))
+    vocabulary = tmp_path / "vocab.gguf"  # a GGUF header with no tensors (and no keys)
+    vocabulary.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 0))
+    for load in (load_causal_lm, load_lm_tokenizer):
+        with pytest.raises(TokkitError, match="is a GGUF vocabulary with no weights"):
+            load(str(vocabulary))
     if not torch.cuda.is_available():
         with pytest.raises(TokkitError, match="no CUDA"):
             resolve_device("cuda")

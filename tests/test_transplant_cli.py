@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -74,13 +75,14 @@ def test_identity_transplant_scores_the_same(capsys, folders, tmp_path):
     ("bad-tokenizer", "not a valid tokenizer.json"),
     ("no-weights", "no model weights"),
     ("bad-method", "unknown method"),
+    ("vocabulary-gguf", "is a GGUF vocabulary with no weights"),
     ("cuda", "no CUDA"),
     ("--scale nan", "--scale must be a finite number, not nan"),
     ("--temperature 0", "--temperature must be above 0, not 0.0"),
     ("--pad-to-multiple 0", "--pad-to-multiple must be at least 1, not 0"),
     ("--weight 2", "--weight must be in [0, 1], not 2.0"),
 ])
-def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
+def test_bad_input_is_one_line(capsys, request, folders, tmp_path, what, message):
     if what == "cuda" and torch.cuda.is_available():
         pytest.skip("a GPU is present")
     args = {"model": folders["model"], "tokenizer": folders["tok"], "extra": []}
@@ -95,6 +97,8 @@ def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
         for name in ("tokenizer.json", "tokenizer_config.json"):
             (empty / name).write_bytes((folders["model"] / name).read_bytes())
         args["model"] = empty
+    elif what == "vocabulary-gguf":
+        args["model"] = request.getfixturevalue("data_dir") / "tokenizers" / "gguf" / "ggml-vocab-gpt-2.gguf"
     elif what == "bad-method":
         args["extra"] = ["--method", "magic"]
     elif what.startswith("--"):
@@ -105,3 +109,119 @@ def test_bad_input_is_one_line(capsys, folders, tmp_path, what, message):
     code, _, err = cli(capsys, "transplant", "--model", args["model"], "--tokenizer", args["tokenizer"], "--out", out, *args["extra"])
     assert code == 1 and message in one_error_line(err)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--tokenizer", "NEW"], "the tokenizer and the model do not match"),
+    (["--limit", "0"], "--limit must be at least 1, not 0"),
+    (["--limit", "-1"], "--limit must be at least 1, not -1"),
+    (["--encoding-errors", "ignore"], "--encoding-errors must be one of strict, replace, skip, not 'ignore'"),
+    (["--device", "tpu"], "--device must be auto, cpu, cuda or cuda:N, not 'tpu'"),
+])
+def test_bad_score_input_is_one_line(capsys, folders, tmp_path, extra, message):
+    extra = [str(folders["tok"]) if arg == "NEW" else arg for arg in extra]
+    code, _, err = cli(capsys, "score", "--model", folders["model"], "--corpus", folders["text"], *extra, "--json", tmp_path / "s.json")
+    assert code == 1 and message in one_error_line(err)
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_score_reads_the_first_limit_lines_and_latin1_with_encoding_errors(capsys, folders, tmp_path):
+    from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer
+    from tokkit.transplant import score, score_corpus
+
+    first = folders["text"].read_text(encoding="utf-8").splitlines()[0]
+    model, tok = load_causal_lm(folders["model"], "cpu"), load_lm_tokenizer(folders["model"])
+    assert score_corpus(folders["model"], folders["text"], limit=1, device="cpu") == score(model, tok, [first])
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("plain words\ncafé au lait\n".encode("latin-1"))
+    code, _, err = cli(capsys, "score", "--model", folders["model"], "--corpus", latin1)
+    assert code == 1 and "--encoding-errors replace|skip" in one_error_line(err)
+    for mode, lines in (("replace", ["plain words", "caf\ufffd au lait"]), ("skip", ["plain words"])):
+        code, _, err = cli(capsys, "score", "--model", folders["model"], "--corpus", latin1, "--encoding-errors", mode,
+                           "--json", tmp_path / f"{mode}.json")
+        assert code == 0, err
+        scored = json.loads((tmp_path / f"{mode}.json").read_text())
+        assert scored == {**score(model, tok, lines).to_json(), "stream": False}
+
+
+def read_folder(folder):
+    """Every file of a saved model folder: tensors by name for safetensors, text otherwise."""
+    from safetensors.torch import load_file
+
+    return {path.name: load_file(path) if path.suffix == ".safetensors" else path.read_text(encoding="utf-8")
+            for path in sorted(folder.iterdir())}
+
+
+def test_the_python_api_makes_what_the_cli_makes(capsys, folders, tmp_path):
+    from tokkit.transplant import Settings, run
+
+    code, _, err = cli(capsys, "transplant", "--model", folders["model"], "--tokenizer", folders["tok"], "--out", tmp_path / "cli",
+                       "--method", "omp", "--omp-k", "1000000", "--scale", "1.0", "--json", tmp_path / "cli.json")
+    assert code == 0 and "warning: omp_k 1000000 asks for more atoms than can help" in err
+    summary = run(folders["model"], folders["tok"], tmp_path / "api", method="omp", settings=Settings(omp_k=1_000_000, scale=1.0), device="cpu")
+    made_by_cli, made_by_api = read_folder(tmp_path / "cli"), read_folder(tmp_path / "api")
+    assert made_by_cli.keys() == made_by_api.keys() >= {"config.json", "model.safetensors", "tokenizer.json"}
+    for name, content in made_by_cli.items():
+        if isinstance(content, dict):
+            assert content.keys() == made_by_api[name].keys()
+            assert all(torch.equal(tensor, made_by_api[name][key]) for key, tensor in content.items())
+        else:
+            assert content == made_by_api[name], name
+
+    written = json.loads((tmp_path / "cli.json").read_text())
+    mine = json.loads(json.dumps(summary.to_json()))
+    assert written.keys() == mine.keys() == {"model", "tokenizer", "out", "method", "settings", "counts", "seconds", "config",
+                                             "chat_template_carried", "warnings"}
+    assert written["seconds"].keys() == mine["seconds"].keys() == {"load tokenizers", "load model", "match", "aux", "estimate", "surgery", "save"}
+    for key in ("model", "tokenizer", "method", "settings", "counts", "config", "chat_template_carried", "warnings"):
+        assert written[key] == mine[key], key
+    assert mine["out"] == str(tmp_path / "api") and mine["settings"]["omp_k"] == 1_000_000
+    assert mine["counts"]["estimated"] > 0 and mine["config"]["vocab_size"] == 420
+    assert len(mine["warnings"]) == 1 and mine["warnings"][0].startswith("omp_k 1000000 asks for more atoms")
+
+
+def test_run_checks_everything_before_the_model_loads(folders, tmp_path, monkeypatch):
+    from tokkit.corpora import CorpusError
+    from tokkit.errors import InvalidValue, TokkitError
+    from tokkit.transplant import end_to_end, run, score_corpus
+
+    def no_model_yet(*args, **kwargs):
+        raise AssertionError("the model was loaded before the bad input was found")
+
+    monkeypatch.setattr(end_to_end, "load_causal_lm", no_model_yet)
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    for kwargs, error, message in [
+        ({"out": existing}, TokkitError, "exists; pass --force"),
+        ({"method": "magic"}, TokkitError, "unknown method 'magic'"),
+        ({"pad_multiple": 0}, InvalidValue, "pad_multiple must be at least 1, not 0"),
+        ({"device": "tpu"}, InvalidValue, "device must be auto, cpu, cuda or cuda:N"),
+        ({"tokenizer": tmp_path / "none.json"}, TokkitError, "none.json"),
+        ({"aux_model": str(tmp_path / "none"), "aux_precision": "half"}, InvalidValue, "precision must be one of auto, float32, bfloat16"),
+    ]:
+        args = {"model": folders["model"], "tokenizer": folders["tok"], "out": tmp_path / "out", **kwargs}
+        with pytest.raises(error, match=message):
+            run(args.pop("model"), args.pop("tokenizer"), args.pop("out"), **args)
+        assert not (tmp_path / "out").exists()
+    for kwargs, error, message in [
+        ({"limit": 0}, InvalidValue, "limit must be at least 1, not 0"),
+        ({"limit": 2.5}, InvalidValue, "limit must be a whole number"),
+        ({"errors": "ignore"}, CorpusError, "errors must be one of strict, replace, skip"),
+        ({"corpus": tmp_path / "none.txt"}, CorpusError, "none.txt"),
+    ]:
+        args = {"corpus": folders["text"], **kwargs}
+        with pytest.raises(error, match=message):
+            score_corpus(folders["model"], args.pop("corpus"), device="cpu", **args)
+
+
+def test_a_failed_save_leaves_no_output(folders, tmp_path, monkeypatch):
+    from tokkit.transplant import run
+
+    def broken(self, folder, *args, **kwargs):
+        (Path(folder) / "tokenizer.json").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(transformers.PreTrainedTokenizerFast, "save_pretrained", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run(folders["model"], folders["tok"], tmp_path / "out", device="cpu")
+    assert list(tmp_path.iterdir()) == []

@@ -4,8 +4,9 @@ A model is named by a Hugging Face model folder (``config.json`` and weights), a
 file (a whole model, which ``transformers`` dequantizes to float32), or a hub name (when
 a network is there). :func:`load_causal_lm` decides which it is, checks the local cases
 before transformers sees them (so a missing weight file is one clear line, not a minute
-of hub retries), keeps ``trust_remote_code`` off, and moves the model to the chosen
-device in eval mode. :func:`load_lm_tokenizer` gives the model's own tokenizer through
+of hub retries, and a GGUF file with no tensors, a vocabulary, is refused rather than made
+into a model of random weights from its config), keeps ``trust_remote_code`` off, and
+moves the model to the chosen device in eval mode. :func:`load_lm_tokenizer` gives the model's own tokenizer through
 :func:`tokkit.load` (a GGUF file's vocabulary read by tokkit itself, a folder's
 ``tokenizer.json`` with its roles), so the transplant and byte-level code read the same
 ids, bytes and special-token roles. torch and transformers are imported only when a
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from tokkit.backends.gguf_metadata import tensor_count
 from tokkit.errors import InvalidValue, TokkitError, first_line, require
 from tokkit.loading import is_gguf
 from tokkit.tokenizer import Tokenizer
@@ -88,10 +90,28 @@ def load_lm_tokenizer(spec: str | Path) -> Tokenizer:
     return tokkit.load(where if Path(where).exists() else f"hf:{where}", name=str(spec))
 
 
+def check_tokenizer_fits(model, tokenizer: Tokenizer) -> int:
+    """The number of rows of ``model``'s input embedding, after checking that every id of
+    ``tokenizer`` has one.
+
+    An embedding may have more rows than its tokenizer has ids (many models pad theirs to a
+    multiple of 64 or 128; the extra rows belong to no token); fewer means that the two
+    were not made for each other, and an id past the end would fail deep in the forward pass.
+    """
+    rows = int(model.get_input_embeddings().weight.shape[0])
+    if tokenizer.vocab_size > rows:
+        raise TokkitError(f"the tokenizer and the model do not match: {tokenizer.name} has {tokenizer.vocab_size:,} tokens, "
+                          f"the model's embedding only {rows:,} rows")
+    return rows
+
+
 def _model_source(spec: str) -> tuple[str, dict]:
     """Where ``from_pretrained`` reads the model, and its keyword arguments."""
     path = Path(spec).expanduser()
     if is_gguf(path):
+        if tensor_count(path) == 0:
+            raise TokkitError(f"{spec} is a GGUF vocabulary with no weights (it holds no tensors), not a model: "
+                              "pass a GGUF model file, a model folder or a hub name")
         require("gguf", "lm")
         path = path.resolve()
         return str(path.parent), {"gguf_file": path.name}

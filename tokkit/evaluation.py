@@ -71,7 +71,7 @@ class Source:
 
 
 def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str | None = None,
-                data_dir: str | Path | None = None) -> Source:
+                data_dir: str | Path | None = None, errors: str = "strict") -> Source:
     """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`.
 
     A spec opens as a parallel corpus when it names a parallel data set
@@ -79,10 +79,11 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
     is ``lang=path,lang=path``, or is a folder whose ``.txt`` files are all named by
     language codes (``eng_Latn.txt``, ``tur.txt``); anything else is read with
     ``open_corpus`` as one corpus without languages. ``langs`` keeps only those languages
-    of a parallel corpus (and the pivot, which the premium needs).
+    of a parallel corpus (and the pivot, which the premium needs). ``errors`` says what a
+    spec's files do with invalid UTF-8 (``strict``, ``replace`` or ``skip``).
     """
     if isinstance(corpus, (str, Path)):
-        corpus = _open_spec(str(corpus), data_dir)
+        corpus = _open_spec(str(corpus), data_dir, errors)
     if isinstance(corpus, Corpus):
         return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False, corpus=corpus)
     if not hasattr(corpus, "lines") or not hasattr(corpus, "langs"):
@@ -107,7 +108,7 @@ CORPUS_FORMS = (
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
 
 
-def _open_spec(spec: str, data_dir):
+def _open_spec(spec: str, data_dir, errors: str):
     from tokkit.corpora import open_corpus, open_parallel
     from tokkit.corpora.named import split_named
 
@@ -121,8 +122,8 @@ def _open_spec(spec: str, data_dir):
         or (named is None and "=" in spec and not folder.exists())
         or (stems and all(_LANG_CODE.match(stem) for stem in stems))
     ):
-        return open_parallel(spec, data_dir=data_dir)
-    return open_corpus(spec, data_dir=data_dir)
+        return open_parallel(spec, data_dir=data_dir, errors=errors)
+    return open_corpus(spec, data_dir=data_dir, errors=errors)
 
 
 def _few(items: Sequence[str], n: int = 8) -> str:
@@ -152,6 +153,7 @@ def evaluate(
     langs: Sequence[str] | None = None,
     alpha: float = M.DEFAULT_ALPHA,
     data_dir: str | Path | None = None,
+    errors: str = "strict",
     progress: Progress | None = None,
 ) -> ResultTable:
     """Evaluate tokenizers on corpora; one tidy :class:`ResultTable` of every metric.
@@ -161,9 +163,10 @@ def evaluate(
     them. ``metrics``: names (built-in ones and those of installed plugins); ``None``
     means :data:`tokkit.metrics.DEFAULT_METRICS`. ``pivot``: the language every premium
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
-    the Rényi order.
+    the Rényi order. ``errors``: what the corpus files do with invalid UTF-8 (``strict``,
+    ``replace`` or ``skip``).
     """
-    plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir)
+    plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir, errors=errors)
     return plan.run(progress)
 
 
@@ -173,7 +176,7 @@ class Evaluation:
     any encoding starts; :meth:`run` does the work."""
 
     def __init__(self, tokenizers, corpus, metrics=None, pivot: str = "eng_Latn", *, langs=None,
-                 alpha: float = M.DEFAULT_ALPHA, data_dir=None):
+                 alpha: float = M.DEFAULT_ALPHA, data_dir=None, errors: str = "strict"):
         from tokkit.loading import load
 
         check_number("alpha", alpha, above=0)
@@ -181,7 +184,7 @@ class Evaluation:
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
         self.names = _distinct_names([t.name for t in self.tokenizers])
-        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _as_list(corpus)]
+        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir, errors=errors) for c in _as_list(corpus)]
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
             _check_pivot(source, pivot, pivoted, explicit)

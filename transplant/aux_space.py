@@ -28,6 +28,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from tokkit.checks import check_choice
 from tokkit.errors import TokkitError, first_line, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -38,6 +39,8 @@ torch = require("torch", "lm")
 
 #: positions per encoder forward pass
 _POSITIONS_PER_BATCH = 4096
+#: what the encoder may run in: ``auto`` (bfloat16 where the hardware has it natively), or one of the two
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def encoder_text(raw: bytes | None, literal: str) -> str:
@@ -63,8 +66,7 @@ class Encoder:
 
     def __init__(self, spec: str, device: str = "cpu", cache_dir: str | Path | None = None, precision: str = "auto"):
         transformers = require("transformers", "lm")
-        if precision not in ("auto", "float32", "bfloat16"):
-            raise TokkitError(f"unknown encoder precision {precision!r} (auto, float32 or bfloat16)")
+        check_choice("precision", precision, PRECISIONS)
         self.spec = spec
         self.device = device
         self.dtype = _fast_dtype(device) if precision == "auto" else getattr(torch, precision)

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
+from tokkit.causal_lm import check_tokenizer_fits
 from tokkit.errors import require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -35,31 +38,45 @@ class Result:
     dropped_template_tokens: list[str] = field(default_factory=list)
 
 
+@contextmanager
+def stage(name: str, seconds: dict[str, float] | None = None, progress: Progress | None = None) -> Iterator[None]:
+    """Time the block into ``seconds[name]``; with ``progress``, show it as a line that is
+    done when the block is."""
+    clock = time.perf_counter()
+    task = progress.add(name) if progress else None
+    yield
+    if task:
+        task.done()
+    if seconds is not None:
+        seconds[name] = time.perf_counter() - clock
+
+
 def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
                   device: str = "cpu", progress: Progress | None = None, seconds: dict | None = None):
-    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem."""
-    seconds = seconds if seconds is not None else {}
-    clock = time.perf_counter()
-    corr = correspondence.match(old, new)
-    if not corr.shared:
-        warnings.warn(f"{new.name} shares no token with {old.name}: every row is estimated", stacklevel=2)
-    seconds["match"] = time.perf_counter() - clock
+    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem.
 
-    clock = time.perf_counter()
-    matrices, _ = surgery.old_matrices(model)
-    if encoder is None:
-        aux = aux_space.own_space(matrices[0].to(device), corr.pieces)
-    else:
-        aux = aux_space.encoder_space(encoder, old, new, corr.estimate, progress)
-    seconds["aux"] = time.perf_counter() - clock
+    Only the embedding rows of ``old``'s ids take part (an embedding padded past its
+    tokenizer has rows no token owns; see :mod:`~tokkit.transplant.surgery`).
+    """
+    check_tokenizer_fits(model, old)
+    with stage("match", seconds):
+        corr = correspondence.match(old, new)
+        if not corr.shared:
+            warnings.warn(f"{new.name} shares no token with {old.name}: every row is estimated", stacklevel=2)
 
-    clock = time.perf_counter()
-    new_bytes = [new.token_bytes(i) for i in corr.estimate]
-    problem = methods.make_problem(old.all_token_bytes(), new_bytes, corr.pieces, aux, device)
-    rows = method.estimate(problem, matrices) if corr.estimate else [m[:0] for m in matrices]
-    if device != "cpu":
-        torch.cuda.synchronize()
-    seconds["estimate"] = time.perf_counter() - clock
+    with stage("aux", seconds):
+        matrices, _ = surgery.old_matrices(model, old.vocab_size)
+        if encoder is None:
+            aux = aux_space.own_space(matrices[0].to(device), corr.pieces)
+        else:
+            aux = aux_space.encoder_space(encoder, old, new, corr.estimate, progress)
+
+    with stage("estimate", seconds):
+        new_bytes = [new.token_bytes(i) for i in corr.estimate]
+        problem = methods.make_problem(old.all_token_bytes(), new_bytes, corr.pieces, aux, device)
+        rows = method.estimate(problem, matrices) if corr.estimate else [m[:0] for m in matrices]
+        if device != "cpu":
+            torch.cuda.synchronize()
     return corr, rows, problem
 
 
@@ -69,8 +86,7 @@ def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, en
     The vocabulary is padded to a multiple of ``pad_multiple``."""
     seconds: dict[str, float] = {}
     corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds)
-    clock = time.perf_counter()
-    config = surgery.apply(model, corr, rows, new, problem.candidates, pad_multiple)
-    template, dropped = surgery.carry_chat_template(getattr(old, "chat_template", None), old, new)
-    seconds["surgery"] = time.perf_counter() - clock
+    with stage("surgery", seconds):
+        config = surgery.apply(model, corr, rows, new, problem.candidates, pad_multiple)
+        template, dropped = surgery.carry_chat_template(getattr(old, "chat_template", None), old, new)
     return Result(corr.summary(), seconds, config, template, dropped)

@@ -14,7 +14,8 @@ too; the prefix itself is not scored). For the corpus,
 * ``token_perplexity = exp(sum of -ln p / number of scored tokens)``
 
 Lines are batched by length with right padding and an attention mask; padding never
-enters a sum.
+enters a sum. A line longer than the model's context is read in windows, as a stream is
+(below), so that every one of its tokens is scored with at least half a window before it.
 
 **The first token.** Some evaluations leave each line's first token unscored (the
 Hugging Face ``labels=input_ids`` idiom without a prefix does). That is not a bits per
@@ -40,7 +41,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
+from typing import Iterable
 
+from tokkit.causal_lm import check_tokenizer_fits
+from tokkit.checks import check_number
 from tokkit.errors import TokkitError, require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -79,21 +84,56 @@ def prefix_id(tokenizer: Tokenizer) -> int:
     raise TokkitError(f"{tokenizer.name} has no <|endoftext|>, bos or eos token to start each line with")
 
 
+def window_width(model, length: int) -> int:
+    """How many tokens one forward pass reads of a sequence of ``length`` tokens:
+    :data:`STREAM_WINDOW`, the model's context or the sequence, whichever is shortest."""
+    context = getattr(model.config, "max_position_embeddings", None) or STREAM_WINDOW
+    return max(2, min(STREAM_WINDOW, context, length))
+
+
+@torch.inference_mode()
+def windowed_nats(model, seq: list[int], width: int, device: str = "cpu", task=None) -> list[float]:
+    """``-ln p(seq[j] | seq[:j])`` for ``j = 1 .. len(seq) - 1``, read in windows of ``width``
+    tokens, each scoring its second half (the first window all of it), so every token has at
+    least half a window before it (see the module docstring)."""
+    stride = width // 2
+    out: list[float] = []
+    pos = 1  # the next position to score
+    while pos < len(seq):
+        end = min(len(seq), pos + (width - 1 if pos == 1 else stride))
+        begin = max(0, end - width)
+        ids = torch.tensor([seq[begin:end]], device=device)
+        logits = model(input_ids=ids).logits[0, pos - 1 - begin : end - 1 - begin].float()
+        out += torch.nn.functional.cross_entropy(logits, ids[0, pos - begin : end - begin], reduction="none").tolist()
+        if task:
+            task.advance(end - pos)
+        pos = end
+    return out
+
+
 @torch.inference_mode()
 def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu", progress: Progress | None = None) -> list[tuple[float, int, float]]:
-    """(bits, tokens, bits of the first token) for each line, in order."""
+    """(bits, tokens, bits of the first token) for each line, in order. Lines that fit the
+    model's context are scored whole, in batches; a longer one is read in windows, as a
+    stream is (:func:`windowed_nats`)."""
     start = prefix_id(tokenizer)
     seqs = [[start] + ids for ids in tokenizer.encode_batch(lines)]
     limit = getattr(model.config, "max_position_embeddings", None)
-    for number, seq in enumerate(seqs, 1):
-        if limit and len(seq) > limit:
-            raise TokkitError(f"line {number} has {len(seq)} tokens, more than the model's context of {limit}")
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     out: list[tuple[float, int, float]] = [(0.0, 0, 0.0)] * len(seqs)
     task = progress.add("scoring", total=len(seqs)) if progress else None
+    fits = []
+    for i, seq in enumerate(seqs):
+        if limit and len(seq) > limit:
+            nats = windowed_nats(model, seq, window_width(model, len(seq)), device)
+            out[i] = (sum(nats) / math.log(2), len(nats), nats[0] / math.log(2))
+            if task:
+                task.advance(1)
+        else:
+            fits.append(i)
+    order = sorted(fits, key=lambda i: len(seqs[i]))
     pos = 0
     while pos < len(order):
-        longest = len(seqs[order[min(len(order) - 1, pos)]])
+        longest = len(seqs[order[pos]])
         batch = order[pos : pos + max(1, TOKENS_PER_BATCH // max(longest, 1))]
         longest = max(len(seqs[i]) for i in batch)
         ids = torch.zeros(len(batch), longest, dtype=torch.long)
@@ -114,7 +154,6 @@ def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu"
     return out
 
 
-@torch.inference_mode()
 def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu", progress: Progress | None = None) -> list[tuple[float, int, float]]:
     """(bits, tokens, bits of the first token) for each line, the lines read as one stream."""
     start = prefix_id(tokenizer)
@@ -123,37 +162,36 @@ def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cp
     for number, ids in enumerate(tokenizer.encode_batch(lines)):
         seq += [start] + ids
         line_of += [-1] + [number] * len(ids)
-    width = max(2, min(STREAM_WINDOW, getattr(model.config, "max_position_embeddings", None) or STREAM_WINDOW, len(seq)))
-    stride = width // 2
-    out = [[0.0, 0, 0.0] for _ in lines]
     task = progress.add("scoring", total=len(seq) - 1) if progress else None
-    pos = 1  # the next position to score
-    while pos < len(seq):
-        end = min(len(seq), pos + (width - 1 if pos == 1 else stride))
-        begin = max(0, end - width)
-        ids = torch.tensor([seq[begin:end]], device=device)
-        logits = model(input_ids=ids).logits[0, pos - 1 - begin : end - 1 - begin].float()
-        lost = torch.nn.functional.cross_entropy(logits, ids[0, pos - begin : end - begin], reduction="none").tolist()
-        for j, nats in zip(range(pos, end), lost):
-            line = line_of[j]
-            if line >= 0:
-                bits = nats / math.log(2)
-                out[line][0] += bits
-                out[line][1] += 1
-                if line_of[j - 1] != line:
-                    out[line][2] = bits
-        if task:
-            task.advance(end - pos)
-        pos = end
+    out = [[0.0, 0, 0.0] for _ in lines]
+    for j, nats in enumerate(windowed_nats(model, seq, window_width(model, len(seq)), device, task), 1):
+        line = line_of[j]
+        if line >= 0:
+            bits = nats / math.log(2)
+            out[line][0] += bits
+            out[line][1] += 1
+            if line_of[j - 1] != line:
+                out[line][2] = bits
     return [tuple(row) for row in out]
 
 
-def score(model, tokenizer: Tokenizer, texts, device: str = "cpu", progress: Progress | None = None, stream: bool = False) -> Score:
-    """Bits per byte and token perplexity of ``model`` over the non-empty lines of ``texts``
-    (``stream``: the lines read as one text; see the module docstring)."""
-    lines = [line for text in texts for line in text.splitlines() if line.strip()]
+def lines_to_score(texts: Iterable[str], limit: int | None = None) -> list[str]:
+    """The non-empty lines of ``texts``, the first ``limit`` of them (all without a limit;
+    the texts are read no further than that); an error where there are none."""
+    if limit is not None:
+        check_number("limit", limit, at_least=1, whole=True)
+    lines = list(islice((line for text in texts for line in text.splitlines() if line.strip()), limit))
     if not lines:
         raise TokkitError("nothing to score: the corpus has no non-empty line")
+    return lines
+
+
+def score(model, tokenizer: Tokenizer, texts: Iterable[str], device: str = "cpu", progress: Progress | None = None,
+          stream: bool = False) -> Score:
+    """Bits per byte and token perplexity of ``model`` over the non-empty lines of ``texts``
+    (``stream``: the lines read as one text; see the module docstring)."""
+    check_tokenizer_fits(model, tokenizer)
+    lines = lines_to_score(texts)
     per_line = (stream_bits if stream else line_bits)(model, tokenizer, lines, device, progress)
     bits = sum(b for b, _, _ in per_line)
     tokens = sum(t for _, t, _ in per_line)

@@ -7,6 +7,12 @@ token of the same role, the method's estimates fill the rest, and rows that no t
 uses (padding up to a multiple, new special tokens with no old counterpart) get the
 mean old row. The matrices keep their dtype; the config gets the new vocabulary size
 and the new special-token ids; tied models stay tied.
+
+**Rows no old token owns.** Many models pad their embedding past their tokenizer (to a
+multiple of 64 or 128). Those extra rows were never trained as any token, so they take no
+part: they are not copied, not mixed by any method, not in the mean. The new matrices
+have the new vocabulary's size (rounded up to ``pad_multiple``), and their rows past the
+new tokens get the mean old row, like every row that no token uses.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from tokkit.transplant.correspondence import Correspondence
 torch = require("torch", "lm")
 
 
-def old_matrices(model) -> tuple[list["torch.Tensor"], bool]:
-    """The matrices to rebuild, detached, in the model's dtype: the input embeddings ``[V, d]``,
-    the output embeddings ``[V, d]`` when not tied to them, the output bias ``[V, 1]`` when
-    there is one; and whether the model is tied."""
+def old_matrices(model, tokens: int) -> tuple[list["torch.Tensor"], bool]:
+    """The matrices to rebuild, detached, in the model's dtype, their rows of the ``tokens``
+    old token ids only (``V = tokens``; see the module docstring): the input embeddings
+    ``[V, d]``, the output embeddings ``[V, d]`` when not tied to them, the output bias
+    ``[V, 1]`` when there is one; and whether the model is tied."""
     inp = model.get_input_embeddings().weight
     head = model.get_output_embeddings()
     tied = head is None or head.weight is inp or head.weight.data_ptr() == inp.data_ptr()
@@ -33,7 +40,7 @@ def old_matrices(model) -> tuple[list["torch.Tensor"], bool]:
         matrices.append(head.weight.detach())
     if head is not None and getattr(head, "bias", None) is not None:
         matrices.append(head.bias.detach().unsqueeze(1))
-    return matrices, tied
+    return [m[:tokens] for m in matrices], tied
 
 
 def assemble(old: "torch.Tensor", corr: Correspondence, estimated: "torch.Tensor", size: int, fill: "torch.Tensor") -> "torch.Tensor":
@@ -58,10 +65,10 @@ def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tok
     """Put the new matrices into ``model`` in place; return the config fields that changed.
 
     ``estimates`` holds one ``[len(corr.estimate), d]`` block per matrix of
-    :func:`old_matrices`; ``candidates: [V]`` (bool) marks the old rows whose mean fills
-    the rows no token uses.
+    :func:`old_matrices`; ``candidates: [V]`` (bool, one per old token id) marks the old
+    rows whose mean fills the rows no token uses.
     """
-    matrices, tied = old_matrices(model)
+    matrices, tied = old_matrices(model, len(candidates))
     size = -(-new.vocab_size // check_pad_multiple(pad_multiple)) * pad_multiple
     rebuilt = []
     for old, rows in zip(matrices, estimates):

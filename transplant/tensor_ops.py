@@ -14,8 +14,10 @@ from tokkit.errors import require
 torch = require("torch", "lm")
 F = require("torch.nn.functional", "lm")
 
-#: query rows per ``Q @ K.T`` tile in a nearest-neighbour search (bounds the memory a search takes)
+#: the most query rows one tile of a batched operation takes
 TILE = 512
+#: the most float32 values a tile's tensors may hold (128 MB): wide rows make tiles of fewer rows
+TILE_FLOATS = 2**25
 #: extra candidates the bfloat16 pass keeps for exact re-scoring
 PRESELECT = 16
 
@@ -33,6 +35,12 @@ def padded(rows: list[list], device: str = "cpu", dtype=None) -> tuple["torch.Te
     data[row, col] = flat
     mask[row, col] = True
     return data.to(device), mask.to(device)
+
+
+def tile_rows(floats_per_row: int) -> int:
+    """Rows per tile for an operation that holds ``floats_per_row`` float32 values per query row:
+    at most :data:`TILE`, at most :data:`TILE_FLOATS` values in all, at least one row."""
+    return max(1, min(TILE, TILE_FLOATS // max(1, floats_per_row)))
 
 
 def masked_softmax(scores: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
@@ -67,13 +75,15 @@ def nearest(queries: "torch.Tensor", keys: "torch.Tensor", k: int, allowed: "tor
     ``queries: [n, d]``, ``keys: [V, d]``, ``allowed: [V]`` bool (keys not allowed are
     never chosen). With ``groups = (query_flag: [n], key_flag: [V])``, bool ("starts with
     whitespace"), a query only meets keys of its own flag; the two groups are searched
-    apart, which also halves the work. Returns ``ids: [n, k]`` (key ids, long) and
-    ``sims: [n, k]`` (float32 cosines); where fewer than ``k`` keys remain, the missing
-    slots have id 0 and cosine ``-inf``.
+    apart, which also halves the work. Returns ``ids: [n, k']`` (key ids, long) and
+    ``sims: [n, k']`` (float32 cosines), ``k'`` being ``k`` or the number of allowed keys
+    if that is smaller; where fewer than ``k'`` keys remain for a query, the missing slots
+    have id 0 and cosine ``-inf``.
     """
     q = F.normalize(queries.float(), dim=-1)
     kn = F.normalize(keys.float(), dim=-1)
     n = q.shape[0]
+    k = min(k, int(allowed.sum()))
     out_ids = torch.zeros(n, k, dtype=torch.long, device=q.device)
     out_sims = torch.full((n, k), float("-inf"), device=q.device)
     q_flag, k_flag = groups if groups is not None else (torch.zeros(n, dtype=torch.bool, device=q.device), torch.zeros(kn.shape[0], dtype=torch.bool, device=q.device))
@@ -93,20 +103,21 @@ def _top_k(q: "torch.Tensor", keys: "torch.Tensor", k: int) -> tuple["torch.Tens
     """Top-``k`` keys by cosine for unit vectors ``q: [n, d]`` and ``keys: [m, d]`` (``k <= m``):
     ``ids: [n, k]`` (positions into ``keys``) and ``sims: [n, k]``, ordered by (-cosine, position).
 
-    A bfloat16 ``Q @ K.T`` pass per tile of :data:`TILE` queries picks ``k + PRESELECT``
-    candidates; those are re-scored exactly in float32, so the bfloat16 rounding only
-    decides which keys are looked at, never their order or their scores.
+    A bfloat16 ``Q @ K.T`` pass per tile of queries picks ``k + PRESELECT`` candidates;
+    those are re-scored exactly in float32, so the bfloat16 rounding only decides which
+    keys are looked at, never their order or their scores.
     """
     pool = min(keys.shape[0], k + PRESELECT)
     fast_keys = keys.to(torch.bfloat16)
     ids = torch.empty(q.shape[0], k, dtype=torch.long, device=q.device)
     sims = torch.empty(q.shape[0], k, device=q.device)
-    for start in range(0, q.shape[0], TILE):
-        tile = q[start : start + TILE]
+    step = tile_rows(keys.shape[0] + pool * keys.shape[1])  # the products, the candidates' keys
+    for start in range(0, q.shape[0], step):
+        tile = q[start : start + step]
         cand = (tile.to(torch.bfloat16) @ fast_keys.T).topk(pool, dim=1).indices
         cand = cand.sort(dim=1).values
         exact = torch.einsum("td,tpd->tp", tile, keys[cand])
         order = torch.sort(-exact, dim=1, stable=True).indices[:, :k]
-        ids[start : start + TILE] = torch.gather(cand, 1, order)
-        sims[start : start + TILE] = torch.gather(exact, 1, order)
+        ids[start : start + step] = torch.gather(cand, 1, order)
+        sims[start : start + step] = torch.gather(exact, 1, order)
     return ids, sims

@@ -5,7 +5,7 @@ machine that made it, so a version whose low 16 bits are zero means the other or
 tensor count and the key-value count, then the key-value pairs: a key (a string: 8-byte
 length, UTF-8 bytes), a 4-byte value type, the value. Types 0-7 and 10-12 are fixed-size
 numbers and a bool, 8 is a string, 9 an array (element type, 8-byte count, elements).
-Tensor descriptions and data follow; nothing here reads them.
+Tensor descriptions and data follow; nothing here reads them (only their count).
 
 Written here rather than taken from ``gguf.GGUFReader`` (which tests use as the oracle):
 that reader makes a numpy view of every array element, seconds for a vocabulary of 100k
@@ -35,9 +35,21 @@ NUMBERS = {0: "u1", 1: "i1", 2: "u2", 3: "i2", 4: "u4", 5: "i4", 6: "f4", 7: "b1
 def read_metadata(path: Path) -> dict[str, object]:
     """Every key-value pair of the GGUF file at ``path``; a file that is not a whole GGUF
     header gets one :class:`TokkitError` line."""
+    return _read(path, _Reader.metadata)
+
+
+def tensor_count(path: Path) -> int:
+    """How many tensors the GGUF file at ``path`` holds, from the first bytes of its header:
+    a model has its weights, a vocabulary file (llama.cpp's ``ggml-vocab-*.gguf``) none."""
+    return _read(path, lambda reader: reader.counts()[0])
+
+
+def _read(path: Path, what):
+    """``what(reader)`` for a :class:`_Reader` over the file at ``path``; a file that is not a
+    whole GGUF header gets one :class:`TokkitError` line."""
     try:
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return _Reader(data).metadata()
+            return what(_Reader(data))
     except (OSError, ValueError, struct.error, UnicodeDecodeError, OverflowError, RecursionError) as exc:
         raise TokkitError(f"{path} is not a readable GGUF file (truncated or corrupt: {first_line(exc)})") from exc
 
@@ -56,8 +68,12 @@ class _Reader:
             raise ValueError(f"GGUF version {version} (tokkit reads {' and '.join(map(str, VERSIONS))})")
         self.pos = 8
 
+    def counts(self) -> tuple[int, int]:
+        """The tensor count and the key-value count (the fields after the version)."""
+        return self._unpack("QQ")
+
     def metadata(self) -> dict[str, object]:
-        _tensors, count = self._unpack("QQ")
+        _tensors, count = self.counts()
         out = {}
         for _ in range(count):
             (key,) = self._strings(1)

@@ -44,10 +44,11 @@ class AuxVectors:
     new_valid: "torch.Tensor"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     """TokenAdapt's defaults: temperature 0.3, 3 neighbours, global weight 0.3, threshold 0.6;
-    OMP's 8 atoms; estimates scaled by 0.9 (see the module docstring)."""
+    OMP's 8 atoms; estimates scaled by 0.9 (see the module docstring). Checked when made,
+    and frozen, so that settings a method holds are settings that were checked."""
 
     temperature: float = 0.3
     top_k: int = 3
