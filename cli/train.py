@@ -160,7 +160,7 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
 def register(app: typer.Typer) -> None:
     from tokkit.trainers import get_trainer, trainer_names
 
-    train_app = typer.Typer(help="Train a tokenizer: tokkit train ALGO CORPUS... --vocab-size N --out DIR", no_args_is_help=True)
+    train_app = typer.Typer(help=f"Train a tokenizer: tokkit train ALGO CORPUS... --vocab-size N --out DIR.\n{EXAMPLES}", no_args_is_help=True)
     for name in trainer_names():
         try:
             cls = get_trainer(name)
