@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from tokkit.checks import check_number
-from tokkit.cli.common import console, write_json
+from tokkit.cli.common import prepare_output, console, write_json
 from tokkit.errors import TokkitError
 
 MODEL_HELP = "A causal LM: a Hugging Face folder, a hub name, or a .gguf file."
@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
 
         from tokkit.byte_level.distribution import EOS
 
+        prepare_output(json_out, force)
         data = prompt_bytes(text, escapes)
         check_number("top", top, at_least=1)
         bm = byte_model(model, device)
@@ -147,6 +148,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.completion import check_mode, complete
 
         check_mode(mode)
+        prepare_output(json_out, force)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         bm = byte_model(model, device)
@@ -184,6 +186,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.completion import check_fim, fill_in_middle
 
         check_fim(fmt, mode)
+        prepare_output(json_out, force)
         pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         out, used_fim = fill_in_middle(byte_model(model, device), pre, suf, mode, opts, fmt)
@@ -218,6 +221,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.ensemble import check_ensemble, ensemble_generate
 
         weights = check_ensemble(len(models), mix, weight)
+        prepare_output(json_out, force)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         members = [byte_model(m, device) for m in models]

@@ -36,10 +36,15 @@ class _Console(Console):
     """
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        if objects and "width" not in kwargs and not self.is_terminal and "COLUMNS" not in os.environ:
-            options = self.options.update_width(100_000)
-            kwargs["width"] = max(1, max(Measurement.get(self, options, o).maximum for o in objects))
-        super().print(*objects, **kwargs)
+        if not objects or "width" in kwargs or self.is_terminal or "COLUMNS" in os.environ:
+            super().print(*objects, **kwargs)
+            return
+        options = self.options.update_width(100_000)
+        self.width = max(1, max(Measurement.get(self, options, o).maximum for o in objects))
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self.width = None  # back to rich's own choice
 
 
 #: the results a command shows (standard output; standard error while ``--json -`` holds it)
@@ -84,10 +89,10 @@ def is_stdout(path: Path | str | None) -> bool:
     return path is not None and str(path) == STDOUT
 
 
-def check_json_output(path: Path | None, force: bool) -> None:
-    """Before the work: refuse an existing ``--json`` file without ``force``. With ``-``
-    (standard output) the command's human output moves to standard error, so that
-    standard output holds the JSON alone."""
+def prepare_output(path: Path | None, force: bool) -> None:
+    """Before the work: refuse an existing output file (``--json``) without ``force``. With
+    ``-`` (standard output) the command's human output moves to standard error, so that
+    standard output holds the output alone (valid JSON, for ``--json -``)."""
     from tokkit.atomic import check_output
 
     if is_stdout(path):

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import console, write_json
+from tokkit.cli.common import prepare_output, console, write_json
 from tokkit.cli.info import show_token
 
 #: (algorithm, options) trained by the demo, in display order
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         vocab_size: int = typer.Option(1000, "--vocab-size", "-v", help="Vocabulary size of every demo tokenizer."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also save the trained tokenizers under this folder."),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the comparison as JSON to this file."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the comparison as JSON to this file ('-': standard output)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing --out / --json."),
     ) -> None:
         """Train five kinds of tokenizer on the built-in sample and compare them side by side.
@@ -52,8 +52,7 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             check_output(out, force)
-        if json_out is not None:
-            check_output(json_out, force)
+        prepare_output(json_out, force)
         corpus = open_corpus(["sample:eng", "sample:tur"])
         trained = {}
         seconds = {}

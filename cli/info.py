@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import console, write_json
+from tokkit.cli.common import prepare_output, console, write_json
 
 SAMPLE = "Hello, world! Tokenizers split text: İstanbul'da 2024'te 東京 🎉"
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     def info(
         spec: str = typer.Argument(..., help="A tokenizer: folder, tokenizer.json, .model, .tiktoken, .gguf, or hf:NAME."),
         text: str = typer.Option(SAMPLE, "--text", "-t", help="Text to show a sample encoding of."),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the facts as JSON to this file."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the facts as JSON to this file ('-': standard output)."),
         force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
     ) -> None:
         """Show what a tokenizer is: format, vocabulary size, special tokens, provenance, a sample encoding.
@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         """
         import tokkit
 
+        prepare_output(json_out, force)
         tokenizer = tokkit.load(spec)
         ids = tokenizer.encode(text)
         roles = {role: {"id": id, "token": tokenizer.id_to_token(id)} for role, id in tokenizer.specials.items()}

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import console, err_console, write_json
+from tokkit.cli.common import prepare_output, console, err_console, write_json
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
@@ -58,7 +58,7 @@ def transplant_command(
     seed: int = typer.Option(0, help="Seed (the random method)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where auxiliary vectors are cached (default: $TOKKIT_CACHE_DIR, then ~/.cache/tokkit)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON ('-': standard output)."),
 ) -> None:
     import tokkit
     from tokkit.atomic import check_output
@@ -67,8 +67,7 @@ def transplant_command(
     from tokkit.transplant import aux_space, methods, pipeline, saving, surgery
 
     check_output(out, force)
-    if json_out is not None:
-        check_output(json_out, force)
+    prepare_output(json_out, force)
     surgery.check_pad_multiple(pad_to_multiple)  # before the long work, not after it
     settings = methods.Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     chosen = methods.get_method(method, settings)
@@ -124,17 +123,15 @@ def score_command(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write {bits_per_byte, token_perplexity, tokens, bytes, stream} to this file."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the score and what was scored (model, tokenizer: null for the model's own, corpus, limit, lines) as JSON to this file ('-': standard output)."),
 ) -> None:
     import tokkit
-    from tokkit.atomic import check_output
     from tokkit.corpora import open_corpus
     from tokkit.progress import Progress
     from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
     from tokkit.transplant import scoring
 
-    if json_out is not None:
-        check_output(json_out, force)
+    prepare_output(json_out, force)
     device = resolve_device(device)
     tok = tokkit.load(tokenizer) if tokenizer else load_lm_tokenizer(model)
     lines = [line for text in open_corpus(corpus, data_dir=data_dir).texts() for line in text.splitlines() if line.strip()]
@@ -153,7 +150,10 @@ def score_command(
     table.add_row(f"{result.bits_per_byte:.4f}", f"{result.token_perplexity:.3f}", f"{result.tokens:,}", f"{result.bytes:,}")
     console.print(table)
     if json_out is not None:
-        write_json(json_out, {**result.to_json(), "stream": stream}, force=force)
+        from tokkit import __version__
+
+        write_json(json_out, {**result.to_json(), "stream": stream, "model": model, "tokenizer": tokenizer, "corpus": list(corpus),
+                              "limit": limit, "lines": len(lines), "tokkit_version": __version__}, force=force)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -90,6 +91,38 @@ def load(spec: str | Path, name: str | None = None) -> Tokenizer:
         if fmt.recognise(path):
             return fmt.load(path, name or spec_str)
     raise TokkitError(f"cannot tell what tokenizer format {spec_str} is: expected {ACCEPTED}")
+
+
+#: ``NAME=SPEC``: a name for the tokenizer a spec loads (the name holds no ``=``, path separator or ``:``)
+_NAMED = re.compile(r"^(?P<name>[^=/\\:]+)=(?P<spec>.+)$")
+
+
+def split_name(arg: str) -> tuple[str | None, str]:
+    """``"mine=tok/bpe"`` -> ``("mine", "tok/bpe")``; a plain spec -> ``(None, spec)``.
+
+    Commands take tokenizers as ``NAME=SPEC`` so that tables can name them. A spec that
+    is an existing file or folder stays whole even when it holds ``=`` (``runs/lr=3``), and
+    so does one where no name can stand before the first ``=`` (``runs/lr=3/tok``, ``hf:a=b``).
+    """
+    match = _NAMED.match(arg)
+    if match is None or Path(arg).expanduser().exists():
+        return None, arg
+    return match["name"].strip() or None, match["spec"]
+
+
+def short_name(spec: str) -> str:
+    """A short name for a tokenizer spec: a file's stem or a folder's name
+    (``.../cl100k_base.tiktoken`` -> ``cl100k_base``); ``hf:NAME`` stays as it is."""
+    if spec.startswith("hf:"):
+        return spec
+    path = Path(spec.rstrip("/"))
+    return (path.name if path.is_dir() else path.stem) or spec
+
+
+def load_named(arg: str) -> Tokenizer:
+    """The tokenizer of a ``NAME=SPEC`` or plain spec argument, named ``NAME`` or by :func:`short_name`."""
+    name, spec = split_name(arg)
+    return load(spec, name=name or short_name(spec))
 
 
 def load_hf_file(path: Path, name: str) -> Tokenizer:
