@@ -6,31 +6,11 @@ import json
 
 import pytest
 from conftest import cli, mixed_texts
+from test_eval_cli import LINES, parallel_dir, tok_dir  # noqa: F401  (fixtures)
 
 import tokkit
 from tokkit.loading import split_name
 from tokkit.results import ResultTable
-
-LINES = {
-    "eng_Latn": ["The quick brown fox jumps over the lazy dog.", "We walked to the park today."],
-    "tur_Latn": ["Hızlı kahverengi tilki tembel köpeğin üstünden atlar.", "Bugün parka yürüdük."],
-}
-
-
-@pytest.fixture(scope="module")
-def tok_dir(tmp_path_factory, mixed_corpus):
-    folder = tmp_path_factory.mktemp("tok") / "bpe"
-    tokkit.train("bpe", mixed_corpus, 300)[300].save(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def parallel_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parallel")
-    for lang, lines in LINES.items():
-        (folder / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder
-
 
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
