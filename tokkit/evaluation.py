@@ -32,7 +32,8 @@ from typing import Any, Iterable, Sequence
 from tokkit import metrics as M
 from tokkit.checks import check_number
 from tokkit.metrics.formulas import dropped, over_unknown_limit
-from tokkit.corpora import Corpus, CorpusError
+from tokkit.corpora import Corpus, CorpusError, as_corpus
+from tokkit.corpora.opening import names_corpus
 from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
@@ -83,10 +84,10 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
     """
     if isinstance(corpus, (str, Path)):
         corpus = _open_spec(str(corpus), data_dir)
+    elif not (hasattr(corpus, "lines") and hasattr(corpus, "langs")):
+        corpus = as_corpus(corpus, data_dir=data_dir)  # a Corpus, or texts: an iterable, a dataset
     if isinstance(corpus, Corpus):
         return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False, corpus=corpus)
-    if not hasattr(corpus, "lines") or not hasattr(corpus, "langs"):
-        raise TokkitError(f"cannot evaluate on {corpus!r}: give a corpus spec, a Corpus or a parallel corpus")
     keep = list(corpus.langs)
     if langs:
         missing = [lang for lang in langs if lang not in keep]
@@ -105,6 +106,8 @@ CORPUS_FORMS = (
 )
 
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
+#: ``lang=path,lang=path``: a parallel corpus from files
+_PARALLEL_PAIRS = re.compile(r"^[\w-]+=[^\s,=]+(,[\w-]+=[^\s,=]+)*$")
 
 
 def _open_spec(spec: str, data_dir):
@@ -158,7 +161,8 @@ def evaluate(
 
     ``tokenizers``: Tokenizer objects or specs for :func:`tokkit.load`. ``corpus``: a spec
     (``flores200:devtest``, a file, a folder), a Corpus, a parallel corpus, or a list of
-    them. ``metrics``: names (built-in ones and those of installed plugins); ``None``
+    them; or the texts themselves: a list of strings (one that does not start with a
+    corpus spec), a generator, a ``datasets`` dataset (:func:`tokkit.corpora.as_corpus`). ``metrics``: names (built-in ones and those of installed plugins); ``None``
     means :data:`tokkit.metrics.DEFAULT_METRICS`. ``pivot``: the language every premium
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
     the Rényi order.
@@ -181,7 +185,7 @@ class Evaluation:
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
         self.names = _distinct_names([t.name for t in self.tokenizers])
-        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _as_list(corpus)]
+        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _corpora(corpus)]
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
             _check_pivot(source, pivot, pivoted, explicit)
@@ -271,6 +275,16 @@ def _sum(parts):
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _corpora(corpus) -> list:
+    """The corpora an evaluation reads: one, or a list of them; a list of strings that does
+    not start with a corpus spec is the texts of one corpus."""
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, str) for c in corpus):
+        first = corpus[0]
+        if not (names_corpus(first) or _PARALLEL_PAIRS.match(first)):
+            return [corpus]
+    return _as_list(corpus)
 
 
 def _distinct_names(names: list[str]) -> list[str]:
