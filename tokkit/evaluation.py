@@ -208,7 +208,7 @@ class Evaluation:
             "dropped": [],
         })
         total = len(self.tokenizers) * sum(len(s.langs) for s in self.sources)
-        task = progress.add("evaluating", total=total) if progress else None
+        task = progress.add("evaluating", total=total, unit="languages") if progress else None
         for name, tok in zip(self.names, self.tokenizers):
             facts = M.VocabFacts.of(tok)
             for source in self.sources:

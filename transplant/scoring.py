@@ -49,6 +49,9 @@ torch = require("torch", "lm")
 
 #: tokens per forward pass (rows x longest row)
 TOKENS_PER_BATCH = 4096
+#: a scoring advances its progress line at least this many times (when it has that many
+#: lines): a few short lines would otherwise fit one forward pass and show nothing until done
+MIN_STEPS = 8
 #: the longest window a stream is read in (see the module docstring)
 STREAM_WINDOW = 2048
 
@@ -90,11 +93,12 @@ def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu"
             raise TokkitError(f"line {number} has {len(seq)} tokens, more than the model's context of {limit}")
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     out: list[tuple[float, int, float]] = [(0.0, 0, 0.0)] * len(seqs)
-    task = progress.add("scoring", total=len(seqs)) if progress else None
+    task = progress.add("scoring", total=len(seqs), unit="lines") if progress else None
+    rows = max(1, math.ceil(len(seqs) / MIN_STEPS))
     pos = 0
     while pos < len(order):
         longest = len(seqs[order[min(len(order) - 1, pos)]])
-        batch = order[pos : pos + max(1, TOKENS_PER_BATCH // max(longest, 1))]
+        batch = order[pos : pos + min(rows, max(1, TOKENS_PER_BATCH // max(longest, 1)))]
         longest = max(len(seqs[i]) for i in batch)
         ids = torch.zeros(len(batch), longest, dtype=torch.long)
         mask = torch.zeros(len(batch), longest, dtype=torch.long)
@@ -126,7 +130,7 @@ def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cp
     width = max(2, min(STREAM_WINDOW, getattr(model.config, "max_position_embeddings", None) or STREAM_WINDOW, len(seq)))
     stride = width // 2
     out = [[0.0, 0, 0.0] for _ in lines]
-    task = progress.add("scoring", total=len(seq) - 1) if progress else None
+    task = progress.add("scoring", total=len(seq) - 1, unit="tokens") if progress else None
     pos = 1  # the next position to score
     while pos < len(seq):
         end = min(len(seq), pos + (width - 1 if pos == 1 else stride))
