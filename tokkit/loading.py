@@ -79,6 +79,18 @@ FORMATS: list[Format] = [
 ]
 
 
+def file_format(spec: str | Path) -> str | None:
+    """The format a spec's file or folder is in (``gguf``, ``tiktoken``, ``tokkit``, ...;
+    ``hf`` for ``hf:NAME``), as :func:`load` recognises it; ``None`` when it is none of them.
+    It can differ from the loaded tokenizer's ``format`` (a GGUF vocabulary runs as a
+    ``tokenizers`` tokenizer, format ``hf``)."""
+    spec_str = str(spec)
+    if spec_str.startswith("hf:"):
+        return "hf"
+    path = Path(spec_str).expanduser()
+    return next((fmt.name for fmt in FORMATS if path.exists() and fmt.recognise(path)), None)
+
+
 def load(spec: str | Path, name: str | None = None) -> Tokenizer:
     """Load a tokenizer from any format tokkit knows (see :data:`ACCEPTED`)."""
     spec_str = str(spec)
