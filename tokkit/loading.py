@@ -177,14 +177,46 @@ def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
     return tokenizer
 
 
+#: seconds the hub has to answer before ``hf:NAME`` gives up (the hub library retries for 24)
+HUB_TIMEOUT = 5.0
+
+
 def load_from_hub(repo: str, name: str) -> Tokenizer:
-    """``hf:NAME``: fetch ``tokenizer.json`` from the Hugging Face hub (needs a network)."""
+    """``hf:NAME``: ``tokenizer.json`` from the Hugging Face hub, or from its local cache.
+
+    The hub library retries a refused connection for about 24 seconds, warning five
+    times, before it says so; so the hub is asked once first, with a short timeout, and
+    when it does not answer a cached copy is used, else one line says what to do.
+    ``HF_HUB_OFFLINE=1`` reads the cache alone; ``HF_ENDPOINT`` names another hub.
+    """
+    from huggingface_hub import constants, try_to_load_from_cache
     from tokenizers import Tokenizer as RustTokenizer
 
-    from tokkit.backends.hf import HFTokenizer
+    from tokkit.backends.hf import HFTokenizer, load_tokenizer_json
 
+    if not constants.HF_HUB_OFFLINE:
+        problem = _hub_unreachable(constants.ENDPOINT)
+        if problem is not None:
+            cached = try_to_load_from_cache(repo, "tokenizer.json")
+            if isinstance(cached, str):
+                return load_tokenizer_json(Path(cached), name)
+            raise TokkitError(
+                f"cannot reach the Hugging Face hub at {constants.ENDPOINT} ({problem}) and hf:{repo} is not in the local "
+                "cache: pass a local folder or tokenizer.json instead (or, once it is cached, set HF_HUB_OFFLINE=1)"
+            )
     try:
         rust = RustTokenizer.from_pretrained(repo)
     except Exception as exc:
         raise TokkitError(f"cannot fetch hf:{repo} from the hub ({first_line(exc)}); download it and pass its folder instead") from exc
     return HFTokenizer(rust, name=name)
+
+
+def _hub_unreachable(endpoint: str) -> str | None:
+    """Why the hub does not answer, or ``None`` when it does (with any HTTP status)."""
+    from huggingface_hub import get_session
+
+    try:
+        get_session().head(endpoint, timeout=HUB_TIMEOUT)
+    except Exception as exc:  # the hub library's HTTP client raises its own connection and timeout errors
+        return first_line(exc)
+    return None
