@@ -47,6 +47,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "train",
     "info",
+    "tokenize",
     "eval",
     "demo",
     "transplant",
