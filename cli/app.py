@@ -48,6 +48,7 @@ COMMAND_MODULES = [
     "train",
     "info",
     "tokenize",
+    "serve",
     "eval",
     "demo",
     "transplant",

@@ -26,7 +26,7 @@ TYPE_PLACEHOLDER = re.compile(r"<(bool|str|int|float|path|list\[[^\]]*\])>")
 
 def test_every_command_is_covered():
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"", "train", "train bpe", "bytes", "bytes next", "eval", "info", "tokenize"} <= names
+    assert {"", "train", "train bpe", "bytes", "bytes next", "eval", "info", "tokenize", "serve"} <= names
 
 
 @pytest.mark.parametrize("path", [path for path, _ in COMMANDS], ids=lambda p: " ".join(p) or "tokkit")
