@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from tokkit.checks import check_number
-from tokkit.cli.common import prepare_output, console, write_json
+from tokkit.cli.common import console, prepare_output, write_json
 from tokkit.errors import TokkitError
 
 MODEL_HELP = "A causal LM: a Hugging Face folder, a hub name, or a .gguf file."

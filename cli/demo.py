@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import prepare_output, console, write_json
+from tokkit.cli.common import console, prepare_output, write_json
 from tokkit.segments import segments, visible
 
 #: (algorithm, options) trained by the demo, in display order

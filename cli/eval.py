@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from tokkit.cli.common import prepare_output, console, is_stdout, write_text, wrote
+from tokkit.cli.common import console, is_stdout, prepare_output, write_text, wrote
 from tokkit.checks import check_choice
 from tokkit.errors import TokkitError, require
 

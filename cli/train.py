@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import prepare_output, console, write_json
+from tokkit.cli.common import console, prepare_output, write_json
 from tokkit.errors import TokkitError
 
 EXAMPLES = """

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import prepare_output, console, err_console, write_json
+from tokkit.cli.common import console, err_console, prepare_output, write_json
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 

@@ -71,12 +71,12 @@ def _text_column(obj: Any) -> str:
         return TEXT_FIELD
     if isinstance(columns, Mapping):
         raise CorpusError(f"a dataset with splits ({', '.join(columns)}): pick one, e.g. dataset[{next(iter(columns))!r}]")
-    if TEXT_FIELD in columns or len(columns) != 1:
-        if TEXT_FIELD not in columns:
-            raise CorpusError(f"the dataset has no {TEXT_FIELD!r} column (it has {', '.join(columns)}): "
-                              "pick one, e.g. dataset.select_columns([NAME]).rename_column(NAME, 'text')")
+    if TEXT_FIELD in columns:
         return TEXT_FIELD
-    return columns[0]
+    if len(columns) == 1:
+        return columns[0]
+    raise CorpusError(f"the dataset has no {TEXT_FIELD!r} column (it has {', '.join(columns)}): "
+                      "pick one, e.g. dataset.rename_column(NAME, 'text')")
 
 
 def _describe(obj: Any, field: str) -> str:

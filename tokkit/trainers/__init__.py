@@ -59,8 +59,8 @@ def train(algorithm: str, corpus, vocab_sizes, *, seed: int = 0, progress=None, 
     strings, a generator, a ``datasets`` dataset (:func:`tokkit.corpora.as_corpus`).
     ``options`` are the algorithm's options (see ``get_trainer(name).Options``).
 
-    >>> tokkit.train("bpe", ["some text", "more text"] * 100, 300)   # doctest: +SKIP
-    {300: <HFTokenizer 'bpe-300' format=hf vocab_size=300>}
+    >>> tokkit.train("bpe", ["some text", "more text"] * 100, 265)   # doctest: +SKIP
+    {265: <HFTokenizer 'bpe-265' format=hf vocab_size=265>}
     """
     from tokkit.corpora import as_corpus
 
