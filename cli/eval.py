@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
           tokkit eval mine=tok/ cl100k=cl100k_base.tiktoken --corpus flores200:devtest --json - | jq '.results | length'
         """
         from tokkit import reports
-        from tokkit.evaluation import Evaluation
+        from tokkit.evaluation import Evaluation, open_source
         from tokkit.loading import load_named, split_name
         from tokkit.progress import Progress
 
@@ -87,7 +87,9 @@ def register(app: typer.Typer) -> None:
         for path in outputs:
             prepare_output(path, force)
         loaded = [load_named(arg) for arg in tokenizers]
-        plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
+        # each --corpus is a spec (a list of strings given to the library could be texts)
+        sources = [open_source(spec, langs=_split(langs), pivot=pivot, data_dir=data_dir) for spec in corpus]
+        plan = Evaluation(loaded, sources, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
         if plot_out is not None and not any(source.parallel for source in plan.sources):
             raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
         if plot_out is not None:

@@ -73,7 +73,8 @@ class Source:
 
 def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str | None = None,
                 data_dir: str | Path | None = None) -> Source:
-    """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`.
+    """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`
+    (a Source is returned as it is).
 
     A spec opens as a parallel corpus when it names a parallel data set
     (``flores200:devtest``, ``xquad``, ``udhr``, ``sample``, optionally ``:LANG,LANG``),
@@ -82,6 +83,8 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
     ``open_corpus`` as one corpus without languages. ``langs`` keeps only those languages
     of a parallel corpus (and the pivot, which the premium needs).
     """
+    if isinstance(corpus, Source):
+        return corpus
     if isinstance(corpus, (str, Path)):
         corpus = _open_spec(str(corpus), data_dir)
     elif not (hasattr(corpus, "lines") and hasattr(corpus, "langs")):
