@@ -19,9 +19,24 @@ import typer
 
 from tokkit.cli.common import run_cli
 
+HELP = """tokkit: train, evaluate and compare tokenizers; transplant language models; byte-level LM work.
+
+Examples:
+
+  tokkit demo
+
+  tokkit train bpe text:eng --vocab-size 8000,16000 --out tok/
+
+  tokkit tokenize tok/vocab-16000 cl100k=cl100k_base.tiktoken --text "İstanbul'da 2024'te"
+
+  tokkit eval tok/vocab-16000 --corpus flores200:devtest --json -
+
+  tokkit serve tok/vocab-16000 --reports results/
+"""
+
 app = typer.Typer(
     name="tokkit",
-    help="tokkit: train, evaluate and compare tokenizers; transplant language models; byte-level LM work.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -32,6 +47,8 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "train",
     "info",
+    "tokenize",
+    "serve",
     "eval",
     "demo",
     "transplant",
@@ -42,15 +59,22 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"tokkit.cli.{_name}").register(app)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the tokkit version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """``--version``: an eager option's callback runs while the options are parsed, before
+    click asks for a command (a check in the group's body would run only after one)."""
+    if value:
         from tokkit import __version__
 
-        typer.echo(__version__)
+        typer.echo(f"tokkit {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the tokkit version and exit.", is_eager=True,
+                                 callback=_print_version, expose_value=False),
+) -> None:
+    pass
 
 
 def main() -> None:

@@ -15,10 +15,30 @@ import typer
 from rich.table import Table
 
 from tokkit.checks import check_number
-from tokkit.cli.common import console, write_json
+from tokkit.cli.common import console, prepare_output, write_json
 from tokkit.errors import TokkitError
 
 MODEL_HELP = "A causal LM: a Hugging Face folder, a hub name, or a .gguf file."
+# The options the commands share (typer reads an option's declaration; one serves every command).
+MAX_BYTES = typer.Option(64, "--max-bytes", help="Stop after this many bytes.")
+TEMPERATURE = typer.Option(0.0, "--temperature", help="Sampling temperature; 0 is greedy (the most probable byte each time).")
+TOP_P = typer.Option(1.0, "--top-p", help="Nucleus sampling: draw from the most probable bytes whose probabilities add up to this (needs a temperature).")
+SEED = typer.Option(0, "--seed", help="Seed of the sampler (with a temperature).")
+STOP = typer.Option([], "--stop", help="Stop at this string (repeatable).")
+DEVICE = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda.")
+JSON = typer.Option(None, "--json", help="Write the result as JSON to this file ('-': standard output).")
+FORCE = typer.Option(False, "--force", help="Overwrite an existing --json file.")
+
+GROUP_HELP = """Exact byte-level probabilities and generation from tokenized LMs.
+
+Examples:
+
+  tokkit bytes next --model SmolLM2-135M-Instruct.Q4_1.gguf "print(sel"
+
+  tokkit bytes generate --model SmolLM2-135M-Instruct.Q4_1.gguf --prompt "def fib(n" --stop "\\n" --escapes
+
+  tokkit bytes fim --model SmolLM2-135M-Instruct.Q4_1.gguf --prefix "def add(a, b):\\n    return a" --suffix "\\n" --escapes
+"""
 
 
 def prompt_bytes(text: str, escapes: bool, what: str = "prompt", allow_empty: bool = False) -> bytes:
@@ -59,7 +79,7 @@ def options(max_bytes, temperature, top_p, seed, stop, escapes):
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Exact byte-level probabilities and generation from tokenized LMs.", no_args_is_help=True)
+    group = typer.Typer(help=GROUP_HELP, no_args_is_help=True)
     app.add_typer(group, name="bytes")
 
     @group.command("next")
@@ -68,9 +88,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
         top: int = typer.Option(10, "--top", help="How many outcomes to show."),
         escapes: bool = typer.Option(False, "--escapes", help="Read \\xNN escapes in TEXT as raw bytes."),
-        device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Write every outcome with non-zero probability as JSON."),
-        force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+        device: str = DEVICE,
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write every outcome with non-zero probability as JSON ('-': standard output)."),
+        force: bool = FORCE,
     ) -> None:
         """The most likely next bytes after TEXT, exactly (covers of the prompt).
 
@@ -84,6 +104,7 @@ def register(app: typer.Typer) -> None:
 
         from tokkit.byte_level.distribution import EOS
 
+        prepare_output(json_out, force)
         data = prompt_bytes(text, escapes)
         check_number("top", top, at_least=1)
         bm = byte_model(model, device)
@@ -105,15 +126,15 @@ def register(app: typer.Typer) -> None:
         prompt: str = typer.Option(..., "--prompt", "-p", help="The prompt (it may end mid-word)."),
         model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
         mode: str = typer.Option("exact", "--mode", help="exact, boundary, heal or naive."),
-        max_bytes: int = typer.Option(64, "--max-bytes", help="Stop after this many bytes."),
-        temperature: float = typer.Option(0.0, "--temperature", help="0 is greedy."),
-        top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling threshold (needs a temperature)."),
-        seed: int = typer.Option(0, "--seed"),
-        stop: List[str] = typer.Option([], "--stop", help="Stop at this string (repeatable)."),
+        max_bytes: int = MAX_BYTES,
+        temperature: float = TEMPERATURE,
+        top_p: float = TOP_P,
+        seed: int = SEED,
+        stop: List[str] = STOP,
         escapes: bool = typer.Option(False, "--escapes", help="Read \\n, \\t and \\xNN escapes in --prompt and --stop (\\xNN: a raw byte)."),
-        device: str = typer.Option("auto", "--device"),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the completion as JSON."),
-        force: bool = typer.Option(False, "--force"),
+        device: str = DEVICE,
+        json_out: Optional[Path] = JSON,
+        force: bool = FORCE,
     ) -> None:
         """Continue PROMPT: byte by byte (exact), across the boundary only (boundary), with
         token healing (heal) or from its tokens (naive).
@@ -127,6 +148,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.completion import check_mode, complete
 
         check_mode(mode)
+        prepare_output(json_out, force)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         bm = byte_model(model, device)
@@ -142,15 +164,15 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
         mode: str = typer.Option("exact", "--mode", help="exact, boundary, heal or naive (psm with FIM tokens: exact or naive)."),
         fmt: str = typer.Option("psm", "--format", help="With FIM tokens: psm (prefix, suffix, middle) or spm (suffix, then the prefix runs into the middle)."),
-        max_bytes: int = typer.Option(64, "--max-bytes"),
-        temperature: float = typer.Option(0.0, "--temperature"),
-        top_p: float = typer.Option(1.0, "--top-p"),
-        seed: int = typer.Option(0, "--seed"),
-        stop: List[str] = typer.Option([], "--stop"),
+        max_bytes: int = MAX_BYTES,
+        temperature: float = TEMPERATURE,
+        top_p: float = TOP_P,
+        seed: int = SEED,
+        stop: List[str] = STOP,
         escapes: bool = typer.Option(False, "--escapes", help="Read \\n, \\t and \\xNN escapes in --prefix, --suffix and --stop."),
-        device: str = typer.Option("auto", "--device"),
-        json_out: Optional[Path] = typer.Option(None, "--json"),
-        force: bool = typer.Option(False, "--force"),
+        device: str = DEVICE,
+        json_out: Optional[Path] = JSON,
+        force: bool = FORCE,
     ) -> None:
         """Fill the gap between --prefix and --suffix (FIM tokens where the model has them;
         otherwise the prefix is completed).
@@ -164,6 +186,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.completion import check_fim, fill_in_middle
 
         check_fim(fmt, mode)
+        prepare_output(json_out, force)
         pre, suf = prompt_bytes(prefix, escapes, "prefix"), prompt_bytes(suffix, escapes, "suffix", allow_empty=True)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         out, used_fim = fill_in_middle(byte_model(model, device), pre, suf, mode, opts, fmt)
@@ -176,18 +199,18 @@ def register(app: typer.Typer) -> None:
     @group.command("ensemble")
     def ensemble(
         models: List[str] = typer.Option(..., "--model", "-m", help=MODEL_HELP + " Repeat for each member."),
-        prompt: str = typer.Option(..., "--prompt", "-p"),
-        mix: str = typer.Option("mixture", "--mix", help="mixture or product."),
+        prompt: str = typer.Option(..., "--prompt", "-p", help="The prompt (it may end mid-word)."),
+        mix: str = typer.Option("mixture", "--mix", help="mixture (a weighted average of the members' byte probabilities) or product (their weighted product, renormalised)."),
         weight: List[float] = typer.Option([], "--weight", help="One weight per model (default: equal)."),
-        max_bytes: int = typer.Option(64, "--max-bytes"),
-        temperature: float = typer.Option(0.0, "--temperature"),
-        top_p: float = typer.Option(1.0, "--top-p"),
-        seed: int = typer.Option(0, "--seed"),
-        stop: List[str] = typer.Option([], "--stop"),
-        escapes: bool = typer.Option(False, "--escapes"),
-        device: str = typer.Option("auto", "--device"),
-        json_out: Optional[Path] = typer.Option(None, "--json"),
-        force: bool = typer.Option(False, "--force"),
+        max_bytes: int = MAX_BYTES,
+        temperature: float = TEMPERATURE,
+        top_p: float = TOP_P,
+        seed: int = SEED,
+        stop: List[str] = STOP,
+        escapes: bool = typer.Option(False, "--escapes", help="Read \\n, \\t and \\xNN escapes in --prompt and --stop."),
+        device: str = DEVICE,
+        json_out: Optional[Path] = JSON,
+        force: bool = FORCE,
     ) -> None:
         """Generate from a byte-level mixture or product of models with different tokenizers.
 
@@ -198,6 +221,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.byte_level.ensemble import check_ensemble, ensemble_generate
 
         weights = check_ensemble(len(models), mix, weight)
+        prepare_output(json_out, force)
         data = prompt_bytes(prompt, escapes)
         opts = options(max_bytes, temperature, top_p, seed, stop, escapes)
         members = [byte_model(m, device) for m in models]

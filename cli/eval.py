@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from tokkit.checks import check_choice
-from tokkit.cli.common import ENCODING_ERRORS_HELP, console
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console, is_stdout, prepare_output, write_text, wrote
 from tokkit.errors import TokkitError, require
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -17,15 +17,6 @@ def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
-
-
-def display_name(spec: str) -> str:
-    """A short column name for a tokenizer spec: a file's stem or a folder's name
-    (``.../cl100k_base.tiktoken`` -> ``cl100k_base``); ``hf:NAME`` stays as it is."""
-    if spec.startswith("hf:"):
-        return spec
-    path = Path(spec.rstrip("/"))
-    return (path.name if path.is_dir() else path.stem) or spec
 
 
 def render(table, fmt: str, out: Path | None, force: bool) -> None:
@@ -49,22 +40,22 @@ def render(table, fmt: str, out: Path | None, force: bool) -> None:
         return
     with atomic_file(out, force=force) as handle:
         handle.write(text)
-    console.print(f"wrote {out}")
+    wrote(out)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_command(
-        tokenizers: List[str] = typer.Argument(..., help="Tokenizers: folders, tokenizer.json, .model, .tiktoken, .gguf, hf:NAME."),
+        tokenizers: List[str] = typer.Argument(..., help="Tokenizers: folders, tokenizer.json, .model, .tiktoken, .gguf, hf:NAME; NAME=SPEC names a column."),
         corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Corpus spec (repeatable): flores200:devtest[:LANG,...], xquad, udhr, sample, a file, a folder, a glob."),
         pivot: str = typer.Option("eng_Latn", "--pivot", help="The language premiums are relative to."),
         metrics: Optional[List[str]] = typer.Option(None, "--metrics", "-m", help="Metrics to compute, comma-separated (default: all built-in ones; 'default,tr_percent' adds a plugin's)."),
         langs: Optional[List[str]] = typer.Option(None, "--langs", help="Only these languages of parallel corpora, comma-separated."),
         alpha: float = typer.Option(2.5, "--alpha", help="Order of the Rényi efficiency."),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result table as JSON (re-render it with tokkit report)."),
-        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write the tidy rows as CSV."),
-        html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report with plots."),
-        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the tables as Markdown."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result table as JSON (re-render it with tokkit report); '-': standard output, the tables to stderr."),
+        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write the tidy rows as CSV ('-': standard output)."),
+        html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report with plots ('-': standard output)."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the tables as Markdown ('-': standard output)."),
         plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of the premium per language (needs a parallel corpus)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data)."),
@@ -81,22 +72,26 @@ def register(app: typer.Typer) -> None:
           tokkit eval cl100k_base.tiktoken --corpus corpus.txt --metrics ctc,bytes_per_token,renyi_efficiency
 
           tokkit eval tok/ --corpus xquad --pivot en --plot premium.png
+
+          tokkit eval mine=tok/ cl100k=cl100k_base.tiktoken --corpus flores200:devtest --json - | jq '.results | length'
         """
         from tokkit import reports
-        from tokkit.atomic import atomic_file, check_output
-        from tokkit.evaluation import Evaluation
+        from tokkit.evaluation import Evaluation, open_source
+        from tokkit.loading import load_named, split_name
         from tokkit.progress import Progress
 
         outputs = [p for p in (json_out, csv_out, html_out, md_out, plot_out) if p is not None]
-        for path in outputs:
-            check_output(path, force)
         if len(set(map(str, outputs))) != len(outputs):
-            raise TokkitError("two outputs name the same file")
-        import tokkit
-
-        loaded = [tokkit.load(spec, name=display_name(spec)) for spec in tokenizers]
-        plan = Evaluation(loaded, corpus, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir,
-                          errors=encoding_errors)
+            raise TokkitError("two outputs name the same file" + (" (-, standard output)" if sum(map(is_stdout, outputs)) > 1 else ""))
+        if is_stdout(plot_out):
+            raise TokkitError("--plot writes a PNG file: name one (standard output, -, takes --json, --csv, --md or --html)")
+        for path in outputs:
+            prepare_output(path, force)
+        loaded = [load_named(arg) for arg in tokenizers]
+        # each --corpus is a spec (a list of strings given to the library could be texts)
+        sources = [open_source(spec, langs=_split(langs), pivot=pivot, data_dir=data_dir, errors=encoding_errors)
+                   for spec in corpus]
+        plan = Evaluation(loaded, sources, _split(metrics), pivot, langs=_split(langs), alpha=alpha, data_dir=data_dir)
         if plot_out is not None and not any(source.parallel for source in plan.sources):
             raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
         if plot_out is not None:
@@ -104,8 +99,8 @@ def register(app: typer.Typer) -> None:
         progress = Progress()
         with progress.live():
             table = plan.run(progress)
-        for name, spec in zip(plan.names, tokenizers):
-            table.header.setdefault("specs", {})[name] = spec
+        for name, arg in zip(plan.names, tokenizers):
+            table.header.setdefault("specs", {})[name] = split_name(arg)[1]
         render(table, "table", None, force)
         png = None
         if plot_out is not None:
@@ -116,12 +111,11 @@ def register(app: typer.Typer) -> None:
                  (("json", json_out), ("csv", csv_out), ("html", html_out), ("md", md_out)) if path is not None}
         # everything is computed: now write, each file whole or not at all
         for path, text in files.items():
-            with atomic_file(path, force=force) as handle:
-                handle.write(text)
+            write_text(path, text, force)
         if plot_out is not None:
             plots.write_png(png, plot_out, force=force)
         for path in outputs:
-            console.print(f"wrote {path}")
+            wrote(path)
 
     @app.command("report")
     def report_command(

@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import typer
 from rich.table import Table
 
-from tokkit.cli.common import ENCODING_ERRORS_HELP, console, write_json
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console, prepare_output, write_json
 from tokkit.errors import TokkitError
 
 EXAMPLES = """
@@ -101,7 +101,7 @@ def _make_command(name: str, trainer_cls):
         inspect.Parameter("encoding_errors", inspect.Parameter.KEYWORD_ONLY, annotation=str,
                           default=typer.Option("strict", help=ENCODING_ERRORS_HELP)),
         inspect.Parameter("data_dir", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data).")),
-        inspect.Parameter("json_out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, "--json", help="Also write a JSON summary to this file.")),
+        inspect.Parameter("json_out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, "--json", help="Also write a JSON summary to this file ('-': standard output).")),
     ]
     params = common_params + [_option_parameter(f) for f in option_fields]
     command.__signature__ = inspect.Signature(params)
@@ -120,8 +120,7 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
 
     sizes = parse_sizes(vocab_size)
     check_output(out, force)
-    if json_out is not None:
-        check_output(json_out, force)
+    prepare_output(json_out, force)
     corpus_obj = open_corpus(corpus, data_dir=data_dir, budget=parse_bytes(budget), errors=encoding_errors)
     trainer = trainer_cls(trainer_cls.Options(**options), seed=seed)
     started = time.perf_counter()
@@ -160,7 +159,7 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
 def register(app: typer.Typer) -> None:
     from tokkit.trainers import get_trainer, trainer_names
 
-    train_app = typer.Typer(help="Train a tokenizer: tokkit train ALGO CORPUS... --vocab-size N --out DIR", no_args_is_help=True)
+    train_app = typer.Typer(help=f"Train a tokenizer: tokkit train ALGO CORPUS... --vocab-size N --out DIR.\n{EXAMPLES}", no_args_is_help=True)
     for name in trainer_names():
         try:
             cls = get_trainer(name)

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tokkit.cli.common import ENCODING_ERRORS_HELP, console, err_console, write_json
+from tokkit.cli.common import ENCODING_ERRORS_HELP, console, err_console, prepare_output, write_json
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
@@ -57,14 +57,12 @@ def transplant_command(
     seed: int = typer.Option(0, help="Seed (the random method)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where auxiliary vectors are cached (default: $TOKKIT_CACHE_DIR, then ~/.cache/tokkit)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON ('-': standard output)."),
 ) -> None:
-    from tokkit.atomic import check_output
     from tokkit.progress import Progress
     from tokkit.transplant import Settings, run
 
-    if json_out is not None:
-        check_output(json_out, force)
+    prepare_output(json_out, force)
     settings = Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     progress = Progress()
     with progress.live():
@@ -95,14 +93,12 @@ def score_command(
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
     encoding_errors: str = typer.Option("strict", "--encoding-errors", help=ENCODING_ERRORS_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write {bits_per_byte, token_perplexity, tokens, bytes, stream} to this file."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the score and what was scored (model, tokenizer: null for the model's own, corpus, limit, lines) as JSON to this file ('-': standard output)."),
 ) -> None:
-    from tokkit.atomic import check_output
     from tokkit.progress import Progress
     from tokkit.transplant import score_corpus
 
-    if json_out is not None:
-        check_output(json_out, force)
+    prepare_output(json_out, force)
     progress = Progress()
     with progress.live():
         result = score_corpus(model, corpus, tokenizer=tokenizer, limit=limit, stream=stream, device=device, data_dir=data_dir,
@@ -115,7 +111,10 @@ def score_command(
     table.add_row(f"{result.bits_per_byte:.4f}", f"{result.token_perplexity:.3f}", f"{result.tokens:,}", f"{result.bytes:,}")
     console.print(table)
     if json_out is not None:
-        write_json(json_out, {**result.to_json(), "stream": stream}, force=force)
+        from tokkit import __version__
+
+        write_json(json_out, {**result.to_json(), "stream": stream, "model": model, "tokenizer": tokenizer, "corpus": list(corpus),
+                              "limit": limit, "lines": result.lines, "tokkit_version": __version__}, force=force)
 
 
 def register(app: typer.Typer) -> None:

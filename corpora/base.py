@@ -42,6 +42,12 @@ class Corpus(ABC):
             digest.add(text)
         return digest.hexdigest()
 
+    def size_hint(self) -> int | None:
+        """About how many bytes reading the texts takes (their UTF-8 bytes and one line
+        ending each), when that is known without reading them (a plain text file knows its
+        size); ``None`` otherwise. Progress displays use it for their total."""
+        return None
+
     def is_empty(self) -> bool:
         """True when the corpus has no non-empty text (trainers have nothing to learn from)."""
         texts = self.texts()

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from tokkit.corpora.base import Corpus
 from tokkit.corpora.errors import CorpusError
-from tokkit.corpora.named import NAMED, is_named, resolve
+from tokkit.corpora.named import NAMED, is_named, resolve, split_named
 from tokkit.corpora.readers import TEXT_SUFFIXES, ConcatCorpus, FileCorpus, check_errors_mode
 from tokkit.corpora.select import Selection
 
@@ -75,6 +75,20 @@ def _open_one(spec: str, data_dir: str | Path | None, errors: str) -> Corpus:
         return FileCorpus(files[0], spec, field=field, errors=errors)
     parts = [FileCorpus(path, errors=errors, field=field if _is_jsonl(path) else None) for path in files]
     return ConcatCorpus(parts, spec)
+
+
+def names_corpus(spec: str) -> bool:
+    """Whether ``spec`` names a corpus rather than being a text: a named corpus (written
+    without spaces), an existing file or folder (``FILE.jsonl:FIELD`` included), or a glob
+    that matches files."""
+    if not spec.strip() or "\n" in spec:
+        return False
+    if split_named(spec) is not None and not any(ch.isspace() for ch in spec):
+        return True
+    match = _JSONL_FIELD.match(spec)
+    if Path(spec).expanduser().exists() or (match and Path(match["path"]).expanduser().is_file()):
+        return True
+    return bool(_GLOB_CHARS.search(spec)) and any(Path(p).is_file() for p in glob.iglob(str(Path(spec).expanduser()), recursive=True))
 
 
 def _is_jsonl(path: Path) -> bool:

@@ -140,6 +140,15 @@ class FileCorpus(Corpus):
         self.field = field or DEFAULT_FIELD
         self.errors = check_errors_mode(errors)
 
+    def size_hint(self) -> int | None:
+        """The file's size, for plain text (compressed or JSON Lines files hold more or less than their texts)."""
+        if self.compressed or self.jsonl or not isinstance(self.source, Path):
+            return None
+        try:
+            return self.source.stat().st_size
+        except OSError:
+            return None
+
     def texts(self) -> Iterator[str]:
         if self.jsonl:
             return read_jsonl(self.source, self.name, field=self.field, compressed=self.compressed, errors=self.errors)
@@ -152,6 +161,10 @@ class ConcatCorpus(Corpus):
     def __init__(self, parts: list[Corpus], spec: str | None = None):
         super().__init__(spec or " + ".join(part.spec for part in parts))
         self.parts = list(parts)
+
+    def size_hint(self) -> int | None:
+        sizes = [part.size_hint() for part in self.parts]
+        return None if None in sizes else sum(sizes)
 
     def texts(self) -> Iterator[str]:
         for part in self.parts:

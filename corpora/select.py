@@ -108,6 +108,13 @@ class Selection(Corpus):
                 return
             yield text
 
+    def size_hint(self) -> int | None:
+        """The budget, or the base's size where it is smaller; unknown for a sample."""
+        if self.sample is not None:
+            return None
+        base = self.base.size_hint()
+        return self.budget if base is None else min(base, self.budget)
+
     def describe(self, fingerprint: str | None = None) -> dict:
         info = super().describe(fingerprint)
         info.update({"sample": self.sample, "seed": self.seed, "budget": self.budget})

@@ -136,3 +136,17 @@ def test_demo_runs_on_the_builtin_sample(capsys, tmp_path):
     results = json.loads((tmp_path / "demo.json").read_text())
     roundtrips = [r["value"] for r in results["results"] if r["metric"] == "roundtrip_rate"]
     assert roundtrips and all(v == 1.0 for v in roundtrips)
+    assert "next: " in stdout and "tokkit tokenize" in stdout  # it ends with what to try next
+
+
+def test_the_demo_shows_superword_tokens_that_span_words(capsys):
+    from tokkit.cli.demo import SENTENCES
+
+    code, stdout, err = cli(capsys, "demo")
+    assert code == 0, err
+    # at the demo's own size superword learns tokens across words, and the demo says so
+    note = next(line for line in stdout.splitlines() if line.startswith("superword (SuperBPE) made"))
+    assert "·of·the" in note
+    splits = {line.split("│")[1].strip(): line for line in stdout.split(SENTENCES[2])[1].splitlines()
+              if line.count("│") > 3 and line.split("│")[1].strip() in ("bpe", "superword")}
+    assert "·of·the" in splits["superword"] and "·of·the" not in splits["bpe"]

@@ -51,3 +51,16 @@ def test_shown_bytes_and_visible():
     assert shown_bytes(b"a\xe6\x9d") == "a<E6><9D>"
     assert shown_bytes(b"\xb1 de") == "<B1> de"
     assert visible(" a\tb\n") == "·a→b⏎"
+
+
+def test_tokenization_counts(tok):
+    from tokkit.segments import tokenization
+
+    text = "Kırmızı şapkalı kız 東京"
+    result = tokenization(tok, text, name="mine")
+    assert result.name == "mine" and result.ids == tok.encode(text) and result.tokens == len(result.ids)
+    assert result.bytes == len(text.encode()) and result.chars == len(text)
+    assert result.bytes_per_token == result.bytes / result.tokens and result.roundtrip
+    assert result.to_json()["segments"] == [s.to_json() for s in segments(tok, text)]
+    empty = tokenization(tok, "")
+    assert (empty.tokens, empty.bytes_per_token, empty.chars_per_token) == (0, None, None)

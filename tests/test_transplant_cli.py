@@ -44,11 +44,20 @@ def test_transplant_then_score(capsys, folders, tmp_path):
     summary = json.loads((tmp_path / "t.json").read_text())
     assert summary["counts"]["estimated"] > 0 and summary["config"]["vocab_size"] == 420
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
+    # the tokenizer's length limit is the model's context, not transformers' 1e30
+    assert json.loads((out / "tokenizer_config.json").read_text())["model_max_length"] == 128
 
     code, stdout, err = cli(capsys, "score", "--model", out, "--corpus", folders["text"], "--device", "cpu", "--json", tmp_path / "s.json")
     assert code == 0, err
     scored = json.loads((tmp_path / "s.json").read_text())
-    assert set(scored) == {"bits_per_byte", "token_perplexity", "tokens", "bytes", "stream"} and scored["bits_per_byte"] > 0
+    assert scored["bits_per_byte"] > 0 and scored["tokens"] > 0
+    # what was scored: the model, its own tokenizer, the corpus, no limit, the lines read
+    assert (scored["model"], scored["tokenizer"], scored["corpus"], scored["limit"]) == (str(out), None, [str(folders["text"])], None)
+    assert scored["lines"] == len(folders["text"].read_text().splitlines())
+    code, stdout, err = cli(capsys, "score", "--model", out, "--corpus", folders["text"], "--limit", "3", "--json", "-")
+    assert code == 0, err
+    limited = json.loads(stdout)  # standard output holds the JSON alone; the table went to stderr
+    assert (limited["limit"], limited["lines"]) == (3, 3) and "bits per byte" in err
     code, stdout, err = cli(capsys, "score", "--model", out, "--corpus", folders["text"], "--device", "cpu", "--stream", "--json", tmp_path / "r.json")
     assert code == 0 and "one stream" in stdout, err
     streamed = json.loads((tmp_path / "r.json").read_text())
@@ -68,7 +77,8 @@ def test_identity_transplant_scores_the_same(capsys, folders, tmp_path):
         code, _, err = cli(capsys, "score", "--model", model, "--corpus", folders["text"], "--json", tmp_path / f"{len(scores)}.json")
         assert code == 0, err
         scores.append(json.loads((tmp_path / f"{len(scores)}.json").read_text()))
-    assert scores[0] == scores[1]
+    measured = ("bits_per_byte", "token_perplexity", "tokens", "bytes")
+    assert [scores[0][k] for k in measured] == [scores[1][k] for k in measured]
 
 
 @pytest.mark.parametrize("what,message", [
@@ -141,7 +151,8 @@ def test_score_reads_the_first_limit_lines_and_latin1_with_encoding_errors(capsy
                            "--json", tmp_path / f"{mode}.json")
         assert code == 0, err
         scored = json.loads((tmp_path / f"{mode}.json").read_text())
-        assert scored == {**score(model, tok, lines).to_json(), "stream": False}
+        expected = {**score(model, tok, lines).to_json(), "stream": False, "lines": len(lines), "limit": None}
+        assert {key: scored[key] for key in expected} == expected
 
 
 def read_folder(folder):

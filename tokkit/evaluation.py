@@ -32,7 +32,8 @@ from typing import Any, Iterable, Sequence
 from tokkit import metrics as M
 from tokkit.checks import check_number
 from tokkit.metrics.formulas import dropped, over_unknown_limit
-from tokkit.corpora import Corpus, CorpusError
+from tokkit.corpora import Corpus, CorpusError, as_corpus
+from tokkit.corpora.opening import names_corpus
 from tokkit.errors import InvalidValue, TokkitError
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
@@ -72,7 +73,8 @@ class Source:
 
 def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str | None = None,
                 data_dir: str | Path | None = None, errors: str = "strict") -> Source:
-    """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`.
+    """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`
+    (a Source is returned as it is).
 
     A spec opens as a parallel corpus when it names a parallel data set
     (``flores200:devtest``, ``xquad``, ``udhr``, ``sample``, optionally ``:LANG,LANG``),
@@ -82,12 +84,14 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
     of a parallel corpus (and the pivot, which the premium needs). ``errors`` says what a
     spec's files do with invalid UTF-8 (``strict``, ``replace`` or ``skip``).
     """
+    if isinstance(corpus, Source):
+        return corpus
     if isinstance(corpus, (str, Path)):
         corpus = _open_spec(str(corpus), data_dir, errors)
+    elif not (hasattr(corpus, "lines") and hasattr(corpus, "langs")):
+        corpus = as_corpus(corpus, data_dir=data_dir)  # a Corpus, or texts: an iterable, a dataset
     if isinstance(corpus, Corpus):
         return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False, corpus=corpus)
-    if not hasattr(corpus, "lines") or not hasattr(corpus, "langs"):
-        raise TokkitError(f"cannot evaluate on {corpus!r}: give a corpus spec, a Corpus or a parallel corpus")
     keep = list(corpus.langs)
     if langs:
         missing = [lang for lang in langs if lang not in keep]
@@ -106,6 +110,8 @@ CORPUS_FORMS = (
 )
 
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
+#: ``lang=path,lang=path``: a parallel corpus from files
+_PARALLEL_PAIRS = re.compile(r"^[\w-]+=[^\s,=]+(,[\w-]+=[^\s,=]+)*$")
 
 
 def _open_spec(spec: str, data_dir, errors: str):
@@ -160,7 +166,8 @@ def evaluate(
 
     ``tokenizers``: Tokenizer objects or specs for :func:`tokkit.load`. ``corpus``: a spec
     (``flores200:devtest``, a file, a folder), a Corpus, a parallel corpus, or a list of
-    them. ``metrics``: names (built-in ones and those of installed plugins); ``None``
+    them; or the texts themselves: a list of strings (one that does not start with a
+    corpus spec), a generator, a ``datasets`` dataset (:func:`tokkit.corpora.as_corpus`). ``metrics``: names (built-in ones and those of installed plugins); ``None``
     means :data:`tokkit.metrics.DEFAULT_METRICS`. ``pivot``: the language every premium
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
     the Rényi order. ``errors``: what the corpus files do with invalid UTF-8 (``strict``,
@@ -184,7 +191,7 @@ class Evaluation:
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
         self.names = _distinct_names([t.name for t in self.tokenizers])
-        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir, errors=errors) for c in _as_list(corpus)]
+        self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir, errors=errors) for c in _corpora(corpus)]
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
             _check_pivot(source, pivot, pivoted, explicit)
@@ -207,7 +214,7 @@ class Evaluation:
             "dropped": [],
         })
         total = len(self.tokenizers) * sum(len(s.langs) for s in self.sources)
-        task = progress.add("evaluating", total=total) if progress else None
+        task = progress.add("evaluating", total=total, unit="languages") if progress else None
         for name, tok in zip(self.names, self.tokenizers):
             facts = M.VocabFacts.of(tok)
             for source in self.sources:
@@ -274,6 +281,16 @@ def _sum(parts):
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _corpora(corpus) -> list:
+    """The corpora an evaluation reads: one, or a list of them; a list of strings that does
+    not start with a corpus spec is the texts of one corpus."""
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, str) for c in corpus):
+        first = corpus[0]
+        if not (names_corpus(first) or _PARALLEL_PAIRS.match(first)):
+            return [corpus]
+    return _as_list(corpus)
 
 
 def _distinct_names(names: list[str]) -> list[str]:

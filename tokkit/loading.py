@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -78,6 +79,18 @@ FORMATS: list[Format] = [
 ]
 
 
+def file_format(spec: str | Path) -> str | None:
+    """The format a spec's file or folder is in (``gguf``, ``tiktoken``, ``tokkit``, ...;
+    ``hf`` for ``hf:NAME``), as :func:`load` recognises it; ``None`` when it is none of them.
+    It can differ from the loaded tokenizer's ``format`` (a GGUF vocabulary runs as a
+    ``tokenizers`` tokenizer, format ``hf``)."""
+    spec_str = str(spec)
+    if spec_str.startswith("hf:"):
+        return "hf"
+    path = Path(spec_str).expanduser()
+    return next((fmt.name for fmt in FORMATS if path.exists() and fmt.recognise(path)), None)
+
+
 def load(spec: str | Path, name: str | None = None) -> Tokenizer:
     """Load a tokenizer from any format tokkit knows (see :data:`ACCEPTED`)."""
     spec_str = str(spec)
@@ -90,6 +103,38 @@ def load(spec: str | Path, name: str | None = None) -> Tokenizer:
         if fmt.recognise(path):
             return fmt.load(path, name or spec_str)
     raise TokkitError(f"cannot tell what tokenizer format {spec_str} is: expected {ACCEPTED}")
+
+
+#: ``NAME=SPEC``: a name for the tokenizer a spec loads (the name holds no ``=``, path separator or ``:``)
+_NAMED = re.compile(r"^(?P<name>[^=/\\:]+)=(?P<spec>.+)$")
+
+
+def split_name(arg: str) -> tuple[str | None, str]:
+    """``"mine=tok/bpe"`` -> ``("mine", "tok/bpe")``; a plain spec -> ``(None, spec)``.
+
+    Commands take tokenizers as ``NAME=SPEC`` so that tables can name them. A spec that
+    is an existing file or folder stays whole even when it holds ``=`` (``runs/lr=3``), and
+    so does one where no name can stand before the first ``=`` (``runs/lr=3/tok``, ``hf:a=b``).
+    """
+    match = _NAMED.match(arg)
+    if match is None or Path(arg).expanduser().exists():
+        return None, arg
+    return match["name"].strip() or None, match["spec"]
+
+
+def short_name(spec: str) -> str:
+    """A short name for a tokenizer spec: a file's stem or a folder's name
+    (``.../cl100k_base.tiktoken`` -> ``cl100k_base``); ``hf:NAME`` stays as it is."""
+    if spec.startswith("hf:"):
+        return spec
+    path = Path(spec.rstrip("/"))
+    return (path.name if path.is_dir() else path.stem) or spec
+
+
+def load_named(arg: str) -> Tokenizer:
+    """The tokenizer of a ``NAME=SPEC`` or plain spec argument, named ``NAME`` or by :func:`short_name`."""
+    name, spec = split_name(arg)
+    return load(spec, name=name or short_name(spec))
 
 
 def load_hf_file(path: Path, name: str) -> Tokenizer:
@@ -132,14 +177,46 @@ def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
     return tokenizer
 
 
+#: seconds the hub has to answer before ``hf:NAME`` gives up (the hub library retries for 24)
+HUB_TIMEOUT = 5.0
+
+
 def load_from_hub(repo: str, name: str) -> Tokenizer:
-    """``hf:NAME``: fetch ``tokenizer.json`` from the Hugging Face hub (needs a network)."""
+    """``hf:NAME``: ``tokenizer.json`` from the Hugging Face hub, or from its local cache.
+
+    The hub library retries a refused connection for about 24 seconds, warning five
+    times, before it says so; so the hub is asked once first, with a short timeout, and
+    when it does not answer a cached copy is used, else one line says what to do.
+    ``HF_HUB_OFFLINE=1`` reads the cache alone; ``HF_ENDPOINT`` names another hub.
+    """
+    from huggingface_hub import constants, try_to_load_from_cache
     from tokenizers import Tokenizer as RustTokenizer
 
-    from tokkit.backends.hf import HFTokenizer
+    from tokkit.backends.hf import HFTokenizer, load_tokenizer_json
 
+    if not constants.HF_HUB_OFFLINE:
+        problem = _hub_unreachable(constants.ENDPOINT)
+        if problem is not None:
+            cached = try_to_load_from_cache(repo, "tokenizer.json")
+            if isinstance(cached, str):
+                return load_tokenizer_json(Path(cached), name)
+            raise TokkitError(
+                f"cannot reach the Hugging Face hub at {constants.ENDPOINT} ({problem}) and hf:{repo} is not in the local "
+                "cache: pass a local folder or tokenizer.json instead (or, once it is cached, set HF_HUB_OFFLINE=1)"
+            )
     try:
         rust = RustTokenizer.from_pretrained(repo)
     except Exception as exc:
         raise TokkitError(f"cannot fetch hf:{repo} from the hub ({first_line(exc)}); download it and pass its folder instead") from exc
     return HFTokenizer(rust, name=name)
+
+
+def _hub_unreachable(endpoint: str) -> str | None:
+    """Why the hub does not answer, or ``None`` when it does (with any HTTP status)."""
+    from huggingface_hub import get_session
+
+    try:
+        get_session().head(endpoint, timeout=HUB_TIMEOUT)
+    except Exception as exc:  # the hub library's HTTP client raises its own connection and timeout errors
+        return first_line(exc)
+    return None

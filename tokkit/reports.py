@@ -30,6 +30,9 @@ from tokkit.results import ALL, ResultTable, format_value
 #: the per-language tables the terminal shows (files get every per-language metric)
 TERMINAL_LANG_METRICS = ("premium",)
 
+#: how an overview row that summarises the languages says so
+OVER_LANGUAGES = "median over languages"
+
 
 def _against_pivot(metric: str) -> bool:
     """Whether ``metric`` is relative to the pivot language (whose own value is trivial)."""
@@ -77,7 +80,7 @@ def views(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> li
                 directions.append(higher_is_better(metric))
             elif langs and grid:
                 only = list(grid)[0] if len(grid) == 1 else None
-                overview.append((f"{metric} ({only or 'median'})", [_median(grid, t, skip) for t in tokenizers]))
+                overview.append((f"{metric} ({only or OVER_LANGUAGES})", [_median(grid, t, skip) for t in tokenizers]))
                 directions.append(higher_is_better(metric))
         if overview:
             out.append(View(f"{corpus}: overview", "metric", tokenizers, overview, directions=directions))
@@ -116,7 +119,8 @@ def dropped_lines(table: ResultTable) -> list[str]:
 
 # -- terminal ------------------------------------------------------------------------------
 def rich_tables(table: ResultTable, lang_metrics: tuple[str, ...] | None = TERMINAL_LANG_METRICS) -> list:
-    """rich Table objects for the terminal; the best value per row is bold green with ``*``."""
+    """rich renderables for the terminal, a titled table each; the best value per row is
+    bold green with ``*``, which a line under the table explains."""
     return [_rich(view) for view in views(table, lang_metrics)]
 
 
@@ -137,9 +141,13 @@ def render_table(table: ResultTable, metric: str, title: str | None = None):
 
 
 def _rich(view: View, title: str | None = None):
+    """The table with its title above and its legend below, each on lines of their own
+    (a table's own title and caption would wrap at the table's width)."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title or view.title, title_justify="left", show_footer=view.summary is not None)
+    t = Table(show_footer=view.summary is not None)
     t.add_column(view.label, footer=view.summary[0] if view.summary else "", style="cyan")
     for i, column in enumerate(view.columns):
         footer = _cell(view.summary[1][i]) if view.summary else ""
@@ -147,7 +155,19 @@ def _rich(view: View, title: str | None = None):
     for (label, values), higher in zip(view.rows, view.directions):
         best = view.best(values, higher)
         t.add_row(label, *(f"[bold green]{_cell(v)}*[/]" if i in best else _cell(v) for i, v in enumerate(values)))
-    return t
+    legend = _legend(view)
+    parts = [Text(title or view.title, style="italic"), t] + ([Text(legend, style="dim")] if legend else [])
+    return Group(*parts)
+
+
+def _legend(view: View) -> str | None:
+    """What the marks of a terminal table mean: ``*``, and the overview's language medians."""
+    parts = []
+    if any(view.best(values, higher) for (_, values), higher in zip(view.rows, view.directions)):
+        parts.append("* the best value in its row (lowest or highest, as the metric is better)")
+    if any(label.endswith(f"({OVER_LANGUAGES})") for label, _ in view.rows):
+        parts.append(f"({OVER_LANGUAGES}): the median of the per-language values, premiums without the pivot")
+    return "\n".join(parts) or None
 
 
 # -- Markdown ----------------------------------------------------------------------------

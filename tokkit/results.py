@@ -148,10 +148,16 @@ class ResultTable:
 
 
 def format_value(value: float, exact: bool = False) -> str:
-    """A value for a table cell: integers as integers, others with 4 significant digits
-    (``exact`` keeps every digit, for CSV)."""
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
-        return str(int(value))
-    if exact or not math.isfinite(value):
+    """A value for a table cell: integers as integers with thousands separators
+    (``79,404``), others with 4 significant digits, or whole with separators from 10,000
+    on; ``exact`` keeps every digit and no separator, for CSV."""
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15)
+    if exact:
+        return str(int(value)) if whole else repr(value)
+    if whole:
+        return f"{int(value):,}"
+    if not math.isfinite(value):
         return repr(value)
+    if abs(value) >= 1e4:
+        return f"{value:,.0f}"
     return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.3g}"

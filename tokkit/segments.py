@@ -9,7 +9,8 @@ show the variant the text has. Where tokens share a character (a byte-level BPE 
 byte-fallback tokenizer spelling a character it lacks in several byte tokens), each shows
 its own bytes, written ``<E6>`` when they are not a whole character. Control tokens
 show their vocabulary string; a token that covers no text (the hybrid's case markers)
-does too.
+does too. :func:`tokenization` adds the counts a side-by-side view shows (tokens, bytes
+and characters per token, whether the ids decode back to the text).
 """
 
 from __future__ import annotations
@@ -80,3 +81,47 @@ def shown_bytes(raw: bytes) -> str:
 def visible(text: str) -> str:
     """``text`` with spaces, newlines and tabs made visible (``·``, ``⏎``, ``→``)."""
     return "".join(VISIBLE.get(ch, ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class Tokenization:
+    """A text as one tokenizer cuts it: its segments and the counts a comparison shows.
+
+    ``tokens`` counts every id ``encode`` gives (a control token written in the text
+    included); ``bytes`` and ``chars`` are the text's UTF-8 bytes and code points, the same
+    for every tokenizer, so bytes per token compares them.
+    """
+
+    name: str
+    segments: list[Segment]
+    bytes: int
+    chars: int
+    roundtrip: bool
+
+    @property
+    def tokens(self) -> int:
+        return len(self.segments)
+
+    @property
+    def ids(self) -> list[int]:
+        return [s.id for s in self.segments]
+
+    @property
+    def bytes_per_token(self) -> float | None:
+        return self.bytes / self.tokens if self.tokens else None
+
+    @property
+    def chars_per_token(self) -> float | None:
+        return self.chars / self.tokens if self.tokens else None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "tokens": self.tokens, "bytes": self.bytes, "chars": self.chars,
+                "bytes_per_token": self.bytes_per_token, "chars_per_token": self.chars_per_token,
+                "roundtrip": self.roundtrip, "ids": self.ids, "segments": [s.to_json() for s in self.segments]}
+
+
+def tokenization(tokenizer: Tokenizer, text: str, name: str | None = None) -> Tokenization:
+    """How ``tokenizer`` cuts ``text`` (named ``name``, by default the tokenizer's name)."""
+    cut = segments(tokenizer, text)
+    same = tokenizer.decode([s.id for s in cut]) == text
+    return Tokenization(name or tokenizer.name, cut, len(text.encode("utf-8", "surrogatepass")), len(text), same)

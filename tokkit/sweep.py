@@ -130,7 +130,7 @@ class Sweep:
         except OSError as exc:
             raise TokkitError(f"cannot write the sweep folder {out}: {exc.strerror or exc}") from exc
         todo = self.pending(out)
-        task = progress.add(f"sweep {self.algorithm}", total=len(self.units)) if progress else None
+        task = progress.add(f"sweep {self.algorithm}", total=len(self.units), unit="units") if progress else None
         if task is not None:
             task.advance(len(self.units) - len(todo))
         if jobs <= 1 or len(todo) <= 1:

@@ -54,6 +54,9 @@ torch = require("torch", "lm")
 
 #: tokens per forward pass (rows x longest row)
 TOKENS_PER_BATCH = 4096
+#: a scoring advances its progress line at least this many times (when it has that many
+#: lines): a few short lines would otherwise fit one forward pass and show nothing until done
+MIN_STEPS = 8
 #: the longest window a stream is read in (see the module docstring)
 STREAM_WINDOW = 2048
 
@@ -66,6 +69,8 @@ class Score:
     bytes: int
     #: the bits of each line's first token, summed (they are part of ``bits_per_byte``)
     first_token_bits: float = 0.0
+    #: the lines scored
+    lines: int = 0
 
     def bits_per_byte_first_unscored(self) -> float:
         """Bits per byte with each line's first token left out of the bits (not of the bytes)."""
@@ -120,7 +125,7 @@ def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu"
     seqs = [[start] + ids for ids in tokenizer.encode_batch(lines)]
     limit = getattr(model.config, "max_position_embeddings", None)
     out: list[tuple[float, int, float]] = [(0.0, 0, 0.0)] * len(seqs)
-    task = progress.add("scoring", total=len(seqs)) if progress else None
+    task = progress.add("scoring", total=len(seqs), unit="lines") if progress else None
     fits = []
     for i, seq in enumerate(seqs):
         if limit and len(seq) > limit:
@@ -131,10 +136,11 @@ def line_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cpu"
         else:
             fits.append(i)
     order = sorted(fits, key=lambda i: len(seqs[i]))
+    rows = max(1, math.ceil(len(seqs) / MIN_STEPS))
     pos = 0
     while pos < len(order):
         longest = len(seqs[order[pos]])
-        batch = order[pos : pos + max(1, TOKENS_PER_BATCH // max(longest, 1))]
+        batch = order[pos : pos + min(rows, max(1, TOKENS_PER_BATCH // max(longest, 1)))]
         longest = max(len(seqs[i]) for i in batch)
         ids = torch.zeros(len(batch), longest, dtype=torch.long)
         mask = torch.zeros(len(batch), longest, dtype=torch.long)
@@ -162,7 +168,7 @@ def stream_bits(model, tokenizer: Tokenizer, lines: list[str], device: str = "cp
     for number, ids in enumerate(tokenizer.encode_batch(lines)):
         seq += [start] + ids
         line_of += [-1] + [number] * len(ids)
-    task = progress.add("scoring", total=len(seq) - 1) if progress else None
+    task = progress.add("scoring", total=len(seq) - 1, unit="tokens") if progress else None
     out = [[0.0, 0, 0.0] for _ in lines]
     for j, nats in enumerate(windowed_nats(model, seq, window_width(model, len(seq)), device, task), 1):
         line = line_of[j]
@@ -196,4 +202,4 @@ def score(model, tokenizer: Tokenizer, texts: Iterable[str], device: str = "cpu"
     bits = sum(b for b, _, _ in per_line)
     tokens = sum(t for _, t, _ in per_line)
     n_bytes = sum(len(line.encode("utf-8")) for line in lines)
-    return Score(bits / n_bytes, math.exp(bits * math.log(2) / tokens), tokens, n_bytes, sum(f for _, _, f in per_line))
+    return Score(bits / n_bytes, math.exp(bits * math.log(2) / tokens), tokens, n_bytes, sum(f for _, _, f in per_line), len(lines))

@@ -68,7 +68,7 @@ class HybridTrainer(Trainer):
         for piece, count in pieces.items():
             for chunk in chunks_of(piece):
                 chunks[chunk] += count
-        task = progress.add("analysing words", total=len(chunks)) if progress else None
+        task = progress.add("analysing words", total=len(chunks), unit="words") if progress else None
         root_counts: Counter = Counter()
         for chunk, count in chunks.items():
             for root in _roots_of(analyzer, chunk):

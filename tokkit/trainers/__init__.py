@@ -55,15 +55,22 @@ def get_trainer(name: str) -> type[Trainer]:
 def train(algorithm: str, corpus, vocab_sizes, *, seed: int = 0, progress=None, **options):
     """Train ``algorithm`` on ``corpus``; one tokenizer per size, keyed by size.
 
+    ``corpus``: a Corpus, a corpus spec, or the texts themselves: a list or any iterable of
+    strings, a generator, a ``datasets`` dataset (:func:`tokkit.corpora.as_corpus`).
     ``options`` are the algorithm's options (see ``get_trainer(name).Options``).
+
+    >>> tokkit.train("bpe", ["some text", "more text"] * 100, 265)   # doctest: +SKIP
+    {265: <HFTokenizer 'bpe-265' format=hf vocab_size=265>}
     """
+    from tokkit.corpora import as_corpus
+
     cls = get_trainer(algorithm)
     try:
         opts = cls.Options(**options)
     except TypeError as exc:
         raise TokkitError(f"{algorithm}: {exc}") from exc
     sizes = [vocab_sizes] if isinstance(vocab_sizes, int) else list(vocab_sizes)
-    return cls(opts, seed=seed).train(corpus, sizes, progress)
+    return cls(opts, seed=seed).train(as_corpus(corpus), sizes, progress)
 
 
 __all__ = ["Trainer", "get_trainer", "train", "trainer_names"]

@@ -18,7 +18,7 @@ from tokkit.corpora import Corpus
 from tokkit.checks import check_choice, check_number
 from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
-from tokkit.progress import Progress
+from tokkit.progress import BYTES, Progress, Task
 from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
 
 #: the special tokens a tokkit-trained tokenizer starts with, and their roles
@@ -86,14 +86,17 @@ _PROGRESS_STEP = 1 << 20
 
 
 def stream_texts(
-    corpus: Corpus, progress: Progress | None, label: str = "reading corpus", fingerprint: Fingerprint | None = None
+    corpus: Corpus, progress: Progress | None, label: str = "reading corpus", fingerprint: Fingerprint | None = None,
+    then: Task | None = None,
 ) -> Iterator[str]:
-    """The corpus's texts, counting bytes on the progress display; empty corpora are refused.
+    """The corpus's texts, counting bytes on the progress display (of the corpus's size
+    where it is known, so the line has a rate and an ETA); empty corpora are refused.
 
     ``fingerprint`` is fed every text, so ``corpus.describe(fingerprint.hexdigest())``
-    needs no second pass over the corpus.
+    needs no second pass over the corpus. ``then``: a line made with ``start=False`` for
+    the work that follows the reading (a trainer's merges), started when the reading ends.
     """
-    task = progress.add(label, unit="bytes") if progress else None
+    task = progress.add(label, total=corpus.size_hint(), unit=BYTES) if progress else None
     seen = 0
     pending = 0
     for text in corpus.texts():
@@ -101,15 +104,17 @@ def stream_texts(
             fingerprint.add(text)
         if text:
             seen += 1
-            if task is not None:
-                pending += len(text.encode("utf-8", "surrogatepass"))
-                if pending >= _PROGRESS_STEP:
-                    task.advance(pending)
-                    pending = 0
+        if task is not None:
+            pending += len(text.encode("utf-8", "surrogatepass")) + 1  # and its line ending
+            if pending >= _PROGRESS_STEP:
+                task.advance(pending)
+                pending = 0
         yield text
     if task is not None:
         task.advance(pending)
         task.done()
+    if then is not None:
+        then.start()
     if seen == 0:
         raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
 

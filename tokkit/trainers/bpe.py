@@ -36,10 +36,11 @@ class BPETrainer(Trainer):
         opts = self.options
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer], opts.split_digits))
-        task = progress.add("learning merges") if progress else None
+        merges = sizes[-1] - 256 - len(DEFAULT_SPECIALS)
+        task = progress.add(f"learning merges (up to {merges:,})", start=False) if progress else None
         fingerprint = Fingerprint()
         tokenizer.train_from_iterator(
-            stream_texts(corpus, progress, fingerprint=fingerprint),
+            stream_texts(corpus, progress, fingerprint=fingerprint, then=task),
             trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency),
         )
         if task:

@@ -135,8 +135,8 @@ class CharTrainer(Trainer):
         )
         learner = RustTokenizer(models.BPE())
         learner.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
-        task = progress.add("learning merges") if progress else None
-        learner.train_from_iterator(stream_texts(corpus, None), trainer=trainer)
+        task = progress.add("learning merges", start=False) if progress else None
+        learner.train_from_iterator(stream_texts(corpus, progress, "reading corpus for the merges", then=task), trainer=trainer)
         if task:
             task.done()
         longest = max(len(token) for token in learner.get_vocab() if token not in DEFAULT_SPECIALS)

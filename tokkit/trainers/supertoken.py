@@ -90,8 +90,8 @@ class SupertokenTrainer(Trainer):
             raise InvalidValue("min_chunk", f"must be at most max_chunk ({opts.max_chunk}), not {opts.min_chunk}")
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(None))
-        task = progress.add("learning merges") if progress else None
-        chunks = random_chunks(stream_texts(corpus, progress), opts.min_chunk, opts.max_chunk, opts.distribution, self.seed)
+        task = progress.add("learning merges", start=False) if progress else None
+        chunks = random_chunks(stream_texts(corpus, progress, then=task), opts.min_chunk, opts.max_chunk, opts.distribution, self.seed)
         tokenizer.train_from_iterator(chunks, trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency))
         if task:
             task.done()

@@ -319,10 +319,10 @@ class SuperwordTrainer(Trainer):
         transition = transition_size(opts.transition, sizes[-1], base)
 
         stage1 = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer]))
-        task = progress.add("stage 1: learning subword merges") if progress else None
+        task = progress.add("stage 1: learning subword merges", start=False) if progress else None
         fingerprint = Fingerprint()
         stage1.train_from_iterator(
-            stream_texts(corpus, progress, fingerprint=fingerprint),
+            stream_texts(corpus, progress, fingerprint=fingerprint, then=task),
             trainer=bpe_trainer(transition, min_frequency=opts.min_frequency),
         )
         if task:
@@ -333,7 +333,7 @@ class SuperwordTrainer(Trainer):
         id_bytes = [chars_to_bytes(stage1.id_to_token(i)) for i in range(stage1.get_vocab_size(with_added_tokens=True))]
         id_bytes = [None if i < len(DEFAULT_SPECIALS) else b for i, b in enumerate(id_bytes)]
         wanted = sizes[-1] - transition
-        task = progress.add("stage 2: learning superword merges", total=wanted) if progress else None
+        task = progress.add("stage 2: learning superword merges", total=wanted, unit="merges") if progress else None
         merges = learn_superword_merges(ids, linked, id_bytes, wanted, opts.max_words, opts.min_frequency, task)
         if task:
             task.done()

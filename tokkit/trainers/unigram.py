@@ -145,7 +145,7 @@ class UnigramTrainer(Trainer):
         sizes = check_sizes(vocab_sizes, base + 1, "unigram (special tokens, <unk>, 256 bytes and one piece)")
         texts = list(stream_texts(corpus, progress))
         described = corpus.describe()
-        task = progress.add("training unigram", total=len(sizes)) if progress else None
+        task = progress.add("training unigram", total=len(sizes), unit="sizes") if progress else None
         out = {}
         for size in sizes:
             spm.set_random_generator_seed(self.seed)

@@ -1,0 +1,5 @@
+"""``python -m tokkit``: the same as the ``tokkit`` command."""
+
+from tokkit.cli.app import main
+
+main()
