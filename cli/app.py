@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "train",
     "info",
     "eval",
+    "vocab",
     "demo",
     "transplant",
     "bytes",

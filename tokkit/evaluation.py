@@ -180,7 +180,7 @@ class Evaluation:
         explicit = metrics is not None
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
-        self.names = _distinct_names([t.name for t in self.tokenizers])
+        self.names = distinct_names([t.name for t in self.tokenizers])
         self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir) for c in _as_list(corpus)]
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
@@ -273,7 +273,7 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _distinct_names(names: list[str]) -> list[str]:
+def distinct_names(names: list[str]) -> list[str]:
     """The tokenizers' names, a second ``bpe`` as ``bpe#2`` and so on."""
     seen: dict[str, int] = {}
     out = []
