@@ -153,6 +153,8 @@ def evaluate(
     alpha: float = M.DEFAULT_ALPHA,
     data_dir: str | Path | None = None,
     progress: Progress | None = None,
+    samples: int = 0,
+    vocabulary: bool = False,
 ) -> ResultTable:
     """Evaluate tokenizers on corpora; one tidy :class:`ResultTable` of every metric.
 
@@ -161,10 +163,11 @@ def evaluate(
     them. ``metrics``: names (built-in ones and those of installed plugins); ``None``
     means :data:`tokkit.metrics.DEFAULT_METRICS`. ``pivot``: the language every premium
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
-    the Rényi order.
+    the Rényi order. ``samples`` and ``vocabulary``: what the HTML report shows besides
+    the rows (see :meth:`Evaluation.run`).
     """
     plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir)
-    return plan.run(progress)
+    return plan.run(progress, samples=samples, vocabulary=vocabulary)
 
 
 class Evaluation:
@@ -187,8 +190,15 @@ class Evaluation:
             _check_pivot(source, pivot, pivoted, explicit)
         self.pivot, self.alpha = pivot, alpha
 
-    def run(self, progress: Progress | None = None) -> ResultTable:
+    def run(self, progress: Progress | None = None, *, samples: int = 0, vocabulary: bool = False) -> ResultTable:
+        """Every metric of every tokenizer on every corpus. The header also keeps, for the
+        HTML report, what only the tokenizers can tell: with ``samples`` > 0 that many
+        lines of each language as each tokenizer cuts them (:mod:`tokkit.samples`), with
+        ``vocabulary`` each tokenizer's vocabulary profile and their overlaps
+        (:mod:`tokkit.vocabulary`)."""
         from tokkit import __version__
+
+        check_number("samples", samples, at_least=0, whole=True)
 
         table = ResultTable(header={
             "tokkit_version": __version__,
@@ -211,6 +221,14 @@ class Evaluation:
                 self._evaluate_one(_Rows(table, name, source.spec), tok, facts, source, task)
         if task is not None:
             task.done()
+        if samples:
+            from tokkit.samples import sample_tokenizations
+
+            table.header["samples"] = sample_tokenizations(self.tokenizers, self.names, self.sources, samples, self.pivot)
+        if vocabulary:
+            from tokkit.vocabulary import analyse
+
+            table.header["vocabulary"] = analyse(self.tokenizers, self.names).to_json()
         return table
 
     def _evaluate_one(self, rows: _Rows, tok: Tokenizer, facts: M.VocabFacts, source: Source, task) -> None:
