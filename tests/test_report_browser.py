@@ -227,7 +227,7 @@ def test_tokenizers_evaluated_on_different_languages_get_no_verdict(browser, tmp
     page = browser.new_page()
     page.goto(path.as_uri())
     verdict = page.locator("#verdict").inner_text()
-    assert "premiums for different languages" in verdict and "fairest" not in verdict
+    assert "evaluated on different languages" in verdict and "fairest" not in verdict
     page.close()
 
 
@@ -239,4 +239,50 @@ def test_without_premiums_the_verdict_is_on_compression(browser, toks, tmp_path)
     page.goto(path.as_uri())
     medians = {tok.name: statistics.median(_values(table, "bytes_per_token", tok.name, LINES)) for tok in toks}
     assert page.locator("#verdict").inner_text().startswith(f"{max(medians, key=medians.get)} compresses best over all 7 languages")
+    page.close()
+
+
+def test_a_tokenizer_that_changes_the_text_is_named_in_the_verdict(browser, toks, tmp_path):
+    from tokenizers import Tokenizer as RustTokenizer
+    from tokenizers import models, pre_tokenizers
+
+    from tokkit.backends.hf import HFTokenizer
+
+    splitter = pre_tokenizers.Whitespace()
+    words = {piece for lines in LINES.values() for line in lines for piece, _ in splitter.pre_tokenize_str(line)}
+    rust = RustTokenizer(models.WordLevel({w: i for i, w in enumerate(["[UNK]", *sorted(words)])}, unk_token="[UNK]"))
+    rust.pre_tokenizer = splitter
+    lossy = HFTokenizer(rust, name="words")  # decodes with a space between every two tokens: "dog ." for "dog."
+    table = tokkit.evaluate([toks[0], lossy], ParallelCorpus.from_lines(LINES, spec="seven"))
+    assert _values(table, "roundtrip_rate", "words", LINES) == [0.0] * len(LINES)  # every line has punctuation
+    path = tmp_path / "lossy.html"
+    path.write_text(reports.render(table, "html"), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    warning = page.locator("#verdict p.warn").inner_text()
+    assert warning.startswith("But words changes 100% of the lines it encodes") and toks[0].name not in warning
+    page.close()
+
+
+def test_pairs_left_out_for_unknown_tokens_are_named_in_the_verdict(browser, toks, tmp_path):
+    from tokenizers import Tokenizer as RustTokenizer
+    from tokenizers import models, pre_tokenizers
+
+    from tokkit.backends.hf import HFTokenizer
+
+    splitter = pre_tokenizers.Whitespace()
+    english = {piece for line in LINES[PIVOT] for piece, _ in splitter.pre_tokenize_str(line)}
+    rust = RustTokenizer(models.WordLevel({w: i for i, w in enumerate(["[UNK]", *sorted(english)])}, unk_token="[UNK]"))
+    rust.pre_tokenizer = splitter
+    table = tokkit.evaluate([toks[0], HFTokenizer(rust, name="english-words")], ParallelCorpus.from_lines(LINES, spec="seven"))
+    dropped = [d for d in table.header["dropped"] if d["tokenizer"] == "english-words"]
+    assert len(dropped) == 6  # every language but English is mostly unknown words
+    path = tmp_path / "dropped.html"
+    path.write_text(reports.render(table, "html"), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    assert "No premium for 6 language–tokenizer pairs (english-words: 6)" in page.locator("#verdict").inner_text()
+    assert page.locator("#dropped li").count() == 6
+    page.locator("#query").fill("tur_Latn")
+    assert "No premium for 1 language–tokenizer pair (english-words: 1)" in page.locator("#verdict").inner_text()
     page.close()

@@ -33,6 +33,7 @@ import json
 from importlib import resources
 
 from tokkit.metrics import Scope, get_metric, metric_order
+from tokkit.reports import dropped_lines, header_lines, views
 from tokkit.results import ALL, ResultTable
 from tokkit.scripts import SCRIPT_NAMES, script_of_lang
 from tokkit.segments import VISIBLE
@@ -55,8 +56,6 @@ SECTIONS = (
 
 def report_data(table: ResultTable) -> dict:
     """Everything the page draws, as plain JSON values (see the module docstring)."""
-    from tokkit.reports import views
-
     tokenizers = table.tokenizers()
     names = metric_order(table.metrics())
     overviews = {view.title: view for view in views(table, ())}
@@ -83,6 +82,8 @@ def report_data(table: ResultTable) -> dict:
         "corpora": corpora,
         "script_names": SCRIPT_NAMES,
         "visible": VISIBLE,
+        "dropped": [{"tokenizer": d.get("tokenizer"), "corpus": d.get("corpus"), "lang": d.get("lang")}
+                    for d in header.get("dropped", []) if isinstance(d, dict)],
         "samples": header.get("samples"),
         "vocabulary": header.get("vocabulary"),
     }
@@ -129,8 +130,6 @@ def render_html(table: ResultTable) -> str:
 def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: str = TITLE, note: str | None = None) -> str:
     """The report as one self-contained HTML page; ``plots`` ({caption: PNG}) are embedded
     as images, ``note`` is shown under the run's facts."""
-    from tokkit.reports import dropped_lines, header_lines
-
     e = html.escape
     data = report_data(table)
     nav = "".join(f'<a href="#{sid}">{e(link)}</a>' for sid, _, link in SECTIONS)
@@ -148,9 +147,11 @@ def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: st
                  "tokkit report RESULTS.json --format md gives the same tables as text.</p></noscript>")
     for sid, heading, _ in SECTIONS:
         parts.append(f'<section id="{sid}"><h2>{e(heading)}</h2><div id="{sid}-body"></div></section>')
-    for caption, png in (plots or {}).items():
-        src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure><img alt="{e(caption)}" src="{src}" style="max-width:100%"><figcaption>{e(caption)}</figcaption></figure>')
+        if sid == "summary":
+            for caption, png in (plots or {}).items():
+                src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                parts.append(f'<figure><img alt="{e(caption)}" src="{src}" style="max-width:100%">'
+                             f"<figcaption>{e(caption)}</figcaption></figure>")
     dropped = dropped_lines(table)
     if dropped:
         parts.append('<section id="dropped"><h2>Left out (Petrov et al. 2023: more than 10% unknown tokens)</h2><ul>')

@@ -225,15 +225,17 @@
         cols.map((c, i) => c.baseline && t === state.baseline ? h("td", { class: "num note" }, "baseline")
           : h("td", { class: `num${marks[i].has(t) ? " best" : ""}`, "data-value": cells[i][t] ?? "" }, c.show(cells[i][t], t))),
         h("td", { class: "num" }, D.vocab_sizes[name] != null ? D.vocab_sizes[name].toLocaleString("en") : "–")))));
-    fill("summary-body", verdict(langs), table);
+    fill("summary-body", verdict(langs), h("div", { class: "wide" }, table));
   }
   function verdict(langs) {
     const box = h("div", { class: "verdict", id: "verdict" });
     const scope = state.query ? `the ${langs.length} language${langs.length > 1 ? "s" : ""} you chose` : `all ${langs.length} languages`;
-    const covered = TOKS.map((_, t) => valuesOf("premium", langs, t).length);
+    const left = D.dropped.filter((d) => d.corpus === C().spec && langs.includes(d.lang));
+    // languages with a premium, or without one by Petrov's rule: a sweep has few of them per tokenizer
+    const covered = TOKS.map((name, t) => valuesOf("premium", langs, t).length + left.filter((d) => d.tokenizer === name).length);
     if (has("premium") && Math.min(...covered) < Math.max(...covered) / 2) {
-      box.append(h("p", {}, "These tokenizers have premiums for different languages (a sweep trains one per language; Petrov's rule ",
-        "leaves out languages with many unknown tokens): compare them language by language below."));
+      box.append(h("p", {}, "These tokenizers were evaluated on different languages (a sweep trains one per language): ",
+        "compare them language by language below."));
     } else if (has("premium") && TOKS.some((_, t) => medianOf("premium", langs, t) != null)) {
       const order = TOKS.map((_, t) => ({ t, v: medianOf("premium", langs, t) })).filter((x) => x.v != null).sort((a, b) => a.v - b.v);
       const top = order[0];
@@ -243,6 +245,17 @@
         `: its median premium is ${times(top.v)} (a text costs ${fmt(top.v)} times the tokens of the same text in ${D.pivot})`,
         rest ? `, against ${rest}.` : ".",
         order.length > 1 && others.length ? ` It has the lowest premium in ${lowestIn(others, top.t)} of ${others.length}.` : ""));
+      const changed = TOKS.map((_, t) => ({ t, v: meanOf("roundtrip_rate", langs, t) })).filter((x) => x.v != null && x.v < 1);
+      if (changed.length) {
+        box.append(h("p", { class: "warn" }, "But ", changed.map((x) => `${TOKS[x.t]} changes ${pct(1 - x.v)} of the lines it encodes`).join(", and "),
+          ": decode(encode(line)) is not the line, so its tokens do not stand for the text alone."));
+      }
+      if (left.length) {
+        box.append(h("p", { class: "warn" }, `No premium for ${left.length} language–tokenizer pair${left.length > 1 ? "s" : ""} (`,
+          [...new Set(left.map((d) => d.tokenizer))].map((name) => `${name}: ${left.filter((d) => d.tokenizer === name).length}`).join(", "),
+          "): more than 10% of their tokens are unknown, so their premium would look low (Petrov et al. 2023); ",
+          h("a", { href: "#dropped" }, "the list"), " is at the bottom."));
+      }
       const gaps = scriptGaps(langs);
       if (gaps.length && order.length > 1) {
         box.append(h("p", {}, "Why, by script: where the tokenizers differ most"),
@@ -490,7 +503,7 @@
   }
   function renderOverview() {
     $("overview").classList.toggle("hidden", !C().langs.length || !C().overview.length);
-    fill("overview-body", h("p", { class: "lead" }, "Each metric on the corpus as a whole (per-language metrics: the median over languages); the best value is marked."), overviewTable());
+    fill("overview-body", h("p", { class: "lead" }, "Each metric on the corpus as a whole (per-language metrics: the median over languages); the best value is marked."), h("div", { class: "wide" }, overviewTable()));
   }
 
   // ---- how they cut a sentence ----------------------------------------------------------------------
@@ -576,7 +589,7 @@
         names.map((b) => { const n = v.shared[p.name][b]; return h("td", { class: "num", "data-value": n, title: `${n.toLocaleString("en")} byte strings` }, b === p.name ? "–" : `${pct(n / (p.tokens || 1))} (${n.toLocaleString("en")})`); })))));
     fill("vocabulary-body",
       h("p", { class: "lead" }, "What each vocabulary holds, read off the bytes every token stands for (the same token under different space conventions, Ġ, ▁ or a byte, counts once)."),
-      facts, key,
+      h("div", { class: "wide" }, facts), key,
       h("h3", {}, "Token lengths in bytes"), h("div", { class: "chart", id: "lengths-chart" }, lengthChart(profiles, index)),
       h("h3", {}, "Shared tokens, by bytes"), h("p", { class: "note" }, "Each row: the share of that tokenizer's tokens that the column's tokenizer also has."), overlapTable);
   }
