@@ -1,9 +1,9 @@
 """Perturbations of a text, for measuring how robust a tokenizer's token count is.
 
 TokSuite ("a controlled suite for measuring the impact of tokenizer choice on language
-model behavior", arXiv 2512.20757, 2025) perturbs text the way people and pipelines change it (typos,
-missing diacritics, casing, Unicode normalisation) and measures how much each change
-costs a tokenizer. Each perturbation here is a function of the text alone, so every
+model behavior", arXiv 2512.20757, 2025) perturbs text the way people and pipelines
+change it (typos, missing diacritics, casing, Unicode normalisation) and measures how
+much each change costs a tokenizer. Each perturbation here is a function of the text alone, so every
 tokenizer sees the same perturbed text, and the seeded one (typos) draws its random
 numbers from the seed and the line itself: the same line gets the same typos in every
 run, on every machine, whatever the order lines are read in.

@@ -18,14 +18,13 @@ metrics count token strings and morpheme boundaries).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
+from typing import Callable
 
 import numpy as np
-
-from collections import Counter
-from functools import lru_cache
-from typing import Callable
 
 from tokkit.metrics import formulas as F
 from tokkit.perturbations import PERTURBATIONS
@@ -232,7 +231,6 @@ class PerturbedCounts:
             before = F.line_ctc(reading.flat, reading.ends, reading.facts.special)
             return PerturbedCounts(int(before.sum()), int(np.abs(after - before).sum()))
 
-        collect.__qualname__ = f"PerturbedCounts.collector({perturbation!r})"
         return collect
 
     def __add__(self, other: "PerturbedCounts") -> "PerturbedCounts":

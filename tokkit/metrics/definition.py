@@ -5,9 +5,9 @@ A metric says what it is (``name``, ``about``, which way is better), where it ha
 (its scope), what it is computed from (``collect``: a function from a
 :class:`~tokkit.metrics.counts.Reading` to counts that add with ``+``) and how
 (``compute``: counts and a context to a value, or ``None`` where the metric is
-undefined on that text). A metric that costs more than the reading it shares with the
-others (one that encodes a changed copy of the text) is not a ``default`` one: it is
-computed only when named, like a plugin's.
+undefined on that text). A metric that encodes the text a second time (word by word,
+or a perturbed copy) is not a ``default`` one: it is computed only when named, like a
+plugin's.
 """
 
 from __future__ import annotations
