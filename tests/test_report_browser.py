@@ -83,7 +83,7 @@ def test_the_summary_comes_first_and_holds_each_tokenizers_medians(page, table, 
         row = page.locator(f"#summary-table tr[data-tokenizer='{tok.name}'] td")
         medians[tok.name] = statistics.median(_values(table, "premium", tok.name, others))
         assert _number(row.nth(1)) == pytest.approx(medians[tok.name])
-        bytes_col = page.locator("#summary-table th").all_inner_texts().index("median bytes / token")
+        bytes_col = page.locator("#summary-table th").all_inner_texts().index("bytes / token")
         assert _number(row.nth(bytes_col)) == pytest.approx(statistics.median(_values(table, "bytes_per_token", tok.name, LINES)))
         trip_col = page.locator("#summary-table th").all_inner_texts().index("round trip")
         assert _number(row.nth(trip_col)) == pytest.approx(statistics.mean(_values(table, "roundtrip_rate", tok.name, LINES)))
@@ -109,6 +109,8 @@ def test_choosing_your_languages_recomputes_everything(page, table, toks):
 def test_the_script_table_gives_each_scripts_medians(page, table, toks):
     rows = page.locator("#scripts-table tbody tr")
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.script)") == ["Latn", "Cyrl", "Arab", "Hans"]
+    lossless = all(v == 1 for tok in toks for v in _values(table, "roundtrip_rate", tok.name, LINES))
+    assert ("round trip (mean)" in page.locator("#scripts-table thead").inner_text()) is not lossless
     latin = [lang for lang in LINES if lang.endswith("_Latn") and lang != PIVOT]
     cells = page.locator("#scripts-table tr[data-script='Latn'] td[data-value]")
     for t, tok in enumerate(toks):
@@ -131,7 +133,7 @@ def test_a_baseline_shows_how_many_tokens_each_needs_for_its_one(page, table, to
     page.select_option("#baseline", "0")
     ratio = [a / b for a, b in zip(_values(table, "ctc", other.name, LINES), _values(table, "ctc", base.name, LINES))]
     header = page.locator("#summary-table th").all_inner_texts()
-    column = header.index(f"tokens vs {base.name}")
+    column = header.index(f"tokens / {base.name}")
     cell = page.locator(f"#summary-table tr[data-tokenizer='{other.name}'] td").nth(column)
     assert _number(cell) == pytest.approx(statistics.median(ratio))
     line = page.locator(f"#baseline-summary li[data-tokenizer='{other.name}']").inner_text()
@@ -139,7 +141,7 @@ def test_a_baseline_shows_how_many_tokens_each_needs_for_its_one(page, table, to
     page.hover("#baseline-chart rect[data-lang='tur_Latn']")
     assert "tur_Latn" in page.locator("#tip").inner_text()
     page.select_option("#baseline", "-1")
-    assert f"tokens vs {base.name}" not in page.locator("#summary-table th").all_inner_texts()
+    assert f"tokens / {base.name}" not in page.locator("#summary-table th").all_inner_texts()
 
 
 def test_the_language_table_sorts_filters_and_shows_any_metric(page, table, toks):
@@ -175,6 +177,9 @@ def test_each_sentence_is_cut_as_segments_says(page, toks):
         assert chips.evaluate_all("cs => cs.map(c => Number(c.dataset.id))") == [s.id for s in expected]
         kinds = chips.evaluate_all("cs => cs.map(c => c.classList.contains('bytes'))")
         assert kinds == [s.kind == "bytes" for s in expected]
+        titles = chips.evaluate_all("cs => cs.map(c => c.title)")
+        assert [t for t, s in zip(titles, expected) if s.kind == "bytes"] == [
+            f"id {s.id} · bytes of “{line[s.start:s.end]}”" for s in expected if s.kind == "bytes"]
         assert cut.locator(".count").inner_text() == f"{len(expected)} tokens"
     assert any(s.kind == "bytes" for s in segments(toks[0], line))  # 300 tokens lack these characters
     assert page.locator(f".sample .cut[data-lang='{PIVOT}']").count() == 2 * len(toks)  # the pivot's line beside it
@@ -261,6 +266,7 @@ def test_a_tokenizer_that_changes_the_text_is_named_in_the_verdict(browser, toks
     page.goto(path.as_uri())
     warning = page.locator("#verdict p.warn").inner_text()
     assert warning.startswith("But words changes 100% of the lines it encodes") and toks[0].name not in warning
+    assert "round trip (mean)" in page.locator("#scripts-table thead").inner_text()  # not exact: shown per script
     page.close()
 
 

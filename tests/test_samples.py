@@ -25,8 +25,10 @@ def test_pick_lines_takes_readable_lines_spread_over_the_text():
 def test_rows_are_segments_in_short(bpe_300):
     text = "Hello 東京 world"
     stored = rows(bpe_300, text)
-    assert [(r[0], r[1], r[2] if len(r) > 2 else "text") for r in stored] == [(s.id, s.text, s.kind) for s in segments(bpe_300, text)]
-    assert any(len(r) == 3 and r[2] == "bytes" for r in stored)
+    expected = segments(bpe_300, text)
+    assert [(r[0], r[1], r[2] if len(r) > 2 else "text") for r in stored] == [(s.id, s.text, s.kind) for s in expected]
+    parts = [(r, s) for r, s in zip(stored, expected) if s.kind == "bytes"]
+    assert parts and all(r[3] == text[s.start:s.end] and r[3] in "東京" for r, s in parts)  # the character each is part of
 
 
 def test_aligned_corpora_show_the_same_line_in_every_language(bpe_300, unigram_420):

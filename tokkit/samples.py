@@ -11,8 +11,9 @@ sentence, translated), chosen from the reference language's (the pivot's) lines 
 (:data:`SHORTEST`-:data:`LONGEST` characters) spread evenly over the text; on another
 corpus each language's own lines by the same rule. Each token is shown as
 :func:`tokkit.segments.segments` gives it, stored compactly as ``[id, text]`` for a token
-that shows the text it covers and ``[id, text, kind]`` for the other kinds (bytes of a
-character, a control token, a marker).
+that shows the text it covers, ``[id, "<D0>", "bytes", "О"]`` for one that holds bytes of
+a character (with the character it is part of), and ``[id, text, kind]`` for a control
+token or a marker.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def pick_lines(lines: Sequence[str], n: int) -> list[int]:
 
 def rows(tokenizer: Tokenizer, text: str) -> list[list]:
     """The segments of ``text`` in the stored form (see the module docstring)."""
-    return [[s.id, s.text] if s.kind == "text" else [s.id, s.text, s.kind] for s in segments(tokenizer, text)]
+    return [[s.id, s.text] if s.kind == "text" else [s.id, s.text, s.kind, text[s.start:s.end]] if s.kind == "bytes"
+            else [s.id, s.text, s.kind] for s in segments(tokenizer, text)]
 
 
 def sample_tokenizations(tokenizers: Sequence[Tokenizer], names: Sequence[str], sources, per_lang: int = SAMPLES_PER_LANG,

@@ -174,22 +174,22 @@
     const cols = [];
     const others = pool("premium", langs);
     if (has("premium")) {
-      cols.push({ label: "median premium", title: `${METRICS.premium.about} Median over the languages chosen.`, higher: false, get: (t) => medianOf("premium", langs, t), show: times });
+      cols.push({ label: "premium", title: `${METRICS.premium.about} Median over the languages chosen.`, higher: false, get: (t) => medianOf("premium", langs, t), show: times });
       cols.push({
-        label: "worst premium", title: "The highest premium among the languages chosen, and its language.", higher: false,
+        label: "worst", title: "The highest premium among the languages chosen, and its language.", higher: false,
         get: (t) => worst(others, t).value, show: (v, t) => (v == null ? "–" : `${times(v)} ${worst(others, t).lang}`),
       });
       if (TOKS.length > 1) cols.push({
-        label: "lowest premium in", title: "In how many of the languages chosen this tokenizer has the lowest premium (ties count for each).",
+        label: "lowest in", title: "In how many of the languages chosen this tokenizer has the lowest premium (ties count for each).",
         higher: true, get: (t) => lowestIn(others, t), show: (v) => `${v} of ${others.filter((l) => TOKS.some((_, u) => value("premium", l, u) != null)).length}`,
       });
     }
-    if (has("bytes_per_token")) cols.push({ label: "median bytes / token", title: METRICS.bytes_per_token.about, higher: true, get: (t) => medianOf("bytes_per_token", langs, t), show: fmt });
+    if (has("bytes_per_token")) cols.push({ label: "bytes / token", title: `${METRICS.bytes_per_token.about} Median over the languages chosen.`, higher: true, get: (t) => medianOf("bytes_per_token", langs, t), show: fmt });
     if (has("roundtrip_rate")) cols.push({ label: "round trip", title: `${METRICS.roundtrip_rate.about} Mean over the languages chosen.`, higher: true, get: (t) => meanOf("roundtrip_rate", langs, t), show: pct });
-    if (has("byte_fallback_rate")) cols.push({ label: "median byte tokens", title: METRICS.byte_fallback_rate.about, higher: false, get: (t) => medianOf("byte_fallback_rate", langs, t), show: pct });
+    if (has("byte_fallback_rate")) cols.push({ label: "byte tokens", title: `${METRICS.byte_fallback_rate.about} Median over the languages chosen.`, higher: false, get: (t) => medianOf("byte_fallback_rate", langs, t), show: pct });
     if (state.baseline >= 0 && has("ctc")) {
       cols.push({
-        baseline: true, label: `tokens vs ${TOKS[state.baseline]}`, title: `The median over the languages chosen of ctc / ctc of ${TOKS[state.baseline]} on the same text.`,
+        baseline: true, label: `tokens / ${TOKS[state.baseline]}`, title: `The median over the languages chosen of ctc / ctc of ${TOKS[state.baseline]} on the same text.`,
         higher: false, get: (t) => { const r = ratios(t, langs); return r.length ? median(r.map((x) => x.ratio)) : null; }, show: times,
       });
     }
@@ -219,13 +219,15 @@
     const cells = cols.map((c) => TOKS.map((_, t) => (c.baseline && t === state.baseline ? null : c.get(t))));
     const marks = cols.map((c, i) => best(cells[i], c.higher));
     const table = h("table", { id: "summary-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "tokenizer"), cols.map((c) => h("th", { class: "num", title: c.title }, c.label)), h("th", { class: "num" }, "vocabulary"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "tokenizer (vocabulary)"), cols.map((c) => h("th", { class: "num", title: c.title }, c.label)))),
       h("tbody", {}, TOKS.map((name, t) => h("tr", { "data-tokenizer": name },
-        h("td", {}, tokLabel(t)),
+        h("td", {}, tokLabel(t), D.vocab_sizes[name] != null ? h("span", { class: "diff" }, D.vocab_sizes[name].toLocaleString("en")) : null),
         cols.map((c, i) => c.baseline && t === state.baseline ? h("td", { class: "num note" }, "baseline")
-          : h("td", { class: `num${marks[i].has(t) ? " best" : ""}`, "data-value": cells[i][t] ?? "" }, c.show(cells[i][t], t))),
-        h("td", { class: "num" }, D.vocab_sizes[name] != null ? D.vocab_sizes[name].toLocaleString("en") : "–")))));
-    fill("summary-body", verdict(langs), h("div", { class: "wide" }, table));
+          : h("td", { class: `num${marks[i].has(t) ? " best" : ""}`, "data-value": cells[i][t] ?? "" }, c.show(cells[i][t], t)))))));
+    fill("summary-body", verdict(langs),
+      h("p", { class: "note" }, `Medians over the ${langs.length} languages chosen (premiums without ${D.pivot}); round trip: the mean. `,
+        "Hover a heading for its definition."),
+      h("div", { class: "wide" }, table));
   }
   function verdict(langs) {
     const box = h("div", { class: "verdict", id: "verdict" });
@@ -291,8 +293,10 @@
   // ---- by script --------------------------------------------------------------------------------
   function renderScripts() {
     const langs = chosen();
+    // a round trip that is exact for every tokenizer and language says nothing per script: the summary says it once
+    const lossless = langs.every((l) => TOKS.every((_, t) => [1, null].includes(value("roundtrip_rate", l, t))));
     const groups = [["premium", "median premium", medianOf, times], ["bytes_per_token", "median bytes / token", medianOf, fmt], ["roundtrip_rate", "round trip (mean)", meanOf, pct]]
-      .filter(([m]) => has(m));
+      .filter(([m]) => has(m) && !(m === "roundtrip_rate" && lossless));
     const section = $("scripts");
     section.classList.toggle("hidden", !C().langs.length || !groups.length);
     if (!langs.length || !groups.length) { fill("scripts-body"); return; }
@@ -551,8 +555,9 @@
     });
   }
   function chip(row, i) {
-    const [id, text, kind = "text"] = row;
-    const node = h("span", { class: `tok ${kind === "text" ? `c${i % 5}` : kind}`, title: `id ${id}${kind === "text" ? "" : ` · ${kind}`}`, "data-id": id });
+    const [id, text, kind = "text", of] = row;
+    const what = kind === "bytes" ? ` · bytes of “${of}”` : kind === "text" ? "" : ` · ${kind}`;
+    const node = h("span", { class: `tok ${kind === "text" ? `c${i % 5}` : kind}`, title: `id ${id}${what}`, "data-id": id });
     if (kind !== "text") { node.textContent = text; return node; }
     for (const ch of text) node.append(D.visible[ch] ? h("span", { class: "ws" }, D.visible[ch]) : ch);
     return node;
