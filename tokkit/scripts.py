@@ -24,7 +24,8 @@ MIXED = "mixed"
 #: the script of a token that holds part of a character (its bytes are not UTF-8 alone)
 BYTES = "bytes"
 
-#: every script of Unicode 17 with letters of its own (ISO 15924), besides Common and Inherited
+#: every script of Unicode 17 with letters of its own (ISO 15924), besides Common and Inherited;
+#: an older ``regex`` knows fewer, and their letters then count as Common
 UNICODE_SCRIPTS = tuple("""
 Adlm Aghb Ahom Arab Armi Armn Avst Bali Bamu Bass Batk Beng Berf Bhks Bopo Brah Brai Bugi Buhd Cakm Cans Cari
 Cham Cher Chrs Copt Cpmn Cprt Cyrl Deva Diak Dogr Dsrt Dupl Egyp Elba Elym Ethi Gara Geor Glag Gong Gonm Goth
@@ -48,8 +49,27 @@ SCRIPT_NAMES = {
     "Tibt": "Tibetan", COMMON: "digits, punctuation, spaces", MIXED: "several scripts", BYTES: "part of a character",
 }
 
-# One alternative per script: the group that matches names the character's script.
-_SCRIPT_OF_CHAR = regex.compile("|".join(fr"(?P<{code}>\p{{sc={code}}})" for code in UNICODE_SCRIPTS))
+
+def _alternatives(codes) -> str:
+    return "|".join(fr"(?P<{code}>\p{{sc={code}}})" for code in codes)
+
+
+def _known(code: str) -> bool:
+    try:
+        regex.compile(fr"\p{{sc={code}}}")
+    except regex.error:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _script_pattern() -> regex.Pattern:
+    """One alternative per script the installed ``regex`` knows: the group that matches
+    names the character's script."""
+    try:
+        return regex.compile(_alternatives(UNICODE_SCRIPTS))
+    except regex.error:  # an older regex: leave out the scripts it does not know
+        return regex.compile(_alternatives(filter(_known, UNICODE_SCRIPTS)))
 
 
 def script_of_lang(lang: str) -> str:
@@ -68,7 +88,7 @@ def script_name(code: str) -> str:
 @lru_cache(maxsize=65536)
 def char_script(ch: str) -> str | None:
     """Unicode's script of one character; ``None`` for Common and Inherited ones."""
-    found = _SCRIPT_OF_CHAR.match(ch)
+    found = _script_pattern().match(ch)
     return found.lastgroup if found else None
 
 
