@@ -50,6 +50,7 @@ COMMAND_MODULES = [
     "tokenize",
     "serve",
     "eval",
+    "vocab",
     "demo",
     "transplant",
     "bytes",

@@ -96,9 +96,12 @@ def register(app: typer.Typer) -> None:
             raise TokkitError("--plot draws the premium per language: it needs a parallel corpus (such as flores200:devtest)")
         if plot_out is not None:
             require("matplotlib", "plots")  # before the long work, not after it
+        from tokkit.samples import SAMPLES_PER_LANG
+
+        report = json_out is not None or html_out is not None  # what a report shows besides the rows
         progress = Progress()
         with progress.live():
-            table = plan.run(progress)
+            table = plan.run(progress, samples=SAMPLES_PER_LANG if report else 0, vocabulary=report)
         for name, arg in zip(plan.names, tokenizers):
             table.header.setdefault("specs", {})[name] = split_name(arg)[1]
         render(table, "table", None, force)
@@ -106,7 +109,7 @@ def register(app: typer.Typer) -> None:
         if plot_out is not None:
             from tokkit import plots
 
-            png = plots.premium_by_language(table)
+            png = plots.premium_by_script(table)
         files = {path: reports.render(table, fmt) for fmt, path in
                  (("json", json_out), ("csv", csv_out), ("html", html_out), ("md", md_out)) if path is not None}
         # everything is computed: now write, each file whole or not at all

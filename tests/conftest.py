@@ -93,6 +93,22 @@ def mixed_corpus():
 
 
 @pytest.fixture(scope="session")
+def bpe_300(mixed_corpus):
+    """A byte-level BPE of 300 tokens on the mixed text: it lacks most non-Latin characters."""
+    import tokkit
+
+    return tokkit.train("bpe", mixed_corpus, 300)[300]
+
+
+@pytest.fixture(scope="session")
+def unigram_420(mixed_corpus):
+    """A unigram tokenizer of 420 tokens (byte fallback) on the mixed text."""
+    import tokkit
+
+    return tokkit.train("unigram", mixed_corpus, 420)[420]
+
+
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real data folder (TOKKIT_DATA_DIR); tests that need it skip without it."""
     value = os.environ.get("TOKKIT_DATA_DIR")

@@ -254,51 +254,116 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 class _Page(HTMLParser):
+    """What a page loads from elsewhere, its inline scripts, and its images."""
+
     def __init__(self):
         super().__init__()
-        self.cells, self.images, self.tables, self.scripts = [], [], 0, 0
-        self._in_cell = False
+        self.external, self.images, self.scripts = [], [], []
+        self._script = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        self.tables += tag == "table"
-        self.scripts += tag == "script" or (tag == "link" and "href" in attrs)
-        self._in_cell = tag in ("td", "th")
+        if (tag in ("script", "img", "iframe") and "src" in attrs and not attrs["src"].startswith("data:")) or (
+                tag == "link" and "href" in attrs):
+            self.external.append(attrs.get("src") or attrs.get("href"))
         if tag == "img":
             self.images.append(attrs["src"])
+        if tag == "script":
+            self._script = [attrs.get("type", ""), attrs.get("id"), ""]
 
     def handle_data(self, data):
-        if self._in_cell:
-            self.cells.append(data.strip())
+        if self._script is not None:
+            self._script[2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append(tuple(self._script))
+            self._script = None
 
 
-def test_html_report_is_self_contained_with_tables_and_png(table):
+def _parsed(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+def test_html_report_embeds_every_row_and_loads_nothing(table):
+    from tokkit import reports
+
+    page = _parsed(reports.render(table, "html"))
+    assert page.external == [] and page.images == []
+    data = json.loads(next(text for kind, id, text in page.scripts if id == "tokkit-data"))
+    assert any(kind == "" and "tokkit-data" in text for kind, id, text in page.scripts)  # the page's own script
+    tokenizers = data["tokenizers"]
+    [corpus] = data["corpora"]
+    for row in table.rows:
+        assert corpus["values"][row.metric][row.lang][tokenizers.index(row.tokenizer)] == row.value
+    assert corpus["scripts"] == {"eng_Latn": "Latn", "tur_Latn": "Latn", "deu_Latn": "Latn", "zho_Hans": "Hans"}
+    definitions = {d["name"]: d for d in data["metrics"]}
+    assert definitions["premium"] == {"name": "premium", "about": M.get_metric("premium").about, "higher": False, "pivot": True}
+
+
+def test_html_report_keeps_a_sample_text_from_closing_its_script(table):
+    from tokkit import reports
+
+    hostile = "</script><script>alert(1)</script><!--"
+    copy = ResultTable(header={**table.header, "samples": {"per_lang": 1, "corpora": {"four": {"eng_Latn": [
+        {"line": 0, "text": hostile, "tokens": {}}]}}}}, rows=table.rows)
+    text = reports.render(copy, "html")
+    assert hostile not in text
+    page = _parsed(text)
+    data = json.loads(next(text for kind, id, text in page.scripts if id == "tokkit-data"))
+    assert data["samples"]["corpora"]["four"]["eng_Latn"][0]["text"] == hostile
+
+
+def test_a_sweeps_report_embeds_its_curves(tmp_path):
     pytest.importorskip("matplotlib")
     from tokkit import reports
 
-    plots, note = reports.report_plots(table)
-    page = _Page()
-    page.feed(reports.to_html(table, plots, note=note))
-    assert page.tables >= 2 and page.scripts == 0
-    assert {"bpe-300", "bpe-420", "tur_Latn", "ctc", "renyi_efficiency"} <= set(page.cells)
-    premium_tur = next(r.value for r in table.select(tokenizer="bpe-300", lang="tur_Latn", metric="premium"))
-    assert f"{premium_tur:.4g}" in page.cells
-    assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
+    sweep = ResultTable(header={"pivot": "eng_Latn"})
+    for size in (1000, 2000):
+        sweep.add(f"tur_Latn-{size}", "flores", "all", "vocab_size", size)
+        sweep.add(f"tur_Latn-{size}", "flores", "tur_Latn", "premium", 2.0 - size / 2000)
+    page = _parsed(reports.render(sweep, "html"))
+    assert len(page.images) == 1 and page.images[0].startswith("data:image/png;base64,")
     width, height = png_size(base64.b64decode(page.images[0].split(",", 1)[1]))
-    assert 300 < width < 10000 and 200 < height < 5000
+    assert 300 < width < 3000 and 200 < height < 2000
 
 
-def test_premium_plot_is_a_valid_png(table, tmp_path):
+def test_premium_plot_is_strips_per_script_with_readable_labels(table, tmp_path):
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
     from tokkit import plots
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
 
-    path = plots.write_png(plots.premium_by_language(table), tmp_path / "p.png")
+    fig = plots.premium_by_script_figure(table)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    [ax] = fig.axes
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels == ["Latn\n2", "Hans\n1"]  # scripts by their number of languages, the pivot left out
+    renderer = canvas.get_renderer()
+    texts = [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.title, ax.xaxis.label, ax.yaxis.label]
+    assert all(t.get_fontsize() >= 9 for t in texts if t.get_text())
+    boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+    strips = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert {c.get_label(): len(c.get_offsets()) for c in strips[:2]} == {"bpe-300": 2, "bpe-420": 2}  # Latn: tur, deu
+    assert sum(len(c.get_offsets()) for c in strips) == 2 * 3  # a dot per tokenizer and language, the pivot left out
+    assert not any(len(line.get_xdata()) > 2 for line in ax.get_lines())  # no line joins one language to the next
+    path = plots.write_png(plots.premium_by_script(table), tmp_path / "p.png")
     width, height = png_size(path.read_bytes())
+    assert (width, height) == (800, 600)  # 8 x 6 inches at 100 dpi
     pixels = imread(path)
     assert pixels.shape[:2] == (height, width)
-    assert np.ptp(pixels) > 0  # not a blank image
+    colours = {tuple(np.round(px[:3], 2)) for px in pixels.reshape(-1, pixels.shape[2])[::7]}
+    from matplotlib import colormaps
+
+    for k in range(2):  # each tokenizer's colour is drawn
+        r, g, b, _ = colormaps["tab10"](k)
+        assert any(abs(c[0] - r) < 0.03 and abs(c[1] - g) < 0.03 and abs(c[2] - b) < 0.03 for c in colours)
 
 
 def test_markdown_marks_the_best_value(table):

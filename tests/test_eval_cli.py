@@ -56,8 +56,12 @@ def test_eval_writes_every_output_and_report_re_renders_them(capsys, tmp_path, t
     assert code == 0 and ResultTable.from_json(json.loads(text)).rows == table.rows
     code, text, _ = cli(capsys, "report", out["json"])
     assert code == 0 and "premium per language" in text
+    # the report's sample sentences and vocabularies are kept in the results: re-rendered without the tokenizers
+    samples = table.header["samples"]["corpora"][table.corpora()[0]]
+    assert set(samples) == set(LINES) and all(len(cuts) == 2 and set(cuts[0]["tokens"]) == {"bpe"} for cuts in samples.values())
+    assert [p["name"] for p in table.header["vocabulary"]["profiles"]] == ["bpe"]
     code, _, _ = cli(capsys, "report", out["json"], "--format", "html", "--out", tmp_path / "again.html")
-    assert code == 0 and "<table>" in (tmp_path / "again.html").read_text(encoding="utf-8")
+    assert code == 0 and (tmp_path / "again.html").read_text(encoding="utf-8") == out["html"].read_text(encoding="utf-8")
 
 
 def _one_error_line(code: int, err: str, *fragments: str) -> None:

@@ -161,6 +161,8 @@ def evaluate(
     data_dir: str | Path | None = None,
     errors: str = "strict",
     progress: Progress | None = None,
+    samples: int = 0,
+    vocabulary: bool = False,
 ) -> ResultTable:
     """Evaluate tokenizers on corpora; one tidy :class:`ResultTable` of every metric.
 
@@ -171,10 +173,11 @@ def evaluate(
     means :data:`tokkit.metrics.DEFAULT_METRICS`. ``pivot``: the language every premium
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
     the Rényi order. ``errors``: what the corpus files do with invalid UTF-8 (``strict``,
-    ``replace`` or ``skip``).
+    ``replace`` or ``skip``). ``samples`` and ``vocabulary``: what the HTML report shows
+    besides the rows (see :meth:`Evaluation.run`).
     """
     plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir, errors=errors)
-    return plan.run(progress)
+    return plan.run(progress, samples=samples, vocabulary=vocabulary)
 
 
 class Evaluation:
@@ -190,15 +193,22 @@ class Evaluation:
         explicit = metrics is not None
         self.metrics = M.resolve(metrics)
         self.tokenizers = [t if isinstance(t, Tokenizer) else load(t) for t in _as_list(tokenizers)]
-        self.names = _distinct_names([t.name for t in self.tokenizers])
+        self.names = distinct_names([t.name for t in self.tokenizers])
         self.sources = [open_source(c, langs=langs, pivot=pivot, data_dir=data_dir, errors=errors) for c in _corpora(corpus)]
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
             _check_pivot(source, pivot, pivoted, explicit)
         self.pivot, self.alpha = pivot, alpha
 
-    def run(self, progress: Progress | None = None) -> ResultTable:
+    def run(self, progress: Progress | None = None, *, samples: int = 0, vocabulary: bool = False) -> ResultTable:
+        """Every metric of every tokenizer on every corpus. The header also keeps, for the
+        HTML report, what only the tokenizers can tell: with ``samples`` > 0 that many
+        lines of each language as each tokenizer cuts them (:mod:`tokkit.samples`), with
+        ``vocabulary`` each tokenizer's vocabulary profile and their overlaps
+        (:mod:`tokkit.vocabulary`)."""
         from tokkit import __version__
+
+        check_number("samples", samples, at_least=0, whole=True)
 
         table = ResultTable(header={
             "tokkit_version": __version__,
@@ -221,6 +231,14 @@ class Evaluation:
                 self._evaluate_one(_Rows(table, name, source.spec), tok, facts, source, task)
         if task is not None:
             task.done()
+        if samples:
+            from tokkit.samples import sample_tokenizations
+
+            table.header["samples"] = sample_tokenizations(self.tokenizers, self.names, self.sources, samples, self.pivot)
+        if vocabulary:
+            from tokkit.vocabulary import analyse
+
+            table.header["vocabulary"] = analyse(self.tokenizers, self.names).to_json()
         return table
 
     def _evaluate_one(self, rows: _Rows, tok: Tokenizer, facts: M.VocabFacts, source: Source, task) -> None:
@@ -293,7 +311,7 @@ def _corpora(corpus) -> list:
     return _as_list(corpus)
 
 
-def _distinct_names(names: list[str]) -> list[str]:
+def distinct_names(names: list[str]) -> list[str]:
     """The tokenizers' names, a second ``bpe`` as ``bpe#2`` and so on."""
     seen: dict[str, int] = {}
     out = []

@@ -1,6 +1,7 @@
-"""Renderings of a :class:`~tokkit.results.ResultTable`: terminal (rich), Markdown, HTML.
+"""Renderings of a :class:`~tokkit.results.ResultTable`: terminal (rich), Markdown, CSV,
+JSON, and the HTML report (:mod:`tokkit.report_html`), by name in :data:`RENDERERS`.
 
-Every rendering shows the same *views* of the tidy rows, built once by :func:`views`:
+The text renderings show the same *views* of the tidy rows, built once by :func:`views`:
 
 * per corpus, an overview: one row per metric (the corpus as a whole, lang ``"all"``,
   and for premiums the median over languages), one column per tokenizer;
@@ -9,14 +10,12 @@ Every rendering shows the same *views* of the tidy rows, built once by :func:`vi
 
 In each row the best value is marked where the metric has a direction
 (the metric registry's direction, :func:`tokkit.metrics.higher_is_better`); ties are all marked. Pairs that Petrov's rule
-dropped are listed under the tables. The HTML report is one self-contained file: tables
-and PNG plots embedded as base64 ``data:`` URIs, no scripts, no network.
+dropped are listed under the tables. The HTML report reads the same rows (and the overview
+view) and draws its summary, charts and tables in the page.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -174,7 +173,7 @@ def _legend(view: View) -> str | None:
 def to_markdown(table: ResultTable, lang_metrics: tuple[str, ...] | None = None) -> str:
     """GitHub-flavoured Markdown: a header list and every view; the best value in **bold**."""
     lines = ["# tokkit evaluation", ""]
-    lines += _header_lines(table, lambda s: s)
+    lines += header_lines(table)
     for view in views(table, lang_metrics):
         lines += ["", f"## {view.title}", ""]
         lines.append("| " + " | ".join([view.label, *view.columns]) + " |")
@@ -192,85 +191,20 @@ def to_markdown(table: ResultTable, lang_metrics: tuple[str, ...] | None = None)
     return "\n".join(lines) + "\n"
 
 
-def _header_lines(table: ResultTable, escape) -> list[str]:
+def header_lines(table: ResultTable) -> list[str]:
+    """The run's facts as Markdown list items: tokkit version, tokenizers, corpora, pivot."""
     header = table.header
     out = []
     if header.get("tokkit_version"):
-        out.append(f"- tokkit {escape(str(header['tokkit_version']))}, {escape(str(header.get('created', '')))}")
+        out.append(f"- tokkit {header['tokkit_version']}, {header.get('created', '')}")
     for tok in header.get("tokenizers", []):
-        out.append(f"- tokenizer `{escape(str(tok.get('name')))}` ({escape(str(tok.get('format')))}, vocabulary {tok.get('vocab_size')})")
+        out.append(f"- tokenizer `{tok.get('name')}` ({tok.get('format')}, vocabulary {tok.get('vocab_size')})")
     for corpus in header.get("corpora", []):
-        out.append(f"- corpus `{escape(str(corpus.get('spec')))}`: {len(corpus.get('langs', []))} language(s), "
-                   f"{corpus.get('lines')} lines, sha256 {escape(str(corpus.get('sha256', ''))[:16])}…")
+        out.append(f"- corpus `{corpus.get('spec')}`: {len(corpus.get('langs', []))} language(s), "
+                   f"{corpus.get('lines')} lines, sha256 {str(corpus.get('sha256', ''))[:16]}…")
     if "pivot" in header:
-        out.append(f"- premium pivot {escape(str(header['pivot']))}; Rényi α = {header.get('alpha')}")
+        out.append(f"- premium pivot {header['pivot']}; Rényi α = {header.get('alpha')}")
     return out
-
-
-def report_plots(table: ResultTable) -> tuple[dict[str, bytes], str | None]:
-    """The plots an HTML report embeds ({caption: PNG}) and, when there are none because
-    matplotlib is missing, a note saying how to get them."""
-    from tokkit.errors import MissingExtraError
-
-    try:
-        from tokkit import plots
-
-        found = {}
-        for corpus in table.corpora():
-            if any(r.lang != ALL for r in table.select(corpus=corpus, metric="premium")):
-                found[f"premium per language on {corpus}"] = plots.premium_by_language(table, corpus)
-        if table.select(metric="vocab_size") and table.select(metric="premium"):
-            found["premium against vocabulary size"] = plots.sweep_curves(table, "premium")
-        return found, None
-    except MissingExtraError as exc:
-        return {}, f"plots left out: {exc}"
-
-
-# -- HTML --------------------------------------------------------------------------------
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0 2em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.best { font-weight: bold; background: #e3f5e1; }
-tr.summary td { border-top: 2px solid #888; font-style: italic; }
-img { max-width: 100%; border: 1px solid #ddd; }
-"""
-
-
-def to_html(table: ResultTable, plots: dict[str, bytes] | None = None, title: str = "tokkit evaluation",
-            note: str | None = None) -> str:
-    """One self-contained HTML page: header, every view, and ``plots`` ({caption: PNG
-    bytes}) embedded as base64 images; ``note`` is shown under the header."""
-    e = html.escape
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
-             f"<style>{_STYLE}</style></head><body>", f"<h1>{e(title)}</h1>", "<ul>"]
-    parts += [f"<li>{line[2:].replace('`', '')}</li>" for line in _header_lines(table, e)]
-    parts.append("</ul>")
-    if note:
-        parts.append(f"<p><em>{e(note)}</em></p>")
-    for caption, png in (plots or {}).items():
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure><img alt=\"{e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{e(caption)}</figcaption></figure>")
-    for view in views(table):
-        parts.append(f"<h2>{e(view.title)}</h2><table><thead><tr><th>{e(view.label)}</th>")
-        parts += [f"<th>{e(c)}</th>" for c in view.columns]
-        parts.append("</tr></thead><tbody>")
-        for (label, values), higher in zip(view.rows, view.directions):
-            best = view.best(values, higher)
-            cells = "".join(f"<td class=\"num{' best' if i in best else ''}\">{e(_cell(v))}</td>" for i, v in enumerate(values))
-            parts.append(f"<tr><td>{e(label)}</td>{cells}</tr>")
-        if view.summary:
-            cells = "".join(f"<td class=\"num\">{e(_cell(v))}</td>" for v in view.summary[1])
-            parts.append(f"<tr class=\"summary\"><td>{e(view.summary[0])}</td>{cells}</tr>")
-        parts.append("</tbody></table>")
-    dropped = dropped_lines(table)
-    if dropped:
-        parts.append("<h2>Left out (Petrov et al. 2023: more than 10% unknown tokens)</h2><ul>")
-        parts += [f"<li>{e(line)}</li>" for line in dropped]
-        parts.append("</ul>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
 
 
 # -- the file formats, by name ---------------------------------------------------------
@@ -278,16 +212,17 @@ def _json_text(table: ResultTable) -> str:
     return json.dumps(table.to_json(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _html_with_plots(table: ResultTable) -> str:
-    plots, note = report_plots(table)
-    return to_html(table, plots, note=note)
+def _html(table: ResultTable) -> str:
+    from tokkit.report_html import render_html
+
+    return render_html(table)
 
 
 #: every text format a result table renders to: name -> renderer
 RENDERERS: dict[str, Callable[[ResultTable], str]] = {
     "md": to_markdown,
     "csv": ResultTable.to_csv,
-    "html": _html_with_plots,
+    "html": _html,
     "json": _json_text,
 }
 

@@ -4,13 +4,20 @@ Their names are stable (they are the ``metric`` column of every result table). E
 computed from the counts of :mod:`tokkit.metrics.counts` by a formula of
 :mod:`tokkit.metrics.formulas`; docs/metrics.md explains the decisions behind them
 (which languages get a fertility, Petrov's unknown-token rule, summary rows).
+
+Two kinds cost a second encoding of the text, so they are computed only when named:
+``continued_word_rate`` encodes every distinct word on its own, and the ``ctc_change_*``
+metrics, one per perturbation of :mod:`tokkit.perturbations`, a perturbed copy of it.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from tokkit.metrics import formulas as F
-from tokkit.metrics.counts import RoundTripCounts, TokenCounts, WordCounts
+from tokkit.metrics.counts import ContinuedWordCounts, PerturbedCounts, RoundTripCounts, TokenCounts, WordCounts
 from tokkit.metrics.definition import Context, Metric, Scope
+from tokkit.perturbations import PERTURBATIONS
 from tokkit.results import ALL
 
 LOWER, HIGHER, NEITHER = False, True, None
@@ -33,6 +40,10 @@ def _line_premiums(counts: TokenCounts, ctx: Context):
     if not ctx.aligned:
         return []
     return F.line_premiums(counts.line_tokens, ctx.pivot.line_tokens)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def _premium_spread(counts: TokenCounts, ctx: Context, which: int) -> float | None:
@@ -66,6 +77,16 @@ BUILTIN = (
            lambda c, ctx: _per_token(int(c.frequencies[ctx.facts.partial].sum()), c)),
     Metric("vocab_utilisation", "Share of the ordinary (non-special) vocabulary that occurs at least once in the text.",
            NEITHER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: F.vocab_utilisation(c.frequencies, ctx.facts.special)),
+    Metric("unique_tokens", "Distinct tokens that occur in the text (tokka-bench's unique-token coverage: how much of "
+           "the vocabulary serves this language).",
+           HIGHER, Scope.TEXT, TokenCounts.collect, lambda c, ctx: int(np.count_nonzero(c.frequencies))),
+    Metric("continued_word_rate", "Share of words that take more than one token, each word encoded on its own "
+           "(tokka-bench); words are whitespace-separated, or characters in scripts written without spaces.",
+           LOWER, Scope.TEXT, ContinuedWordCounts.collect, lambda c, ctx: _share(c.continued, c.words), default=False),
+    Metric("inner_whitespace_rate", "Share of tokens whose text holds whitespace between other characters once its "
+           "ends are stripped (tokka-bench): tokens that run across words.",
+           NEITHER, Scope.TEXT, TokenCounts.collect,
+           lambda c, ctx: _per_token(int(c.frequencies[ctx.facts.inner_space].sum()), c)),
     Metric("entropy", "Shannon entropy, in bits, of the unigram distribution of the tokens in the text.",
            NEITHER, Scope.TEXT, TokenCounts.collect,
            lambda c, ctx: F.shannon_entropy(c.frequencies) if c.tokens else None),
@@ -78,4 +99,9 @@ BUILTIN = (
     Metric("throughput_mb_s", "Megabytes (10^6 bytes) of UTF-8 text encoded per second by encode_batch.",
            HIGHER, Scope.CORPUS, TokenCounts.collect,
            lambda c, ctx: F.throughput_mb_s(c.bytes, c.seconds) if c.bytes else None),
+    *(Metric(f"ctc_change_{p.name}", f"How far the token count moves when the text is perturbed ({p.about}; "
+             "TokSuite-style robustness): the sum over lines of |ctc(perturbed line) - ctc(line)| over the text's ctc; "
+             "0 = unmoved.",
+             LOWER, Scope.TEXT, PerturbedCounts.collector(p.name), lambda c, ctx: _share(c.moved, c.tokens), default=False)
+      for p in PERTURBATIONS.values()),
 )

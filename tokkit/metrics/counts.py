@@ -8,20 +8,26 @@ whole corpus; adding the counts of the parts of a text gives the text, so a metr
 needs the text itself again. Metrics that read the same counts share one collection.
 
 The built-in counts are :class:`TokenCounts` (everything read off the ids),
-:class:`WordCounts` (whitespace words, for fertility) and :class:`RoundTripCounts` (lines
-that decode back to themselves); a plugin may bring its own (the Turkish metrics count
-token strings and morpheme boundaries).
+:class:`WordCounts` (whitespace words, for fertility), :class:`RoundTripCounts` (lines
+that decode back to themselves), :class:`ContinuedWordCounts` (words that take more than
+one token) and :class:`PerturbedCounts` (how the token count of each line changes under a
+perturbation, one collection per perturbation); a plugin may bring its own (the Turkish
+metrics count token strings and morpheme boundaries).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
+from typing import Callable
 
 import numpy as np
 
 from tokkit.metrics import formulas as F
+from tokkit.perturbations import PERTURBATIONS
 from tokkit.tokenizer import Tokenizer
 
 @dataclass(frozen=True)
@@ -30,12 +36,14 @@ class VocabFacts:
 
     ``special[i]``: id *i* is a control token; ``partial[i]``: id *i* holds part of a
     character (its bytes alone are not UTF-8: a byte-fallback piece such as ``<0xC3>``, or
-    a byte-level BPE token of one byte of a character its vocabulary lacks); ``unk``: the
-    unknown token's id, if there is one.
+    a byte-level BPE token of one byte of a character its vocabulary lacks);
+    ``inner_space[i]``: id *i*'s text, leading and trailing whitespace stripped, still
+    holds whitespace (a token across words); ``unk``: the unknown token's id, if there is one.
     """
 
     special: np.ndarray
     partial: np.ndarray
+    inner_space: np.ndarray
     unk: int | None
 
     @property
@@ -49,10 +57,11 @@ class VocabFacts:
         special = np.fromiter((b is None for b in table), dtype=bool, count=len(table))
         special[list(tokenizer.special_ids)] = True
         partial = np.fromiter((b is not None and not _is_utf8(b) for b in table), dtype=bool, count=len(table))
+        inner = np.fromiter((b is not None and _has_inner_space(b) for b in table), dtype=bool, count=len(table))
         unk = tokenizer.specials.unk
         if unk is not None:
             special[unk] = False  # an unknown token stands for text: it counts as a token
-        return cls(special=special, partial=partial, unk=unk)
+        return cls(special=special, partial=partial, inner_space=inner, unk=unk)
 
     def unknown(self, frequencies: np.ndarray) -> int:
         """How often the unknown token occurs, given the token frequencies."""
@@ -65,6 +74,11 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _has_inner_space(data: bytes) -> bool:
+    """tokka-bench's ``has_whitespace_in_middle``: whitespace left once the ends are stripped."""
+    return any(ch.isspace() for ch in data.decode("utf-8", "replace").strip())
 
 
 @dataclass
@@ -86,11 +100,22 @@ class Reading:
         start = time.perf_counter()
         ids = tokenizer.encode_batch(texts)
         seconds = time.perf_counter() - start
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        ends = np.cumsum(lengths)
-        total = int(ends[-1]) if len(ends) else 0
-        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total)
+        flat, ends = _end_to_end(ids)
         return cls(tokenizer, facts, lang, texts, ids, flat, ends, seconds)
+
+
+def _end_to_end(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of many texts end to end, and where each text ends."""
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total), ends
+
+
+def _ctc_each(reading: Reading, texts: list[str]) -> np.ndarray:
+    """The CTC of each of ``texts`` under the reading's tokenizer, in one batch encode."""
+    flat, ends = _end_to_end(reading.tokenizer.encode_batch(texts))
+    return F.line_ctc(flat, ends, reading.facts.special)
 
 
 @dataclass
@@ -156,3 +181,57 @@ class RoundTripCounts:
 
     def __add__(self, other: "RoundTripCounts") -> "RoundTripCounts":
         return RoundTripCounts(self.lines + other.lines, self.same + other.same)
+
+
+@dataclass
+class ContinuedWordCounts:
+    """Words, and the words a tokenizer needs more than one token for.
+
+    As tokka-bench (Gubler 2025) counts them: the words are the whitespace-separated
+    ones where the language writes spaces between words, and each character that is not
+    a space where it does not (Chinese, Japanese, Thai, ...); each distinct word is
+    encoded on its own, once, and counted as often as it occurs.
+    """
+
+    words: int
+    continued: int
+
+    @classmethod
+    def collect(cls, reading: Reading) -> "ContinuedWordCounts":
+        if F.separates_words(reading.lang):
+            units = Counter(word for text in reading.texts for word in text.split())
+        else:
+            units = Counter(ch for text in reading.texts for ch in text if not ch.isspace() and ch.isprintable())
+        distinct = list(units)
+        counts = np.fromiter(units.values(), dtype=np.int64, count=len(units))
+        return cls(int(counts.sum()), int(counts[_ctc_each(reading, distinct) > 1].sum()))
+
+    def __add__(self, other: "ContinuedWordCounts") -> "ContinuedWordCounts":
+        return ContinuedWordCounts(self.words + other.words, self.continued + other.continued)
+
+
+@dataclass
+class PerturbedCounts:
+    """Tokens of the text, and how far the token count of each line moves when the line
+    is perturbed (:mod:`tokkit.perturbations`): the sum over lines of
+    ``|ctc(perturbed line) - ctc(line)|``."""
+
+    tokens: int
+    moved: int
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def collector(perturbation: str) -> Callable[[Reading], "PerturbedCounts"]:
+        """The collect function of one perturbation (one object per perturbation, so the
+        metrics that share it share one collection)."""
+        perturb = PERTURBATIONS[perturbation].apply
+
+        def collect(reading: Reading) -> PerturbedCounts:
+            after = _ctc_each(reading, [perturb(text) for text in reading.texts])
+            before = F.line_ctc(reading.flat, reading.ends, reading.facts.special)
+            return PerturbedCounts(int(before.sum()), int(np.abs(after - before).sum()))
+
+        return collect
+
+    def __add__(self, other: "PerturbedCounts") -> "PerturbedCounts":
+        return PerturbedCounts(self.tokens + other.tokens, self.moved + other.moved)

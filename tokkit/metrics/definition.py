@@ -5,7 +5,9 @@ A metric says what it is (``name``, ``about``, which way is better), where it ha
 (its scope), what it is computed from (``collect``: a function from a
 :class:`~tokkit.metrics.counts.Reading` to counts that add with ``+``) and how
 (``compute``: counts and a context to a value, or ``None`` where the metric is
-undefined on that text).
+undefined on that text). A metric that encodes the text a second time (word by word,
+or a perturbed copy) is not a ``default`` one: it is computed only when named, like a
+plugin's.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Metric:
     compute: Callable[[Any, Context], float | None]
     #: the languages it applies to (FLORES-style codes); ``None``: any
     langs: frozenset[str] | None = None
+    #: computed when no metrics are named (``tokkit eval`` without ``--metrics``)
+    default: bool = True
 
     def applies_to(self, lang: str) -> bool:
         return self.langs is None or lang in self.langs

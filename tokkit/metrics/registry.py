@@ -6,7 +6,9 @@ adding a metric is adding one definition. Built-in metrics are listed in
 :mod:`tokkit.metrics.builtin`. A package adds its own through the ``tokkit.metrics``
 entry-point group: the entry point's object is a function that returns its metric
 definitions (the morphology package's %TR, %Pure and boundary alignment come this way,
-so the core never imports it). Plugin metrics are computed only when named.
+so the core never imports it). Plugin metrics, and built-in ones that are not
+``default`` (those that encode the text a second time: words one by one, perturbed
+copies), are computed only when named.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def plugin_metrics() -> dict[str, Metric]:
     return found
 
 
-#: the metrics computed when none are named: every built-in one
-DEFAULT_METRICS = tuple(builtin_metrics())
+#: the metrics computed when none are named: the built-in ones marked ``default``
+DEFAULT_METRICS = tuple(m.name for m in BUILTIN if m.default)
 
 
 def get_metric(name: str) -> Metric | None:
