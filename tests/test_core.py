@@ -232,3 +232,21 @@ def test_the_fields_a_loader_does_not_read_may_hold_anything_and_null_provenance
     (folder / "tokkit.json").write_text(json.dumps({**meta, "name": 5, "vocab_size": "many", "corpus": None, "seed": None}))
     loaded = tokkit.load(folder)
     assert loaded.encode("Hello world") == bpe.encode("Hello world") and loaded.provenance.corpus is None
+
+
+@pytest.mark.parametrize("new_id", [10_000, 5])
+def test_a_tokenizer_json_whose_ids_leave_a_gap_is_one_line(bpe, tmp_path, capsys, new_id):
+    """The Rust loader takes a token moved to an id past the end, or onto another's id;
+    the gap it leaves was an IndexError in tokkit eval."""
+    from conftest import cli, one_error_line
+
+    folder = bpe.save(tmp_path / "tok")
+    config = json.loads((folder / "tokenizer.json").read_text())
+    vocab = config["model"]["vocab"]
+    moved = next(token for token, i in vocab.items() if i == 300)
+    vocab[moved] = new_id
+    (folder / "tokenizer.json").write_text(json.dumps(config))
+    with pytest.raises(TokkitError, match="its ids are not 0 to 399 with one token each"):
+        tokkit.load(folder)
+    code, _, err = cli(capsys, "eval", folder, "--corpus", "sample:eng")
+    assert code == 1 and "(id 300 has none)" in one_error_line(err)

@@ -159,11 +159,24 @@ class HFTokenizer(Tokenizer):
         return fast
 
 
+def _check_ids(rust: RustTokenizer, path: Path) -> None:
+    """Refuse a vocabulary whose ids are not exactly 0 .. size - 1, one token each: the
+    Rust loader accepts gaps and repeated ids, and every id below the size is taken to
+    have a token (an IndexError deep in an evaluation otherwise)."""
+    size = rust.get_vocab_size(with_added_tokens=True)
+    ids = set(rust.get_vocab(with_added_tokens=True).values())
+    if len(ids) != size or min(ids, default=0) < 0 or max(ids, default=-1) >= size:
+        missing = min(set(range(size)) - ids, default=None)
+        raise TokkitError(f"{path} is not a valid tokenizer.json: its ids are not 0 to {size - 1} with one token each"
+                          + (f" (id {missing} has none)" if missing is not None else ""))
+
+
 def load_tokenizer_json(path: Path, name: str | None = None) -> HFTokenizer:
     """Load a ``tokenizer.json`` file, reading roles from a ``tokenizer_config.json`` beside it."""
     try:
         rust = RustTokenizer.from_file(str(path))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
         raise TokkitError(f"{path} is not a valid tokenizer.json: {first_line(exc)}") from exc
+    _check_ids(rust, path)
     specials, template = read_tokenizer_config(path.parent, rust.token_to_id)
     return HFTokenizer(rust, name=name or str(path), specials=specials, chat_template=template)
