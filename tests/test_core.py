@@ -85,7 +85,7 @@ def test_a_failed_save_leaves_nothing(bpe, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(bpe, "_write", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(TokkitError, match="cannot write .*tok: disk full"):
         bpe.save(tmp_path / "tok")
     assert list(tmp_path.iterdir()) == []
 

@@ -141,7 +141,7 @@ class HFTokenizer(Tokenizer):
         return [Piece(i, t, s, e) for i, t, (s, e) in zip(enc.ids, enc.tokens, enc.offsets)]
 
     def _write(self, folder: Path) -> dict[str, Any]:
-        self._tok.save(str(folder / "tokenizer.json"))
+        write_tokenizer_json(self._tok, folder / "tokenizer.json")
         write_tokenizer_config(folder, self, chat_template=self.chat_template)
         return {}
 
@@ -157,6 +157,14 @@ class HFTokenizer(Tokenizer):
         if self.chat_template:
             fast.chat_template = self.chat_template
         return fast
+
+
+def write_tokenizer_json(rust: RustTokenizer, path: Path) -> None:
+    """Write ``rust`` to ``path`` as ``rust.save`` does (the same pretty JSON), but from
+    Python: ``save`` reports a full disk as a bare ``Exception`` with the OS error in its
+    text, where a Python write raises the OSError that tokkit's atomic outputs turn into
+    one line."""
+    path.write_text(rust.to_str(pretty=True), encoding="utf-8")
 
 
 def _check_ids(rust: RustTokenizer, path: Path) -> None:
