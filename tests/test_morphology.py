@@ -7,6 +7,7 @@ use the real lexicon under TOKKIT_DATA_DIR.
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from tokkit.errors import TokkitError
