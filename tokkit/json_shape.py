@@ -1,11 +1,11 @@
 """The shape of the JSON files tokkit reads back, checked before anything uses them.
 
-``tokkit.json``, the hybrid tokenizer's files and results files are tokkit's own, but a
-user may hand tokkit any file of that name: one edited by hand, damaged, or from another
-tool. Each reader states the shape it needs as a :class:`Shape` and checks the parsed
-file against it, so a wrong type fails as one line naming the file, the place and what
-was expected (``tokkit.json: specials.bos must be a whole number, not "x"``) instead of
-an ``AttributeError`` deep in the code that reads it.
+``tokkit.json``, the hybrid tokenizer's files, Morfessor models and results files are
+tokkit's own, but a user may hand tokkit any file of that name: one edited by hand,
+damaged, or from another tool. Each reader states the shape it needs as a
+:class:`Shape` and checks the parsed file against it, so a wrong type fails as one line
+naming the file, the place and what was expected (``tokkit.json: specials.bos must be a
+whole number, not "x"``) instead of an ``AttributeError`` deep in the code that reads it.
 
 A shape is written with Python's type notation:
 
@@ -14,7 +14,8 @@ A shape is written with Python's type notation:
 * ``list[S]``; ``tuple[S1, S2, ...]``: a list of exactly those items;
 * ``dict[K, S]``: an object whose keys are strings (``K`` = ``str``) or the values of a
   ``Literal`` (``dict[Literal["bos", "eos"], int]``);
-* ``Literal[a, b, ...]``: one of those values; ``S1 | S2``: either;
+* ``Literal[a, b, ...]``: one of those values; ``S1 | S2``: either (an object of fields
+  cannot be one side: Python's ``|`` takes no ``dict``);
 * a ``dict`` of field shapes, ``{"format": str, "seed?": int | None}``: an object with
   those fields, where a name ending in ``?`` may be absent (``seed`` may be absent, null
   or a whole number); fields not named are ignored (a file may carry more than this
@@ -47,7 +48,6 @@ class Shape:
     """A compiled shape (see the module docstring); :meth:`check` raises on a mismatch."""
 
     def __init__(self, spec: Any):
-        self.spec = spec
         self._node = _compile(spec)
 
     def check(self, value: Any, source: str) -> Any:

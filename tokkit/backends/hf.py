@@ -173,7 +173,7 @@ def _check_ids(rust: RustTokenizer, path: Path) -> None:
     have a token (an IndexError deep in an evaluation otherwise)."""
     size = rust.get_vocab_size(with_added_tokens=True)
     ids = set(rust.get_vocab(with_added_tokens=True).values())
-    if len(ids) != size or min(ids, default=0) < 0 or max(ids, default=-1) >= size:
+    if len(ids) != size or max(ids, default=-1) >= size:  # ids are unsigned: then they are 0 .. size - 1
         missing = min(set(range(size)) - ids, default=None)
         raise TokkitError(f"{path} is not a valid tokenizer.json: its ids are not 0 to {size - 1} with one token each"
                           + (f" (id {missing} has none)" if missing is not None else ""))
