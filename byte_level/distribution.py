@@ -41,7 +41,7 @@ import numpy as np
 from tokkit.byte_level.canonical import Canonical
 from tokkit.byte_level.covers import CoverTree, Hypothesis
 from tokkit.byte_level.lm import EMPTY, CausalLM, Prefix
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue, TokkitError
 
 #: index of the end-of-text outcome in a next-byte distribution
 EOS = 256
@@ -89,6 +89,24 @@ class ByteModel:
         if start is None:
             raise TokkitError(f"{self.tokenizer.name} has neither a BOS nor an EOS token to start a text with")
         return [start]
+
+    def check_room(self, used: int, max_bytes: int) -> None:
+        """Refuse a generation of ``max_bytes`` that could run past the model's context
+        after ``used`` tokens (the context and the prompt): each new byte adds at most one
+        token, since every token but a special one spells at least a byte. Checked before
+        the first byte, so that a long generation does not fail at its end."""
+        self.lm.check_fits(used)
+        size = self.lm.context_size
+        if size is not None and used + max_bytes > size:
+            raise InvalidValue("max_bytes", f"must be at most {size - used:,} here, not {max_bytes:,}: {self.lm.name} reads "
+                                            f"{size:,} tokens at most and the prompt takes {used:,}")
+
+    @staticmethod
+    def most_tokens(state: ByteState) -> int:
+        """The most tokens a hypothesis of ``state`` can hold: its context, the stable
+        tokens, and one for each byte after them."""
+        tree = state.tree
+        return len(state.context) + len(tree.frozen) + len(tree.data) - tree.frozen_end
 
     # -- states -------------------------------------------------------------------------
     def start(self, prompts: Sequence[bytes], contexts: Sequence[Sequence[int]] | None = None,
@@ -165,7 +183,8 @@ class ByteModel:
         twin, made = tree.copy(), []
         for value in guess[: self.lookahead]:
             made.extend(h for h in twin.push(value) if h.tokens not in state.ahead)
-        return made
+        size = self.lm.context_size  # a guess past the end of the context is never read
+        return [h for h in made if size is None or len(state.context) + len(h.tokens) <= size]
 
     def _forget_stale(self, state: ByteState) -> None:
         """Drop states read ahead for bytes that did not come."""

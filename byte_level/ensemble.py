@@ -55,6 +55,8 @@ def ensemble_generate(models: Sequence[ByteModel], prompt: bytes, mix: str, opti
     weights = check_ensemble(len(models), mix, weights)
     rng = np.random.default_rng(options.seed)
     states = [m.start([prompt], absolute=False)[0] for m in models]
+    for member, state in zip(models, states):
+        member.check_room(member.most_tokens(state), options.max_bytes)
     out = bytearray()
     while len(out) < options.max_bytes and not cut_at_stop(bytes(out), options.stop)[1]:
         dist = combine([m.next_byte_logprobs([s])[0] for m, s in zip(models, states)], mix, weights)

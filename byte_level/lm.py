@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
-from tokkit.errors import require
+from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import Tokenizer
 
 torch = require("torch", "lm")
@@ -105,6 +105,9 @@ class CausalLM:
         self.device = next(model.parameters()).device
         self.dtype = next(model.parameters()).dtype
         self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
+        #: the most tokens one sequence may hold (the positions the model was trained on;
+        #: None where its config does not say)
+        self.context_size: int | None = getattr(model.config, "max_position_embeddings", None)
         self.forward_calls = 0
         # transformers renamed ``past_key_values`` to ``cache`` during 5.x
         self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
@@ -118,6 +121,15 @@ class CausalLM:
         return cls(load_causal_lm(spec, device=device, dtype=dtype), tokenizer, name=spec)
 
     # -- forward passes ----------------------------------------------------------------
+    def check_fits(self, tokens: int) -> None:
+        """Refuse a sequence of more ``tokens`` than the context: past its trained positions
+        a model with learned ones fails and one with rotary ones reads garbage, silently.
+        Refused, not windowed: a window would change the probabilities byte-level work
+        computes exactly, into those of a shorter text."""
+        if self.context_size is not None and tokens > self.context_size:
+            raise TokkitError(f"the text is longer than {self.name}'s context of {self.context_size:,} tokens "
+                              f"(it reached {tokens:,}): shorten it")
+
     def start(self, ids: Sequence[int]) -> Prefix:
         """A prefix for ``ids`` in a forest of its own (one forward unless ``ids`` is empty)."""
         return self.extend([EMPTY], [list(ids)])[0][0] if ids else EMPTY
@@ -139,6 +151,7 @@ class CausalLM:
         if len(forests) > 1:
             raise ValueError("the prefixes of one forward must belong to one forest")
         forest = next(iter(forests.values())) if forests else Forest()
+        self.check_fits(max(len(prefix) + len(row) for prefix, row in zip(prefixes, rows)))  # before the mask is made
         lengths = [len(row) for row in rows]
         offsets = np.cumsum([0] + lengths)
         total, base = int(offsets[-1]), forest.size

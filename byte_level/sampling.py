@@ -35,7 +35,7 @@ class SamplingOptions:
         check_number("max_bytes", self.max_bytes, at_least=1, whole=True)
         check_number("temperature", self.temperature, at_least=0)
         check_number("top_p", self.top_p, above=0, at_most=1)
-        check_number("seed", self.seed, whole=True)
+        check_number("seed", self.seed, whole=True, at_least=0)  # numpy's generators take no negative seed
         if self.temperature == 0 and self.top_p < 1:
             raise InvalidValue("top_p", "needs a temperature above 0 (temperature 0 is greedy)")
         if any(not s for s in self.stop):
@@ -70,6 +70,7 @@ def generate_bytes(byte_model, prompts: Sequence[bytes], options: SamplingOption
 
     rng = np.random.default_rng(options.seed)
     states = byte_model.start(prompts, contexts, absolute=False)
+    byte_model.check_room(max(map(byte_model.most_tokens, states)), options.max_bytes)
     out = [bytearray() for _ in prompts]
     active = list(range(len(prompts)))
     while active:

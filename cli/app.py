@@ -17,7 +17,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import typer
 
-from tokkit.cli.common import run_cli
+from tokkit.cli.common import TRACEBACK_VARIABLE, run_cli
 
 HELP = """tokkit: train, evaluate and compare tokenizers; transplant language models; byte-level LM work.
 
@@ -79,4 +79,8 @@ def _root(
 
 
 def main() -> None:
+    # a Rust panic or abort prints its own lines before tokkit's error line; without this,
+    # a RUST_BACKTRACE=1 in the environment adds a backtrace of a hundred lines or more
+    if not os.environ.get(TRACEBACK_VARIABLE):
+        os.environ["RUST_BACKTRACE"] = "0"
     sys.exit(run_cli(app))

@@ -14,10 +14,13 @@ from rich.markup import escape
 from rich.measure import Measurement
 
 from tokkit.corpora import CorpusError
-from tokkit.errors import TokkitError
+from tokkit.errors import TokkitError, first_line
 
 #: errors that are the user's to fix: print one line, exit 1, no traceback
 USER_ERRORS = (TokkitError, CorpusError)
+
+#: set (to anything) for the traceback of a failure that would be one line
+TRACEBACK_VARIABLE = "TOKKIT_TRACEBACK"
 
 #: library parameter names whose command-line flag is not ``--`` + the name with dashes
 FLAGS = {"errors": "--encoding-errors", "vocab_sizes": "--vocab-size", "pad_multiple": "--pad-to-multiple", "fmt": "--format",
@@ -57,25 +60,54 @@ err_console = Console(stderr=True)
 
 
 def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
-    """Run the app and return its exit code; a user error becomes one line on stderr and code 1.
+    """Run the app and return its exit code. What a failure looks like is one rule:
 
-    Usage errors (unknown options, missing arguments) are click's: it prints them with the
-    usage line and exits 2.
+    * the user's errors (:class:`TokkitError`, :class:`CorpusError`: a refused value, a
+      missing file, an output that exists) are one line on stderr, exit 1;
+    * the system's refusals (``OSError``: a full disk, no permission, a file removed while
+      it was read) are one line, the OS's words and the file, exit 1: the user can act on
+      them, and a traceback would only name the line that met them;
+    * a Rust library's panic (pyo3's ``PanicException``, a ``BaseException``) is one line
+      with the panic's message, exit 1 (Rust itself prints its own lines before it): its
+      Python traceback ends at the call into Rust and says no more, and the line says
+      that this is input tokkit should have refused;
+    * usage errors (an unknown option, a missing argument, a value that is not of its
+      option's type, such as ``1.5`` or ``1e9`` for a whole number) are click's message
+      and usage line, exit 2;
+    * Ctrl-C is ``interrupted``, exit 130;
+    * anything else is a bug in tokkit and keeps its traceback.
+
+    With ``TOKKIT_TRACEBACK`` set, the one-line kinds keep their tracebacks too.
     """
     command = tidy_help(typer.main.get_command(app))
     try:
         command.main(args=args, prog_name="tokkit")
-    except USER_ERRORS as exc:
-        err_console.print(f"[bold red]error:[/] {escape(user_message(exc))}", highlight=False, soft_wrap=True)
-        return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
+    except BaseException as exc:
+        line = error_line(exc)
+        if line is None or os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        return 1
     finally:
         console.stderr = False  # a --json - of this run moved it
     return 0
+
+
+def error_line(exc: BaseException) -> str | None:
+    """The one line a failure is shown as, or None for a bug (see :func:`run_cli`)."""
+    if isinstance(exc, USER_ERRORS):
+        return user_message(exc)
+    if isinstance(exc, OSError):
+        reason = (exc.strerror or first_line(exc)).lower()
+        return f"{exc.filename}: {reason}" if exc.filename else reason
+    if type(exc).__name__ == "PanicException" and type(exc).__module__ == "pyo3_runtime":
+        return f"a Rust library panicked: {first_line(exc)} (input tokkit should have refused: please report it)"
+    return None
 
 
 def user_message(exc: Exception) -> str:
@@ -102,7 +134,7 @@ def prepare_output(path: Path | None, force: bool) -> None:
     if is_stdout(path):
         console.stderr = True
     elif path is not None:
-        check_output(path, force)
+        check_output(path, force, file=True)
 
 
 def write_text(path: Path, text: str, force: bool) -> None:

@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
         from tokkit.results import ResultTable
 
         if out is not None:
-            check_output(out, force)
+            check_output(out, force, file=True)
         render(ResultTable.read_json(results), fmt, out, force)
 
     @app.command("sweep")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -32,33 +33,51 @@ Examples:
 """
 
 
+def _whole(text: str, what: str, unit: str, example: str, scale: int = 1) -> int:
+    """``text`` times ``scale`` as a whole number, or one line saying why it is none
+    (``what`` is wrong; write ``example``).
+
+    Read as an exact decimal, so ``1.001k`` is 1001 and ``1e30`` is 10^30 (floats give
+    1000.9999999999999 and 1000000000000000019884624838656, and ``inf`` overflowed the
+    conversion to int). Numbers past 10^100, far above any size or budget, are refused
+    before they become integers (converting 1e1000000 takes a minute)."""
+    try:
+        number = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        problem = "is not a number"
+    elif number.adjusted() > 100:
+        problem = "is too large"
+    elif number * scale != (number * scale).to_integral_value():
+        problem = f"is not a whole number of {unit}"
+    else:
+        return int(number * scale)
+    raise TokkitError(f"{what} {problem} (write e.g. {example})")
+
+
 def parse_sizes(value: str) -> list[int]:
-    """``"8000,16k,32_000"`` -> [8000, 16000, 32000]."""
+    """``"8000,16k,32_000"`` -> [8000, 16000, 32000]; each a positive whole number (the
+    trainer checks what it can reach)."""
     sizes = []
     for part in value.split(","):
-        part = part.strip().lower().replace("_", "")
-        if not part:
-            continue
-        scale = 1000 if part.endswith("k") else 1
-        try:
-            sizes.append(int(float(part.rstrip("k")) * scale))
-        except ValueError:
-            raise TokkitError(f"vocabulary size '{part}' is not a number (write e.g. 32000 or 8000,16000)") from None
+        part = part.strip().lower()
+        if part:
+            scale = 1000 if part.endswith("k") else 1
+            sizes.append(_whole(part.removesuffix("k"), f"vocabulary size '{part}'", "tokens", "32000 or 8000,16k", scale))
     if not sizes or any(s <= 0 for s in sizes):
         raise TokkitError(f"vocabulary sizes must be positive numbers, got '{value}'")
     return sizes
 
 
 def parse_bytes(value: str | None) -> int | None:
-    """``"50MB"``, ``"2G"``, ``"1000"`` -> a byte count."""
+    """``"50MB"``, ``"2G"``, ``"1000"`` -> a byte count (a whole number; the corpus checks
+    that it is positive)."""
     if value is None:
         return None
     text = value.strip().upper().removesuffix("B")
-    scale = {"K": 1e3, "M": 1e6, "G": 1e9}.get(text[-1:], 1)
-    try:
-        return int(float(text.rstrip("KMG")) * scale)
-    except ValueError:
-        raise TokkitError(f"--budget '{value}' is not a size (write e.g. 500MB or 2G)") from None
+    scale = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}.get(text[-1:], 1)
+    return _whole(text.rstrip("KMGT").strip(), f"--budget '{value}'", "bytes", "500MB or 2G", scale)
 
 
 def _option_parameter(field: dataclasses.Field) -> inspect.Parameter:

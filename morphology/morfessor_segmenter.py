@@ -24,14 +24,18 @@ import os
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Literal
 
 import regex
 
 from tokkit.errors import TokkitError, require
+from tokkit.json_shape import Shape
 from tokkit.morphology.analyzer import ROOT, SUFFIX, Analyzer, Morph, Segmentation
 
 WORD = regex.compile(r"[\p{L}\p{M}]+")
+
+#: a saved model: the segmentation of every training word, with its count
+MODEL_JSON = Shape({"format": Literal["morfessor-baseline"], "segmentations": list[tuple[int, str, list[str]]]})
 
 
 def _dampen(count: int) -> int:
@@ -84,14 +88,22 @@ class MorfessorSegmenter(Analyzer):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "MorfessorSegmenter":
+        """A model :meth:`save` wrote; a file of another shape, or a segmentation whose
+        morphs do not spell its word (Morfessor fails on one with a math domain error),
+        is one line."""
         morfessor = require("morfessor", "morph")
         try:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
-            rows = [(int(c), str(w), tuple(s)) for c, w, s in payload["segmentations"]]
         except FileNotFoundError as exc:
             raise TokkitError(f"no Morfessor model at {path}") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             raise TokkitError(f"{path} is not a Morfessor model saved by tokkit: {exc}") from exc
+        MODEL_JSON.check(payload, str(path))
+        rows = [(count, word, tuple(morphs)) for count, word, morphs in payload["segmentations"]]
+        for i, (count, word, morphs) in enumerate(rows):
+            if count < 1 or not word or "".join(morphs) != word or not all(morphs):
+                raise TokkitError(f"{path}: segmentations[{i}] must be a count of at least 1, a word and non-empty morphs "
+                                  f"that spell it, not {[count, word, list(morphs)]}")
         model = morfessor.BaselineModel()
         model.load_segmentations(rows)
         return cls(model)

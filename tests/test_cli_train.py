@@ -66,6 +66,20 @@ def test_existing_output_needs_force(capsys, corpus_file, tmp_path):
         (["--vocab-size", "300", "--pretokenizer", "nope"], "--pretokenizer must be one of gpt2, cl100k"),
         (["--vocab-size", "300", "--encoding-errors", "maybe"], "--encoding-errors must be one of strict, replace, skip, not 'maybe'"),
         (["--vocab-size", "300", "--min-frequency", "-5"], "--min-frequency must be at least 0, not -5"),
+        (["--vocab-size", "inf"], "vocabulary size 'inf' is not a number"),
+        (["--vocab-size", "-inf"], "vocabulary size '-inf' is not a number"),
+        (["--vocab-size", "nan"], "vocabulary size 'nan' is not a number"),
+        (["--vocab-size", "1.5"], "vocabulary size '1.5' is not a whole number of tokens"),
+        (["--vocab-size", "300,0.0005k"], "vocabulary size '0.0005k' is not a whole number of tokens"),
+        (["--vocab-size", "1e1000000000"], "vocabulary size '1e1000000000' is too large"),
+        (["--vocab-size", "1e30"], "vocabulary size 1,000,000,000,000,000,000,000,000,000,000 is above the 16,777,216 (2^24) tokkit trains"),
+        (["--vocab-size", "300", "--budget", "inf"], "--budget 'inf' is not a number"),
+        (["--vocab-size", "300", "--budget", "1.5"], "--budget '1.5' is not a whole number of bytes"),
+        (["--vocab-size", "300", "--budget", "MB"], "--budget 'MB' is not a number"),
+        (["--vocab-size", "300", "--budget", "1e999999"], "--budget '1e999999' is too large"),
+        (["--vocab-size", "300", "--min-frequency", "99999999999999999999999"], "--min-frequency must be at most 9223372036854775807"),
+        (["--vocab-size", "300", "--seed", "-1"], "--seed must be in [0, 4294967295], not -1"),
+        (["--vocab-size", "300", "--seed", "99999999999999999999999"], "--seed must be in [0, 4294967295]"),
     ],
 )
 def test_bad_training_requests(capsys, corpus_file, tmp_path, args, message):
@@ -73,6 +87,36 @@ def test_bad_training_requests(capsys, corpus_file, tmp_path, args, message):
     code, _, err = cli(capsys, "train", "bpe", corpus_file, "--out", out, *args)
     assert code == 1 and message in one_error_line(err)
     assert not out.exists()
+
+
+def test_sizes_and_budgets_are_read_exactly():
+    from tokkit.cli.train import parse_bytes, parse_sizes
+
+    assert parse_sizes("8000,16k, 32_000,1.001k") == [8000, 16000, 32000, 1001]
+    assert parse_sizes("1e30") == [10**30]  # exactly, for the trainer to refuse by its own bound
+    assert parse_bytes("0.5M") == 500_000 and parse_bytes("1.5KB") == 1500 and parse_bytes("2 GB") == 2 * 10**9
+    assert parse_bytes("1e30") == 10**30 and parse_bytes(None) is None
+
+
+def test_the_unigram_trainer_states_sentencepieces_limits(capsys, corpus_file, tmp_path):
+    for flag, value, message in (("--num-threads", "2000", "in [1, 1024]"), ("--max-piece-length", "1000", "in [1, 512]")):
+        code, _, err = cli(capsys, "train", "unigram", corpus_file, "--vocab-size", "400", "--out", tmp_path / "u", flag, value)
+        assert code == 1 and f"{flag} must be {message}, not {value}" in one_error_line(err)
+
+
+def test_a_vocabulary_past_what_the_trainers_reserve_is_refused_before_training(corpus_file, tmp_path):
+    """10^9 made the tokenizers trainer ask for 70 GB and abort the process (exit 134, a
+    Rust backtrace); run as a separate process so that this test fails rather than dies."""
+    from tokkit.corpora import TextCorpus
+    from tokkit.trainers.base import MAX_VOCAB
+
+    command = [sys.executable, "-m", "tokkit.cli", "train", "bpe", str(corpus_file), "--vocab-size", "1000000000", "--out", str(tmp_path / "t")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.startswith("error: vocabulary size 1,000,000,000 is above the 16,777,216")
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "t").exists()
+    for algorithm in tokkit.trainer_names():
+        with pytest.raises(tokkit.TokkitError, match="is above the 16,777,216"):
+            tokkit.train(algorithm, TextCorpus(["a b"]), [400, MAX_VOCAB + 1])
 
 
 def test_bad_corpora(capsys, tmp_path):

@@ -85,7 +85,7 @@ def test_a_failed_save_leaves_nothing(bpe, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(bpe, "_write", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(TokkitError, match="cannot write .*tok: disk full"):
         bpe.save(tmp_path / "tok")
     assert list(tmp_path.iterdir()) == []
 
@@ -186,3 +186,67 @@ def test_tokenizer_config_roles_are_read_in_both_spellings_and_bad_ones_refused(
         config.write_text(bad if isinstance(bad, str) else json.dumps(bad))
         with pytest.raises(TokkitError, match=message):
             tokkit.load(folder)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"specials": [0, 1]}, "specials must be an object, not [0, 1]"),
+    ({"specials": "bos"}, 'specials must be an object, not "bos"'),
+    ({"specials": {"bos": "0"}}, 'specials.bos must be a whole number, not "0"'),
+    ({"specials": {"bos": 0.5}}, "specials.bos must be a whole number, not 0.5"),
+    ({"specials": {"bos": 1.0}}, "specials.bos must be a whole number, not 1.0"),
+    ({"specials": {"bos": True}}, "specials.bos must be a whole number, not true"),
+    ({"specials": {"bos": None}}, "specials.bos must be a whole number, not null"),
+    ({"specials": {"cls": 0}}, "specials.cls is not one of the keys bos, eos, pad, unk"),
+    ({"format": 3}, "format must be a string, not 3"),
+    ({"format": ["hf"]}, 'format must be a string, not ["hf"]'),
+    ({"params": "x"}, 'params must be an object, not "x"'),
+    ({"algorithm": {}}, "algorithm must be a string, not {}"),
+    ({"corpus": ["sample"]}, 'corpus must be an object or null, not ["sample"]'),
+    ({"seed": "0"}, 'seed must be a whole number or null, not "0"'),
+])
+def test_a_wrong_typed_tokkit_json_is_one_line_naming_the_field(bpe, tmp_path, capsys, change, message):
+    from conftest import cli, one_error_line
+
+    folder = bpe.save(tmp_path / "tok")
+    meta = json.loads((folder / "tokkit.json").read_text())
+    (folder / "tokkit.json").write_text(json.dumps({**meta, **change}))
+    with pytest.raises(TokkitError) as caught:
+        tokkit.load(folder)
+    assert str(caught.value) == f"{folder / 'tokkit.json'}: {message}"
+    code, _, err = cli(capsys, "info", folder)
+    assert code == 1 and message in one_error_line(err)
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"x"', "3", "null"])
+def test_a_tokkit_json_that_is_no_object_is_one_line(bpe, tmp_path, content):
+    folder = bpe.save(tmp_path / "tok")
+    (folder / "tokkit.json").write_text(content)
+    with pytest.raises(TokkitError) as caught:
+        tokkit.load(folder)
+    assert str(caught.value) == f"{folder / 'tokkit.json'} must be an object, not {content}"
+
+
+def test_the_fields_a_loader_does_not_read_may_hold_anything_and_null_provenance_loads(bpe, tmp_path):
+    folder = bpe.save(tmp_path / "tok")
+    meta = json.loads((folder / "tokkit.json").read_text())
+    (folder / "tokkit.json").write_text(json.dumps({**meta, "name": 5, "vocab_size": "many", "corpus": None, "seed": None}))
+    loaded = tokkit.load(folder)
+    assert loaded.encode("Hello world") == bpe.encode("Hello world") and loaded.provenance.corpus is None
+
+
+@pytest.mark.parametrize("new_id", [10_000, 5])
+def test_a_tokenizer_json_whose_ids_leave_a_gap_is_one_line(bpe, tmp_path, capsys, new_id):
+    """The Rust loader takes a token moved to an id past the end, or onto another's id;
+    the gap it leaves was an IndexError in tokkit eval."""
+    from conftest import cli, one_error_line
+
+    folder = bpe.save(tmp_path / "tok")
+    config = json.loads((folder / "tokenizer.json").read_text())
+    vocab = config["model"]["vocab"]
+    moved = next(token for token, i in vocab.items() if i == 300)
+    vocab[moved] = new_id
+    (folder / "tokenizer.json").write_text(json.dumps(config))
+    with pytest.raises(TokkitError, match="its ids are not 0 to 399 with one token each"):
+        tokkit.load(folder)
+    code, _, err = cli(capsys, "eval", folder, "--corpus", "sample:eng")
+    assert code == 1 and "(id 300 has none)" in one_error_line(err)

@@ -246,6 +246,34 @@ def test_bad_results_files_are_one_clear_error(tmp_path, content, message):
         ResultTable.read_json(path)
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("tokenizers", "abc", 'header.tokenizers must be a list, not "abc"'),
+    ("tokenizers", [{"name": 3}], "header.tokenizers[0].name must be a string, not 3"),
+    ("corpora", ["a", "b"], 'header.corpora[0] must be an object, not "a"'),
+    ("corpora", [{"spec": "x", "langs": "eng"}], 'header.corpora[0].langs must be a list, not "eng"'),
+    ("dropped", {"a": 1}, 'header.dropped must be a list, not {"a": 1}'),
+    ("dropped", [{"tokenizer": "a"}], "header.dropped[0].corpus is missing"),
+    ("pivot", ["eng_Latn"], 'header.pivot must be a string, not ["eng_Latn"]'),
+    ("alpha", "2.5", 'header.alpha must be a number, not "2.5"'),
+    ("tokkit_version", 1, "header.tokkit_version must be a string, not 1"),
+])
+def test_a_results_header_of_the_wrong_types_is_refused_in_one_line(table, tmp_path, field, value, message):
+    """Refused rather than rendered without it: the header says what the numbers mean."""
+    path = tmp_path / "res.json"
+    payload = table.to_json()
+    path.write_text(json.dumps({**payload, "header": {**payload["header"], field: value}}))
+    with pytest.raises(tokkit.TokkitError) as caught:
+        ResultTable.read_json(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_results_header_may_lack_any_field_and_keep_others(table):
+    payload = table.to_json()
+    assert ResultTable.from_json({"results": payload["results"]}).rows == table.rows
+    again = ResultTable.from_json({**payload, "header": {"unit": {"lang": "tur"}, "pivot": "eng_Latn"}})
+    assert again.header == {"unit": {"lang": "tur"}, "pivot": "eng_Latn"} and again.rows == table.rows
+
+
 def png_size(png: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk, after checking the signature."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,6 +6,8 @@ use the real lexicon under TOKKIT_DATA_DIR.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tokkit.errors import TokkitError
@@ -265,3 +267,24 @@ def test_morfessor_segmenter_trains_segments_saves(tmp_path):
     (tmp_path / "bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(TokkitError, match="not a Morfessor model"):
         MorfessorSegmenter.load(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("payload, message", [
+    ([1], "must be an object, not [1]"),
+    ({"format": "other", "segmentations": []}, 'format must be one of "morfessor-baseline", not "other"'),
+    ({"format": "morfessor-baseline", "segmentations": "x"}, 'segmentations must be a list, not "x"'),
+    ({"format": "morfessor-baseline", "segmentations": [[1, "kitap", "ki"]]}, 'segmentations[0][2] must be a list, not "ki"'),
+    ({"format": "morfessor-baseline", "segmentations": [[1.5, "ab", ["ab"]]]}, "segmentations[0][0] must be a whole number, not 1.5"),
+    # morphs that do not spell their word made Morfessor fail with a math domain error
+    ({"format": "morfessor-baseline", "segmentations": [[1, "kitap", ["ki", "x"]]]}, "segmentations[0] must be a count of at least 1"),
+    ({"format": "morfessor-baseline", "segmentations": [[0, "ab", ["ab"]]]}, "segmentations[0] must be a count of at least 1"),
+])
+def test_a_morfessor_model_of_the_wrong_shape_is_one_line(tmp_path, payload, message):
+    pytest.importorskip("morfessor")
+    from tokkit.morphology.morfessor_segmenter import MorfessorSegmenter
+
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(TokkitError) as caught:
+        MorfessorSegmenter.load(path)
+    assert message in str(caught.value)

@@ -257,23 +257,65 @@ def test_chunks_of_is_the_regex(text):
         assert chunks_of(piece) == CHUNK.findall(piece)
 
 
+CASED = ', "cased": {"chunks": [], "ids": []}'
+
+
 @pytest.mark.parametrize(
-    "content",
+    "content, message",
     [
-        "{not json",
-        '{"chunks": ["a"]}',
-        '{"chunks": ["a", "b"], "ids": [[1]]}',
-        '{"chunks": ["a"], "ids": [[99999]]}',
-        '{"chunks": [], "ids": [], "cased": {"chunks": ["a"], "ids": [[1], [2]]}}',
-        '{"chunks": [], "ids": [], "cased": []}',
-        '{"chunks": ["a"], "ids": [[1]]}',
+        ("{not json", "known_words.json is not valid JSON"),
+        ("[1]", r"known_words.json must be an object, not \[1\]"),
+        ('{"chunks": ["a"]}', "known_words.json: ids is missing"),
+        ('{"chunks": "abc", "ids": []' + CASED + "}", 'known_words.json: chunks must be a list, not "abc"'),
+        ('{"chunks": ["a"], "ids": [1]' + CASED + "}", r"known_words.json: ids\[0\] must be a list, not 1"),
+        ('{"chunks": ["a"], "ids": [[1.5]]' + CASED + "}", r"known_words.json: ids\[0\]\[0\] must be a whole number, not 1.5"),
+        ('{"chunks": [2], "ids": [[1]]' + CASED + "}", r"known_words.json: chunks\[0\] must be a string, not 2"),
+        ('{"chunks": ["a", "b"], "ids": [[1]]' + CASED + "}", "known_words.json is malformed: 2 chunks but 1 id lists"),
+        ('{"chunks": ["a"], "ids": [[99999]]' + CASED + "}", "known_words.json is malformed: an id outside the vocabulary of 420"),
+        ('{"chunks": [], "ids": [], "cased": {"chunks": ["a"], "ids": [[1], [2]]}}', "1 chunks but 2 id lists"),
+        ('{"chunks": [], "ids": [], "cased": []}', r"known_words.json: cased must be an object, not \[\]"),
+        ('{"chunks": ["a"], "ids": [[1]]}', "known_words.json: cased is missing"),
     ],
 )
-def test_known_table_malformed(toy_tok, tmp_path, content):
+def test_known_table_malformed(toy_tok, tmp_path, content, message):
     toy_tok.save(tmp_path / "h")
     (tmp_path / "h" / KNOWN_FILE).write_text(content, encoding="utf-8")
-    with pytest.raises(TokkitError, match="known_words.json is malformed"):
+    with pytest.raises(TokkitError, match=message):
         tokkit.load(tmp_path / "h")
+
+
+def _first(rows: list, column: int, value) -> list:
+    """``rows`` with ``value`` in ``column`` of the first row."""
+    first = list(rows[0])
+    first[column] = value
+    return [first, *rows[1:]]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p: [1], r"hybrid.json must be an object, not \[1\]"),
+        (lambda p: {k: v for k, v in p.items() if k != "templates"}, "hybrid.json: templates is missing"),
+        (lambda p: {**p, "roots": "abc"}, 'hybrid.json: roots must be a list, not "abc"'),
+        (lambda p: {**p, "roots": [[5, [], True]] + p["roots"][1:]}, r"hybrid.json: roots\[0\]\[0\] must be a string, not 5"),
+        (lambda p: {**p, "roots": _first(p["roots"], 1, "ab")}, r'hybrid.json: roots\[0\]\[1\] must be a list, not "ab"'),
+        (lambda p: {**p, "roots": _first(p["roots"], 2, "no")}, r'hybrid.json: roots\[0\]\[2\] must be true or false, not "no"'),
+        (lambda p: {**p, "roots": [p["roots"][0][:2]]}, r"hybrid.json: roots\[0\] must be a list of 3 items"),
+        (lambda p: {**p, "lexicon": _first(p["lexicon"], 1, 7)}, r'hybrid.json: lexicon\[0\]\[1\] must be one of "N", "V", "X", not 7'),
+        (lambda p: {**p, "lexicon": _first(p["lexicon"], 2, ["NOPE"])}, r'hybrid.json: lexicon\[0\]\[2\]\[0\] must be one of "doubling"'),
+        (lambda p: {**p, "lexicon": _first(p["lexicon"], 3, 0)}, r"hybrid.json: lexicon\[0\]\[3\] must be true or false, not 0"),
+    ],
+)
+def test_a_wrong_typed_hybrid_json_is_one_line_naming_the_field(toy_tok, tmp_path, capsys, change, message):
+    from conftest import cli, one_error_line
+
+    toy_tok.save(tmp_path / "h")
+    file = tmp_path / "h" / "hybrid.json"
+    file.write_text(json.dumps(change(json.loads(file.read_text(encoding="utf-8")))), encoding="utf-8")
+    with pytest.raises(TokkitError, match=message):
+        tokkit.load(tmp_path / "h")
+    code, _, err = cli(capsys, "info", tmp_path / "h")
+    assert code == 1 and "hybrid.json" in one_error_line(err)
 
 
 def test_damaged_folder(toy_tok, tmp_path):

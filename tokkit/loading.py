@@ -13,11 +13,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Literal
 
 from tokkit.errors import TokkitError, first_line
+from tokkit.json_shape import Shape
 from tokkit.plugins import load_plugin, plugins
-from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
+from tokkit.tokenizer import ROLES, Provenance, SpecialTokens, Tokenizer
 
 ACCEPTED = (
     "a tokenizer folder (tokkit's own, or a HF model folder with tokenizer.json or tokenizer.model), "
@@ -147,16 +148,30 @@ def load_hf_folder(path: Path, name: str) -> Tokenizer:
     return load_hf_file(path / "tokenizer.json", name)
 
 
+#: the fields of ``tokkit.json`` a loader reads (the others, such as ``name`` and
+#: ``vocab_size``, are there for people and other tools)
+TOKKIT_JSON = Shape({
+    "format?": str,
+    "specials?": dict[Literal[ROLES], int],
+    "algorithm?": str,
+    "params?": dict[str, Any],
+    "corpus?": dict[str, Any] | None,
+    "seed?": int | None,
+})
+
+
 def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
     """A folder tokkit saved: ``tokkit.json`` says the format and the roles.
 
     Formats of the leaf packages (the hybrid morphological tokenizer) are found through
     the ``tokkit.formats`` entry points, so the core never imports them.
     """
+    file = path / "tokkit.json"
     try:
-        meta = json.loads((path / "tokkit.json").read_text(encoding="utf-8"))
+        meta = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise TokkitError(f"{path / 'tokkit.json'} is not valid JSON: {exc}") from exc
+        raise TokkitError(f"{file} is not valid JSON: {exc}") from exc
+    TOKKIT_JSON.check(meta, str(file))
     fmt = meta.get("format", "hf")
     matching = [f for f in FORMATS if f.name == fmt and f.recognise(path)]
     if fmt in plugins("tokkit.formats"):
@@ -167,7 +182,7 @@ def load_tokkit_folder(path: Path, name: str) -> Tokenizer:
         raise TokkitError(f"{path} holds a tokenizer of format '{fmt}', which this tokkit cannot load")
     roles = meta.get("specials") or {}
     if roles:
-        tokenizer.specials = SpecialTokens(**{k: int(v) for k, v in roles.items()})
+        tokenizer.specials = SpecialTokens(**roles)
     tokenizer.provenance = Provenance(
         algorithm=meta.get("algorithm", fmt),
         params=meta.get("params") or {},

@@ -62,9 +62,12 @@ class Task:
 
 class Progress:
     """A live progress display on stderr; it disappears when the work is done, leaving
-    the command's results (or its one error line) as the only output."""
+    the command's results (or its one error line) as the only output. Where stderr is no
+    terminal (a pipe, a log file) it draws nothing: rich could not redraw it there, and
+    its last frame would leave a blank line before the output or the error line."""
 
     def __init__(self, console: Console | None = None):
+        console = console or Console(stderr=True)
         self._rich = RichProgress(
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),
@@ -72,8 +75,9 @@ class Progress:
             AmountColumn(),
             RateColumn(),
             TimeColumn(),
-            console=console or Console(stderr=True),
+            console=console,
             transient=True,
+            disable=not console.is_terminal,
         )
 
     def add(self, description: str, total: float | None = None, unit: str = "items", start: bool = True) -> Task:

@@ -23,11 +23,26 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from tokkit.errors import TokkitError
+from tokkit.json_shape import Shape
 
 #: the ``lang`` of a row about a whole corpus
 ALL = "all"
 
 COLUMNS = ("tokenizer", "corpus", "lang", "metric", "value")
+
+#: the header fields the renderings read; each may be absent (a sweep's header has
+#: other fields, a hand-made file may have none), but one that is there has its type
+HEADER = {
+    "tokkit_version?": str,
+    "created?": str,
+    "tokenizers?": list[{"name?": str, "format?": str, "vocab_size?": int}],
+    "corpora?": list[{"spec?": str, "sha256?": str, "langs?": list[str], "lines?": int}],
+    "pivot?": str,
+    "alpha?": float,
+    "dropped?": list[{"tokenizer": str, "corpus": str, "lang": str, "unknown_share": float, "reason": str}],
+}
+#: a saved result table (the rows are checked one by one, to name a bad row)
+RESULTS_FILE = Shape({"header?": HEADER, "results": list})
 
 
 @dataclass(frozen=True)
@@ -110,9 +125,15 @@ class ResultTable:
 
     @classmethod
     def from_json(cls, payload: Any, source: str = "results") -> "ResultTable":
-        """Rebuild a table from its JSON form; anything malformed is one TokkitError line."""
+        """Rebuild a table from its JSON form; anything malformed is one TokkitError line.
+
+        A header field of the wrong type is refused like a bad row rather than left out
+        of the rendering: the header says what the numbers mean (the pivot a premium is
+        relative to, the pairs Petrov's rule left out), so a report that silently
+        dropped it would show the numbers without saying what they are."""
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise TokkitError(f"{source} is not a tokkit results file: expected {{\"header\": ..., \"results\": [...]}}")
+        RESULTS_FILE.check(payload, source)
         rows = []
         for i, item in enumerate(payload["results"]):
             try:
@@ -122,8 +143,7 @@ class ResultTable:
                 rows.append(Row(*(str(item[c]) for c in COLUMNS[:4]), value))
             except (KeyError, TypeError) as exc:
                 raise TokkitError(f"{source}: result {i} is malformed ({exc}); expected the fields {', '.join(COLUMNS)}") from exc
-        header = payload.get("header") if isinstance(payload.get("header"), dict) else {}
-        return cls(header=header, rows=rows)
+        return cls(header=payload.get("header", {}), rows=rows)
 
     @classmethod
     def read_json(cls, path: str | Path) -> "ResultTable":

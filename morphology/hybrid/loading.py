@@ -3,7 +3,7 @@
 The folder is what :meth:`HybridTokenizer._write` writes: ``hybrid.json`` (the suffix
 inventory, the root tokens, the analyzer's lexicon), ``fallback.json`` (the BPE, a
 ``tokenizer.json``) and ``known_words.json`` (the known-word tables). A missing or
-damaged file fails with one line naming it.
+damaged file, or one whose fields have the wrong types, fails with one line naming it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,28 @@ import json
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
+from typing import Literal
 
 from tokkit.errors import TokkitError, first_line
+from tokkit.json_shape import Shape
 from tokkit.morphology.hybrid.tokenizer import FALLBACK_FILE, FORMAT_FILE, KNOWN_FILE, HybridTokenizer, RootToken
-from tokkit.morphology.turkish import TEMPLATES, RootEntry, TurkishAnalyzer
+from tokkit.morphology.turkish import FLAGS, POS_STATE, TEMPLATES, RootEntry, TurkishAnalyzer
+
+_FLAG = Literal[tuple(sorted(FLAGS.values()))]
+#: a root's start state: those of turkish.POS_STATE, and X for a root that takes no suffixes
+_STATE = Literal[tuple(sorted({*POS_STATE.values(), "X"}))]
+
+#: ``hybrid.json``: the suffix inventory it was made with, the root tokens (root, flags,
+#: leading space) and the analyzer's lexicon (root, start state, flags, proper noun)
+HYBRID_JSON = Shape({
+    "templates": list[str],
+    "roots": list[tuple[str, list[_FLAG], bool]],
+    "lexicon": list[tuple[str, _STATE, list[_FLAG], bool]],
+})
+
+#: ``known_words.json``: each known chunk and its ids, for text as it is and lower-cased
+_KNOWN_TABLE = {"chunks": list[str], "ids": list[list[int]]}
+KNOWN_JSON = Shape({**_KNOWN_TABLE, "cased": _KNOWN_TABLE})
 
 
 def load_hybrid(path: Path, name: str) -> HybridTokenizer:
@@ -31,14 +49,12 @@ def load_hybrid(path: Path, name: str) -> HybridTokenizer:
         fallback = RustTokenizer.from_file(str(path / FALLBACK_FILE))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
         raise TokkitError(f"{path} holds a damaged hybrid tokenizer: {first_line(exc)}") from exc
-    if payload.get("templates") != list(TEMPLATES):
+    HYBRID_JSON.check(payload, str(path / FORMAT_FILE))
+    if payload["templates"] != list(TEMPLATES):
         raise TokkitError(f"{path} was saved with a different suffix inventory than this tokkit's; retrain it")
     with _collector_paused():
-        try:
-            roots = [RootToken(r, frozenset(f), bool(s)) for r, f, s in payload["roots"]]
-            lexicon = [RootEntry(r, st, frozenset(f), bool(p)) for r, st, f, p in payload["lexicon"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TokkitError(f"{path / FORMAT_FILE} is malformed: {exc}") from exc
+        roots = [RootToken(r, frozenset(f), s) for r, f, s in payload["roots"]]
+        lexicon = [RootEntry(r, st, frozenset(f), p) for r, st, f, p in payload["lexicon"]]
         tok = HybridTokenizer(roots, fallback, TurkishAnalyzer(lexicon), name=name)
         tok.known, tok.known_cased = _read_known(path / KNOWN_FILE, tok.vocab_size)
     return tok
@@ -71,14 +87,16 @@ def _read_known(file: Path, vocab_size: int) -> tuple[dict[str, tuple[int, ...]]
     """
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-        tables = []
-        for part in (data, data["cased"]):
-            chunks, ids = part["chunks"], part["ids"]
-            table = dict(zip(chunks, map(tuple, ids), strict=True))
-            flat = list(chain.from_iterable(table.values()))
-            if set(map(type, chunks)) - {str} or set(map(type, flat)) - {int} or flat and not 0 <= min(flat) <= max(flat) < vocab_size:
-                raise ValueError("a chunk that is not a string or an id outside the vocabulary")
-            tables.append(table)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise TokkitError(f"{file} is malformed: {first_line(exc)}") from exc
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise TokkitError(f"{file} is not valid JSON: {first_line(exc)}") from exc
+    KNOWN_JSON.check(data, str(file))
+    tables = []
+    for part in (data, data["cased"]):
+        chunks, ids = part["chunks"], part["ids"]
+        if len(chunks) != len(ids):
+            raise TokkitError(f"{file} is malformed: {len(chunks)} chunks but {len(ids)} id lists")
+        flat = list(chain.from_iterable(ids))
+        if flat and not 0 <= min(flat) <= max(flat) < vocab_size:
+            raise TokkitError(f"{file} is malformed: an id outside the vocabulary of {vocab_size}")
+        tables.append(dict(zip(chunks, map(tuple, ids))))
     return tables[0], tables[1]

@@ -62,6 +62,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, Sequence
 
+from tokkit.backends.hf import write_tokenizer_json
 from tokkit.byte_map import chars_to_bytes
 from tokkit.errors import TokkitError
 from tokkit.morphology.harmony import Context, after, realize, spell_root, spell_suffix, tr_lower
@@ -419,7 +420,7 @@ class HybridTokenizer(Tokenizer):
             "lexicon": [[e.root, e.state, sorted(e.flags), e.proper] for e in self.analyzer.entries],
         }
         (folder / FORMAT_FILE).write_text(json.dumps(payload, ensure_ascii=False) + "\n", encoding="utf-8")
-        self._fallback.save(str(folder / FALLBACK_FILE))
+        write_tokenizer_json(self._fallback, folder / FALLBACK_FILE)
         known = {
             "chunks": list(self.known),
             "ids": [list(ids) for ids in self.known.values()],

@@ -141,7 +141,7 @@ class HFTokenizer(Tokenizer):
         return [Piece(i, t, s, e) for i, t, (s, e) in zip(enc.ids, enc.tokens, enc.offsets)]
 
     def _write(self, folder: Path) -> dict[str, Any]:
-        self._tok.save(str(folder / "tokenizer.json"))
+        write_tokenizer_json(self._tok, folder / "tokenizer.json")
         write_tokenizer_config(folder, self, chat_template=self.chat_template)
         return {}
 
@@ -159,11 +159,32 @@ class HFTokenizer(Tokenizer):
         return fast
 
 
+def write_tokenizer_json(rust: RustTokenizer, path: Path) -> None:
+    """Write ``rust`` to ``path`` as ``rust.save`` does (the same pretty JSON), but from
+    Python: ``save`` reports a full disk as a bare ``Exception`` with the OS error in its
+    text, where a Python write raises the OSError that tokkit's atomic outputs turn into
+    one line."""
+    path.write_text(rust.to_str(pretty=True), encoding="utf-8")
+
+
+def _check_ids(rust: RustTokenizer, path: Path) -> None:
+    """Refuse a vocabulary whose ids are not exactly 0 .. size - 1, one token each: the
+    Rust loader accepts gaps and repeated ids, and every id below the size is taken to
+    have a token (an IndexError deep in an evaluation otherwise)."""
+    size = rust.get_vocab_size(with_added_tokens=True)
+    ids = set(rust.get_vocab(with_added_tokens=True).values())
+    if len(ids) != size or max(ids, default=-1) >= size:  # ids are unsigned: then they are 0 .. size - 1
+        missing = min(set(range(size)) - ids, default=None)
+        raise TokkitError(f"{path} is not a valid tokenizer.json: its ids are not 0 to {size - 1} with one token each"
+                          + (f" (id {missing} has none)" if missing is not None else ""))
+
+
 def load_tokenizer_json(path: Path, name: str | None = None) -> HFTokenizer:
     """Load a ``tokenizer.json`` file, reading roles from a ``tokenizer_config.json`` beside it."""
     try:
         rust = RustTokenizer.from_file(str(path))
     except Exception as exc:  # the Rust loader raises a bare Exception on bad JSON
         raise TokkitError(f"{path} is not a valid tokenizer.json: {first_line(exc)}") from exc
+    _check_ids(rust, path)
     specials, template = read_tokenizer_config(path.parent, rust.token_to_id)
     return HFTokenizer(rust, name=name or str(path), specials=specials, chat_template=template)

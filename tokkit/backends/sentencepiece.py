@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 import sentencepiece as spm
 
+from tokkit.backends.hf import write_tokenizer_json
 from tokkit.backends.transformers_config import read_tokenizer_config, role_tokens, write_tokenizer_config
 from tokkit.byte_map import byte_piece
 from tokkit.errors import TokkitError, require
@@ -171,7 +172,7 @@ class SentencePieceTokenizer(Tokenizer):
         """
         (folder / "tokenizer.model").write_bytes(self._model)
         try:
-            self.to_transformers().backend_tokenizer.save(str(folder / "tokenizer.json"))
+            write_tokenizer_json(self.to_transformers().backend_tokenizer, folder / "tokenizer.json")
             exact = True
         except TokkitError:
             exact = False

@@ -43,6 +43,7 @@ from tokenizers import AddedToken, Regex
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, pre_tokenizers
 
+from tokkit.backends.hf import write_tokenizer_json
 from tokkit.backends.transformers_config import role_tokens, write_tokenizer_config
 from tokkit.byte_map import bytes_to_chars, chars_to_bytes
 from tokkit.errors import TokkitError, first_line, require
@@ -227,7 +228,7 @@ class TiktokenTokenizer(Tokenizer):
 
     def _write(self, folder: Path) -> dict[str, Any]:
         (folder / f"{self._enc.name}.tiktoken").write_bytes(self._source)
-        self.hf_tokenizer().save(str(folder / "tokenizer.json"))
+        write_tokenizer_json(self.hf_tokenizer(), folder / "tokenizer.json")
         write_tokenizer_config(folder, self, split_special_tokens=True)
         return {"encoding": self._enc.name}
 

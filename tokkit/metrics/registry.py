@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable
 
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.metrics.builtin import BUILTIN
 from tokkit.metrics.definition import Metric
 
@@ -67,6 +67,8 @@ def resolve(names: Iterable[str] | None) -> list[Metric]:
     if names is None:
         names = DEFAULT_METRICS
     names = list(dict.fromkeys(m for name in names for m in (DEFAULT_METRICS if name == "default" else [name])))
+    if not names:
+        raise InvalidValue("metrics", "names no metric (leave it out for the default ones)")
     unknown = [n for n in names if get_metric(n) is None]
     if unknown:
         known = [*builtin_metrics(), *plugin_metrics()]

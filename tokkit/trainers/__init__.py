@@ -8,6 +8,7 @@ so the core never imports it.
 from __future__ import annotations
 
 import importlib
+import numbers
 
 from tokkit.errors import TokkitError
 from tokkit.plugins import load_plugin, plugins
@@ -69,7 +70,7 @@ def train(algorithm: str, corpus, vocab_sizes, *, seed: int = 0, progress=None, 
         opts = cls.Options(**options)
     except TypeError as exc:
         raise TokkitError(f"{algorithm}: {exc}") from exc
-    sizes = [vocab_sizes] if isinstance(vocab_sizes, int) else list(vocab_sizes)
+    sizes = [vocab_sizes] if isinstance(vocab_sizes, numbers.Number) else list(vocab_sizes)  # one size, or several
     return cls(opts, seed=seed).train(as_corpus(corpus), sizes, progress)
 
 

@@ -47,16 +47,28 @@ class NoOptions:
     """A trainer without algorithm options."""
 
 
+#: the largest seed: SentencePiece's generator takes an unsigned 32-bit one, and every
+#: trainer takes the same range, so that a seed means something to all of them
+MAX_SEED = 2**32 - 1
+
+#: the largest value of an ``int`` option: the libraries the trainers drive (``tokenizers``,
+#: ``sentencepiece``) take 64-bit integers, and a larger one is an OverflowError inside them
+MAX_INT_OPTION = 2**63 - 1
+
+
 def check_options(options: Any) -> None:
     """Refuse an option value outside what its field accepts: its ``choices``, or for a
-    number a finite value (a whole one for an ``int`` field) within its bounds."""
+    number a finite value (a whole one, at most :data:`MAX_INT_OPTION`, for an ``int``
+    field) within its bounds."""
     for field in dataclasses.fields(options):
         value = getattr(options, field.name)
         if field.metadata.get("choices"):
             check_choice(field.name, value, field.metadata["choices"])
         elif field.type in ("int", "float", int, float):
-            bounds = {k: field.metadata[k] for k in _BOUNDS if k in field.metadata}
-            check_number(field.name, value, whole=field.type in ("int", int), **bounds)
+            whole = field.type in ("int", int)
+            check_number(field.name, value, whole=whole, **{k: field.metadata[k] for k in _BOUNDS if k in field.metadata})
+            if whole:
+                check_number(field.name, value, at_most=MAX_INT_OPTION)
 
 
 class Trainer(ABC):
@@ -68,7 +80,7 @@ class Trainer(ABC):
 
     def __init__(self, options: Any | None = None, seed: int = 0):
         self.options = options if options is not None else self.Options()
-        self.seed = seed
+        self.seed = check_number("seed", seed, whole=True, at_least=0, at_most=MAX_SEED)
         check_options(self.options)
 
     @abstractmethod
@@ -119,13 +131,26 @@ def stream_texts(
         raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
 
 
+#: the largest vocabulary tokkit trains: the ``tokenizers`` trainers reserve room for
+#: every token asked for before the first merge (some 70 bytes each: a request for 10^9
+#: asks the system for 70 GB and aborts the whole process), so sizes are checked first;
+#: 2^24 is 64 times the largest vocabularies in use (Gemma's 262,144 = 2^18)
+MAX_VOCAB = 2**24
+
+
 def check_sizes(vocab_sizes: list[int], minimum: int, what: str) -> list[int]:
-    """Sorted, distinct sizes; each at least ``minimum`` (the alphabet and special tokens)."""
+    """Sorted, distinct sizes; each a whole number, at least ``minimum`` (the alphabet and
+    special tokens) and at most :data:`MAX_VOCAB`."""
     if not vocab_sizes:
         raise TokkitError("give at least one vocabulary size")
-    sizes = sorted(set(vocab_sizes))
+    for size in vocab_sizes:
+        check_number("vocab_sizes", size, whole=True)
+    sizes = sorted(set(int(size) for size in vocab_sizes))
     if sizes[0] < minimum:
         raise TokkitError(f"vocabulary size {sizes[0]} is below the {minimum} that {what} needs")
+    if sizes[-1] > MAX_VOCAB:
+        raise TokkitError(f"vocabulary size {sizes[-1]:,} is above the {MAX_VOCAB:,} (2^24) tokkit trains: the trainers "
+                          "reserve memory for every token asked for before they start")
     return sizes
 
 

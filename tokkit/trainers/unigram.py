@@ -65,9 +65,10 @@ BYTE_NAME_END = r"(?<=<0x[0-9A-F]{2})>"
 class UnigramOptions:
     character_coverage: float = option(0.9995, "share of character occurrences the vocabulary covers; rarer characters fall back to bytes",
                                        at_least=0.98, at_most=1)  # SentencePiece's own bounds
-    max_piece_length: int = option(16, "longest piece, in characters", at_least=1)
+    max_piece_length: int = option(16, "longest piece, in characters (SentencePiece takes at most 512)", at_least=1, at_most=512)
     split_digits: bool = option(False, "keep every digit a piece of its own")
-    num_threads: int = option(4, "SentencePiece EM threads; part of the result (same value, same tokenizer)", at_least=1)
+    num_threads: int = option(4, "SentencePiece EM threads (at most 1024); part of the result (same value, same tokenizer)",
+                              at_least=1, at_most=1024)
 
 
 def spm_trainer_args(options: UnigramOptions, vocab_size: int) -> dict:
