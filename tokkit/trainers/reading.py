@@ -162,7 +162,10 @@ def train_bpe(
             tokenizer.train_from_iterator(chunks(texts) if chunks else texts, trainer=trainer)
             fingerprint = digest.hexdigest()
     finally:
-        tokenizer.pre_tokenizer = saved
+        try:
+            tokenizer.pre_tokenizer = saved
+        except RuntimeError:  # an interrupt left Rust training on its thread, which holds the tokenizer
+            pass
     if merging is not None:
         merging.done()
     return fingerprint
@@ -193,18 +196,18 @@ def _train_on_files(tokenizer, trainer, corpus: Corpus, files: list[Path], watch
         worker.join(_POLL)
     watch.finish()
     if "error" in outcome:
-        _raise_read_error(outcome["error"], corpus, files)
+        _raise_read_error(outcome["error"], files)
     if not digest.has_text:
         raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
     return digest.fingerprint.hexdigest()
 
 
-def _raise_read_error(error: BaseException, corpus: Corpus, files: list[Path]) -> None:
-    """Rust's reader failed: tokkit's reader names the file and the first bad byte."""
-    if "UTF-8" in str(error) or "utf-8" in str(error):
-        for path in files:
-            for _ in read_lines(path, str(path)):
-                pass
+def _raise_read_error(error: BaseException, files: list[Path]) -> None:
+    """Rust's training failed: where the files are at fault (a bad byte, a file gone),
+    tokkit's reader finds it and says so in its one line; else the error is a bug."""
+    for path in files:
+        for _ in read_lines(path, str(path)):
+            pass
     raise error
 
 
