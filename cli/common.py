@@ -113,10 +113,18 @@ def error_line(exc: BaseException) -> str | None:
 def user_message(exc: Exception) -> str:
     """The line a user sees: a refused parameter is named by its flag (``--max-bytes must
     be at least 1, not 0``), anything else by its own message."""
+    remedies = getattr(exc, "remedies", None)
+    if remedies is not None:
+        return f"{exc.problem}: train on part of it with " + " or ".join(f"{flag(k)} {v}" for k, v in remedies.items())
     parameter = getattr(exc, "parameter", None)
     if parameter is None:
         return str(exc)
-    return f"{FLAGS.get(parameter, '--' + parameter.replace('_', '-'))} {exc.problem}"
+    return f"{flag(parameter)} {exc.problem}"
+
+
+def flag(parameter: str) -> str:
+    """The command-line flag of a library parameter."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
 
 
 # -- JSON output -------------------------------------------------------------------------

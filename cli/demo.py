@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
 def superword_note(tokenizer) -> str:
     """What superword does here: how many of its tokens span words, and the first few."""
-    from tokkit.trainers.superword import count_words
+    from tokkit.trainers.superword_learner import count_words
 
     spanning = [i for i in range(tokenizer.vocab_size) if count_words(tokenizer.token_bytes(i) or b"") > 1]
     if not spanning:

@@ -30,6 +30,8 @@ Examples:
   tokkit train superword text:eng --vocab-size 32000 --transition 0.8 --out super/
 
   tokkit train unigram data/*.txt.gz --vocab-size 16000 --budget 50MB --out uni/
+
+  tokkit train supertoken big.txt --vocab-size 32000 --sample 0.25 --out st/
 """
 
 
@@ -80,6 +82,19 @@ def parse_bytes(value: str | None) -> int | None:
     return _whole(text.rstrip("KMGT").strip(), f"--budget '{value}'", "bytes", "500MB or 2G", scale)
 
 
+def parse_sample(value: str | None) -> int | float | None:
+    """``"0.25"`` -> 0.25 (a fraction of the texts), ``"100000"`` or ``"100k"`` -> 100000 (a number of texts)."""
+    if value is None:
+        return None
+    text = value.strip().lower().replace("_", "")
+    try:
+        if "." in text or "e" in text:
+            return float(text)
+        return int(float(text.rstrip("k")) * 1000) if text.endswith("k") else int(text)
+    except ValueError:
+        raise TokkitError(f"--sample '{value}' is neither a fraction (0.25) nor a number of texts (100000)") from None
+
+
 def _option_parameter(field: dataclasses.Field) -> inspect.Parameter:
     """A typer option for one field of a trainer's Options dataclass."""
     flag = "--" + field.name.replace("_", "-")
@@ -117,6 +132,8 @@ def _make_command(name: str, trainer_cls):
         inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, annotation=int, default=typer.Option(0, help="Random seed; same corpus and seed give identical files.")),
         inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--force", help="Overwrite an existing --out.")),
         inspect.Parameter("budget", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(None, help="Read at most this much text, e.g. 500MB.")),
+        inspect.Parameter("sample", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+                          default=typer.Option(None, help="Train on a seeded sample of the texts (--seed): a fraction such as 0.25, or a number of texts such as 100000.")),
         inspect.Parameter("encoding_errors", inspect.Parameter.KEYWORD_ONLY, annotation=str,
                           default=typer.Option("strict", help=ENCODING_ERRORS_HELP)),
         inspect.Parameter("data_dir", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data).")),
@@ -129,10 +146,11 @@ def _make_command(name: str, trainer_cls):
     return command
 
 
-_COMMON = {"corpus", "vocab_size", "out", "seed", "force", "budget", "encoding_errors", "data_dir", "json_out"}
+_COMMON = {"corpus", "vocab_size", "out", "seed", "force", "budget", "sample", "encoding_errors", "data_dir", "json_out"}
 
 
-def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, force, budget, encoding_errors, data_dir, json_out) -> None:
+def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, force, budget, sample, encoding_errors, data_dir,
+                 json_out) -> None:
     from tokkit.atomic import atomic_directory, check_output
     from tokkit.corpora import open_corpus
     from tokkit.progress import Progress
@@ -140,7 +158,8 @@ def run_training(name, trainer_cls, options, *, corpus, vocab_size, out, seed, f
     sizes = parse_sizes(vocab_size)
     check_output(out, force)
     prepare_output(json_out, force)
-    corpus_obj = open_corpus(corpus, data_dir=data_dir, budget=parse_bytes(budget), errors=encoding_errors)
+    corpus_obj = open_corpus(corpus, data_dir=data_dir, budget=parse_bytes(budget), sample=parse_sample(sample), seed=seed,
+                             errors=encoding_errors)
     trainer = trainer_cls(trainer_cls.Options(**options), seed=seed)
     started = time.perf_counter()
     progress = Progress()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Iterable, Iterator
 
 
@@ -13,12 +14,28 @@ class Fingerprint:
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
 
-    def add(self, text: str) -> None:
-        self._digest.update(text.encode("utf-8", "surrogatepass"))
-        self._digest.update(b"\0")
+    def add(self, text: str, ends: bool = True) -> None:
+        """Add ``text``; ``ends=False`` when it is a piece of a text that goes on (see :meth:`Corpus.pieces`)."""
+        self.add_encoded(text.encode("utf-8", "surrogatepass"), ends)
+
+    def add_encoded(self, data: bytes, ends: bool = True) -> None:
+        """Add text as its UTF-8 bytes; ``ends`` adds the NUL that closes a text (``False``
+        for a piece that goes on, or for bytes that hold whole texts with their NULs)."""
+        self._digest.update(data)
+        if ends:
+            self._digest.update(b"\0")
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+def cut_text(text: str, limit: int) -> Iterator[tuple[str, bool]]:
+    """``text`` as ``(piece, ends)`` pieces of at most ``limit`` characters (one piece when it fits)."""
+    if len(text) <= limit:
+        yield text, True
+        return
+    for start in range(0, len(text), limit):
+        yield text[start : start + limit], start + limit >= len(text)
 
 
 class Corpus(ABC):
@@ -35,6 +52,21 @@ class Corpus(ABC):
     def texts(self) -> Iterator[str]:
         """The texts, streamed, in a deterministic order."""
 
+    def pieces(self, limit: int) -> Iterator[tuple[str, bool]]:
+        """The texts as ``(piece, ends)``: a text longer than ``limit`` characters comes as
+        consecutive pieces of at most ``limit`` characters, and ``ends`` is True on each
+        text's last piece. Readers of files stream a long line without holding it whole;
+        this default cuts the texts that :meth:`texts` yields."""
+        for text in self.texts():
+            yield from cut_text(text, limit)
+
+    def plain_files(self) -> list[Path] | None:
+        """The files whose lines (without their line endings) are exactly this corpus's
+        texts, in order, when a reader other than tokkit's may read them directly: plain
+        UTF-8 text files read strictly; ``None`` when the texts need tokkit's reader
+        (compressed or JSON Lines files, a lenient ``errors`` mode, a selection, memory)."""
+        return None
+
     def fingerprint(self) -> str:
         """SHA-256 over the texts (each followed by a NUL): same texts, same fingerprint."""
         digest = Fingerprint()
@@ -45,7 +77,8 @@ class Corpus(ABC):
     def size_hint(self) -> int | None:
         """About how many bytes reading the texts takes (their UTF-8 bytes and one line
         ending each), when that is known without reading them (a plain text file knows its
-        size); ``None`` otherwise. Progress displays use it for their total."""
+        size); ``None`` otherwise. Progress displays use it for their total, and trainers
+        whose memory grows with the text for their estimate."""
         return None
 
     def is_empty(self) -> bool:

@@ -49,10 +49,19 @@ def check_budget(budget: int | None) -> int | None:
     return budget
 
 
-def _keyed(corpus: Corpus, seed: int) -> Iterator[tuple[float, int, str]]:
+def _keyed(pieces: Iterator[tuple[str, bool]], seed: int) -> Iterator[tuple[float, int, str, bool]]:
+    """``(key, index, piece, ends)``: each text's key is drawn at its first piece."""
     draw = random.Random(seed).random
-    for index, text in enumerate(corpus.texts()):
-        yield draw(), index, text
+    key, index, starts = 0.0, -1, True
+    for piece, ends in pieces:
+        if starts:
+            key, index = draw(), index + 1
+        yield key, index, piece, ends
+        starts = ends
+
+
+def _whole(texts: Iterator[str]) -> Iterator[tuple[str, bool]]:
+    return ((text, True) for text in texts)
 
 
 class Selection(Corpus):
@@ -68,27 +77,38 @@ class Selection(Corpus):
         super().__init__(f"{base.spec} ({', '.join(parts)})" if parts else base.spec)
 
     def texts(self) -> Iterator[str]:
-        texts = self._sampled()
-        return self._budgeted(texts) if self.budget is not None else texts
+        return (text for text, _ in self._selected(lambda: _whole(self.base.texts())))
 
-    def _sampled(self) -> Iterator[str]:
+    def pieces(self, limit: int) -> Iterator[tuple[str, bool]]:
+        """The selected texts in pieces, streamed from the base corpus's pieces. Under a
+        budget, a text's pieces are held until it ends (it is kept only if it fits), so a
+        long text costs at most the budget in memory."""
+        return self._selected(lambda: self.base.pieces(limit))
+
+    def _selected(self, pieces) -> Iterator[tuple[str, bool]]:
+        sampled = self._sampled(pieces)
+        return self._budgeted(sampled) if self.budget is not None else sampled
+
+    def _sampled(self, pieces) -> Iterator[tuple[str, bool]]:
         if self.sample is None:
-            yield from self.base.texts()
+            yield from pieces()
         elif isinstance(self.sample, float):
-            for key, _, text in _keyed(self.base, self.seed):
+            for key, _, piece, ends in _keyed(pieces(), self.seed):
                 if key < self.sample:
-                    yield text
+                    yield piece, ends
         else:
-            cutoff = self._cutoff(self.sample)
-            for key, index, text in _keyed(self.base, self.seed):
+            cutoff = self._cutoff(self.sample, pieces())
+            for key, index, piece, ends in _keyed(pieces(), self.seed):
                 if (key, index) <= cutoff:
-                    yield text
+                    yield piece, ends
 
-    def _cutoff(self, n: int) -> tuple[float, int]:
+    def _cutoff(self, n: int, pieces: Iterator[tuple[str, bool]]) -> tuple[float, int]:
         """The n-th smallest (key, index): pass one of bottom-k sampling."""
         heap: list[tuple[float, int]] = []  # the n smallest so far, negated: a max-heap
         count = 0
-        for key, index, _ in _keyed(self.base, self.seed):
+        for key, index, _, ends in _keyed(pieces, self.seed):
+            if not ends:
+                continue
             count += 1
             if len(heap) < n:
                 heapq.heappush(heap, (-key, -index))
@@ -98,15 +118,22 @@ class Selection(Corpus):
             raise CorpusError(f"{self.base.spec} has {count} texts, fewer than the sample of {n} asked for")
         return -heap[0][0], -heap[0][1]
 
-    def _budgeted(self, texts: Iterator[str]) -> Iterator[str]:
+    def _budgeted(self, pieces: Iterator[tuple[str, bool]]) -> Iterator[tuple[str, bool]]:
         used = 0
-        for text in texts:
-            used += len(text.encode("utf-8", "surrogatepass"))
+        held: list[str] = []  # the pieces of a text not yet known to fit
+        for piece, ends in pieces:
+            used += len(piece.encode("utf-8", "surrogatepass"))
             if used > self.budget:
-                if hasattr(texts, "close"):
-                    texts.close()
+                if hasattr(pieces, "close"):
+                    pieces.close()
                 return
-            yield text
+            if not ends:
+                held.append(piece)
+                continue
+            for earlier in held:
+                yield earlier, False
+            held.clear()
+            yield piece, True
 
     def size_hint(self) -> int | None:
         """The budget, or the base's size where it is smaller; unknown for a sample."""

@@ -4,6 +4,7 @@ TOKKIT_DATA_DIR (../shared/data in CI) and are skipped, with the reason, without
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,42 @@ def mixed_texts(repeat: int = 30) -> list[str]:
         for line in MIXED_TEXT:
             out.append(f"{line} {i}" if i % 3 else line)
     return out
+
+
+def word_salad(seed: int, lines: int = 400) -> list[str]:
+    """Seeded text with what stage 2 of superword must handle: Zipf-like repeated phrases
+    in several scripts, digits, punctuation runs, double spaces, runs ("ha ha ha ha") and
+    chains ("ab ab ab"), and repeated lines."""
+    rng = random.Random(seed)
+    syllables = ["ka", "ro", "mi", "te", "su", "lan", "dor", "ış", "ün", "ché", "ло", "ва", "يب", "की", "字"]
+    words = ["the", "of", "and", "a", "to", "in", "is", "ha", "ab", "x", "İstanbul'a", "kız", "ılık", "der", "über",
+             "敏捷", "的", "лиса", "собаку", "ثعلب", "तेज़", "🎉", "12", "345", "..", "?!", "(", ")", "-", "—"]
+    words += ["".join(rng.choices(syllables, k=rng.randint(1, 4))) for _ in range(250)]
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    out: list[str] = []
+    for _ in range(lines):
+        if out and rng.random() < 0.15:
+            out.append(rng.choice(out))  # a repeated line
+            continue
+        parts = rng.choices(words, weights, k=rng.randint(1, 14))
+        if rng.random() < 0.2:
+            parts += [rng.choice(["ha", "ab", "x"])] * rng.randint(2, 6)
+        sep = "  " if rng.random() < 0.1 else " "
+        out.append(sep.join(parts) + rng.choice(["", ".", "!", " 2024", "\t", "..."]))
+    return out
+
+
+def superword_cases() -> dict[str, tuple[list[str], int, dict]]:
+    """Tiny superword trainings whose merges tests/fixtures/superword_merges.json holds:
+    name -> (texts, vocabulary size, options)."""
+    return {
+        "mixed-470": (mixed_texts(), 470, {"transition": 400}),
+        "mixed-700-w2": (mixed_texts(), 700, {"transition": 400, "max_words": 2}),
+        "salad-900": (word_salad(1), 900, {"transition": 0.5}),
+        "salad-700-w1": (word_salad(2), 700, {"transition": 0.6, "max_words": 1}),
+        "salad-800-f1": (word_salad(3), 800, {"transition": 600, "min_frequency": 1}),
+        "salad-1000-f3-gpt2": (word_salad(4, 900), 1000, {"transition": 0.5, "min_frequency": 3, "pretokenizer": "gpt2"}),
+    }
 
 
 # A toy Zemberek-format lexicon and Turkish text the morphology tests build on, written for them.

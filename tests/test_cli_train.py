@@ -137,6 +137,22 @@ def test_bad_corpora(capsys, tmp_path):
     assert code == 0, err
 
 
+def test_train_on_a_seeded_sample_and_hear_what_is_sampled(capsys, corpus_file, tmp_path):
+    from tokkit.corpora import open_corpus
+
+    out = tmp_path / "tok"
+    code, _, err = cli(capsys, "train", "bpe", corpus_file, "--vocab-size", "300", "--sample", "0.5", "--seed", "2", "--out", out)
+    assert code == 0, err
+    recorded = tokkit.load(out).provenance.corpus
+    assert recorded["sample"] == 0.5 and recorded["seed"] == 2
+    assert recorded["sha256"] == open_corpus(str(corpus_file), sample=0.5, seed=2).fingerprint()
+    code, _, err = cli(capsys, "train", "unigram", corpus_file, "--vocab-size", "440", "--max-sentences", "150",
+                       "--out", tmp_path / "uni")
+    assert code == 0 and "trains on a seeded sample of 150 of the 330 texts (max_sentences, --max-sentences; 0 trains on all)" in err
+    code, _, err = cli(capsys, "train", "bpe", corpus_file, "--vocab-size", "300", "--sample", "half", "--out", tmp_path / "x")
+    assert code == 1 and "--sample 'half' is neither a fraction" in one_error_line(err)
+
+
 def test_unknown_algorithm(capsys, corpus_file, tmp_path):
     code, _, err = cli(capsys, "train", "wordpiece", corpus_file, "--vocab-size", "300", "--out", tmp_path / "x")
     assert code != 0 and "Traceback" not in err

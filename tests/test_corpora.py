@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tokkit.corpora.readers import PlainFilesDigest, has_long_line
 from tokkit.corpora import (
     Corpus,
     CorpusError,
@@ -187,6 +188,98 @@ def test_corrupt_gzip_is_a_corpus_error(tmp_path):
     path = write(tmp_path / "broken.txt.gz", b"this is not gzip at all\n")
     with pytest.raises(CorpusError, match="broken.txt.gz is not a readable gzip file"):
         texts(open_corpus(str(path)))
+
+
+# --- long lines in pieces, plain files, fingerprints from bytes ----------------------------
+
+def joined(pieces) -> list[str]:
+    """The texts that (piece, ends) pairs spell."""
+    out, current = [], []
+    for piece, ends in pieces:
+        current.append(piece)
+        if ends:
+            out.append("".join(current))
+            current = []
+    assert not current, "the last text did not end"
+    return out
+
+
+line_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=40)
+
+
+@given(st.lists(st.tuples(line_text, st.sampled_from(["\n", "\r\n"])), max_size=8), st.booleans(),
+       st.integers(1, 9), st.booleans())
+def test_pieces_spell_the_texts_and_stay_within_the_limit(tmp_path_factory, lines, last_open, limit, compressed):
+    """Any lines, any line endings (a CR may end a fragment just before its LF), with or
+    without a last newline, plain or gzip: the pieces are at most ``limit`` characters and
+    spell exactly the texts."""
+    data = "".join(text + end for text, end in lines)
+    if last_open and lines:
+        data = data[: -len(lines[-1][1])]
+    folder = tmp_path_factory.mktemp("pieces")
+    path = folder / ("a.txt.gz" if compressed else "a.txt")
+    raw = data.encode("utf-8")
+    path.write_bytes(gzip.compress(raw) if compressed else raw)
+    corpus = open_corpus(str(path))
+    pieces = list(corpus.pieces(limit))
+    assert all(len(piece) <= limit for piece, _ in pieces)
+    assert joined(pieces) == texts(corpus)
+
+
+def test_a_long_line_is_read_in_pieces_and_errors_keep_their_offsets(tmp_path):
+    long = "é漢a" * 2000
+    path = write(tmp_path / "long.txt", f"short\n{long}\r\nend")
+    corpus = open_corpus(str(path))
+    pieces = list(corpus.pieces(100))
+    assert len(pieces) > 60 and max(len(p) for p, _ in pieces) <= 100
+    assert joined(pieces) == ["short", long, "end"]
+    bad = write(tmp_path / "bad.txt", b"ok\n" + "é".encode() * 300 + b"\xff" + "é".encode() * 10 + b"\n")
+    with pytest.raises(CorpusError, match=r"byte offset 603 \(line 2\)"):
+        list(open_corpus(str(bad)).pieces(64))
+    with pytest.raises(CorpusError, match=r"byte offset 603 \(line 2\)"):
+        texts(open_corpus(str(bad)))
+    assert joined(open_corpus(str(bad), errors="replace").pieces(64)) == texts(open_corpus(str(bad), errors="replace"))
+    assert joined(open_corpus(str(bad), errors="skip").pieces(64)) == ["ok"]
+
+
+def test_selected_pieces_spell_the_selected_texts(lines_file):
+    for options in ({"sample": 0.5, "seed": 1}, {"sample": 17, "seed": 3}, {"budget": 700}, {"sample": 0.5, "budget": 300}):
+        corpus = open_corpus(str(lines_file), **options)
+        assert joined(corpus.pieces(3)) == texts(corpus), options
+
+
+def test_plain_files(tmp_path, lines_file):
+    plain = write(tmp_path / "p.txt", "abc\n")
+    (tmp_path / "g.txt.gz").write_bytes(gzip.compress(b"abc\n"))
+    write(tmp_path / "j.jsonl", '{"text": "abc"}\n')
+    assert open_corpus(str(plain)).plain_files() == [plain]
+    assert open_corpus(str(plain), errors="replace").plain_files() is None  # tokkit's reader must decode it
+    assert open_corpus([str(plain), str(lines_file)]).plain_files() == [plain, lines_file]
+    for other in ("g.txt.gz", "j.jsonl"):
+        assert open_corpus(str(tmp_path / other)).plain_files() is None
+        assert open_corpus([str(plain), str(tmp_path / other)]).plain_files() is None
+    assert open_corpus(str(lines_file), sample=0.5).plain_files() is None
+    assert open_corpus(str(lines_file), budget=100).plain_files() is None
+
+
+@given(st.lists(st.sampled_from(["a", "é", "\r", "\n", "\r\n", " ", "\ufeff", "漢"]), max_size=30), st.integers(1, 5))
+def test_the_fingerprint_from_bytes_is_the_fingerprint_of_the_texts(tmp_path_factory, parts, block):
+    """Line endings at block edges, a CR before the end, no last newline, empty lines, a BOM."""
+    path = tmp_path_factory.mktemp("digest") / "f.txt"
+    path.write_bytes("".join(parts).encode("utf-8"))
+    digest = PlainFilesDigest([path, path], block=block)
+    assert sum(digest.blocks()) == 2 * path.stat().st_size
+    corpus = open_corpus([str(path), str(path)])
+    assert digest.fingerprint.hexdigest() == corpus.fingerprint()
+    assert digest.has_text == (not corpus.is_empty())
+
+
+def test_has_long_line(tmp_path):
+    path = write(tmp_path / "l.txt", "a" * 9 + "\n" + "b" * 3 + "\n" + "c" * 5)
+    assert not has_long_line([path], 10)
+    assert has_long_line([path], 9)
+    assert has_long_line([path], 4, block=2)
+    assert not has_long_line([write(tmp_path / "e.txt", "")], 1)
 
 
 # --- budget and sampling ------------------------------------------------------------------

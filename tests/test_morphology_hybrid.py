@@ -389,3 +389,20 @@ def test_cli_trains_a_hybrid_and_reports_bad_language(capsys, tmp_path):
 def test_bad_options_are_refused_before_any_text_is_read(option, message):
     with pytest.raises(TokkitError, match=message):
         tokkit.train("hybrid", TextCorpus(["ev"]), 2000, **option)
+
+
+def test_the_trainer_counts_space_pieces_and_feeds_the_fallback_every_occurrence():
+    from collections import Counter
+
+    from tokkit.morphology.hybrid import trainer
+
+    texts = ["Kitabı okudum ve", " iki  boşluk ", "", "ve ve ve"]
+    naive = Counter()
+    for text in texts:
+        for i, piece in enumerate(text.split(" ")):
+            naive[piece if i == 0 else " " + piece] += 1
+    assert trainer._space_pieces(texts) == naive
+    counts = Counter({"ab": trainer._BATCH * 2 + 3, " c": 1})
+    batches = list(trainer._repeat(counts))
+    assert max(map(len, batches)) == trainer._BATCH
+    assert Counter(text for batch in batches for text in batch) == counts

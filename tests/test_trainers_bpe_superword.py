@@ -8,6 +8,7 @@ merges naively must give what the saved tokenizer.json encodes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,12 @@ import tokkit
 from tokkit.corpora import TextCorpus
 from tokkit.errors import TokkitError
 from tokkit.trainers.bpe_family import byte_level_pre_tokenizer
-from tokkit.trainers.superword import STAGE2_PATTERN, count_words, learn_superword_merges
+from tokkit.trainers.superword import STAGE2_PATTERN
+from tokkit.trainers.superword_learner import ChunkCollector, count_words, learn_superword_merges
+
+from conftest import superword_cases
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 #: algorithm -> (options, sizes the mixed corpus can give; the largest is trained)
 CONFIGS = {
@@ -173,11 +179,14 @@ def _naive_stage2(chunks, tokens, n_merges, max_words):
     return merges, chunks
 
 
-def _learn(chunks, tokens, n_merges, max_words):
-    ids = np.array([id for chunk in chunks for id in chunk], dtype=np.int64)
-    linked = np.array([True for chunk in chunks for _ in chunk], dtype=bool)
-    linked[np.cumsum([len(c) for c in chunks]) - 1] = False
-    return learn_superword_merges(ids, linked[:-1], tokens, n_merges, max_words)
+def _learn(chunks, tokens, n_merges, max_words, batch=3):
+    """The learner on these chunks, collected a few at a time (so equal chunks meet across batches)."""
+    collector = ChunkCollector()
+    chunks = [c for c in chunks if c]
+    for start in range(0, len(chunks), batch):
+        part = chunks[start : start + batch]
+        collector.add(np.array([id for chunk in part for id in chunk], dtype=np.int64), np.array([len(c) for c in part]))
+    return learn_superword_merges(collector.chunks(), tokens, n_merges, max_words)
 
 
 @given(
@@ -212,6 +221,19 @@ def test_superword_learner_matches_brute_force_and_inference(mixed_corpus):
     # what training ended with is exactly what the saved tokenizer encodes
     encoded = [id for text in mixed_corpus.texts() for id in tokenizer.encode(text)]
     assert encoded == [id for chunk in final for id in chunk]
+
+
+@pytest.mark.parametrize("case", sorted(superword_cases()))
+def test_superword_merges_equal_those_of_the_learner_that_held_every_chunk(case):
+    """Stage 2 over distinct chunks with counts learns what the previous learner (every
+    chunk occurrence in one array) learnt: tests/fixtures/superword_merges.json holds the
+    merges that learner gave on these corpora (tokkit at commit 3ece00f, where
+    tests/conftest.py:superword_cases was first written)."""
+    texts, size, options = superword_cases()[case]
+    expected = json.loads((FIXTURES / "superword_merges.json").read_text(encoding="utf-8"))[case]
+    tokenizer = tokkit.train("superword", TextCorpus(texts), size, **options)[size]
+    merges = [" ".join(m) for m in _model(tokenizer)["model"]["merges"]]
+    assert merges == expected
 
 
 # -- bad input --------------------------------------------------------------------------

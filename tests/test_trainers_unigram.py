@@ -6,6 +6,7 @@ import pytest
 from conftest import MIXED_TEXT, mixed_texts
 
 import tokkit
+from tokkit.corpora import CorpusError, TextCorpus, open_corpus
 from tokkit.errors import TokkitError
 from tokkit.trainers.unigram import UnigramOptions, spm_to_hf, spm_trainer_args, train_spm
 
@@ -60,3 +61,27 @@ def test_threads_are_part_of_the_recipe(mixed_corpus):
     tok = tokkit.train("unigram", mixed_corpus, 440, num_threads=1)[440]
     assert tok.provenance.params["num_threads"] == 1
     assert tok.decode(tok.encode(MIXED_TEXT[1])) == MIXED_TEXT[1]
+
+
+def test_sentencepiece_keeps_a_seeded_sample_of_at_most_max_sentences(mixed_corpus):
+    whole = tokkit.train("unigram", mixed_corpus, 440)[440]
+    part = tokkit.train("unigram", mixed_corpus, 440, max_sentences=120)[440]
+    assert part.provenance.params["max_sentences"] == 120 and whole.provenance.params["max_sentences"] == 1_000_000
+    assert part.provenance.corpus["sample"] == 120 and "sample=120, seed=0" in part.provenance.corpus["spec"]
+    assert "sample" not in whole.provenance.corpus
+    pieces = {tok: [t.id_to_token(i) for i in range(t.vocab_size)] for tok, t in (("whole", whole), ("part", part))}
+    assert pieces["whole"] != pieces["part"]
+    again = tokkit.train("unigram", mixed_corpus, 440, max_sentences=120)[440]
+    assert again.backend.to_str() == part.backend.to_str()
+    reseeded = tokkit.train("unigram", mixed_corpus, 440, max_sentences=120, seed=5)[440]
+    assert reseeded.backend.to_str() != part.backend.to_str()
+    assert tokkit.train("unigram", mixed_corpus, 440, max_sentences=0)[440].backend.to_str() == whole.backend.to_str()
+
+
+def test_errors_while_sentencepiece_reads_are_tokkits(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("\n".join(mixed_texts()).encode("utf-8") + b"\ncaf\xe9\n")
+    with pytest.raises(CorpusError, match=r"bad\.txt is not valid UTF-8: byte offset \d+ \(line \d+\)"):
+        tokkit.train("unigram", open_corpus(str(bad)), 440)
+    with pytest.raises(TokkitError, match="empty"):
+        tokkit.train("unigram", TextCorpus(["", ""]), 440)

@@ -24,6 +24,16 @@ class InvalidValue(TokkitError):
         super().__init__(f"{parameter} {problem}")
 
 
+class TooLarge(TokkitError):
+    """A corpus whose training would not fit in memory; ``remedies`` maps each parameter
+    that takes part of it (``sample``, ``budget``) to a value that would fit. The CLI
+    names the flags instead (``--sample 0.4 or --budget 2100000000``)."""
+
+    def __init__(self, problem: str, remedies: dict[str, str]):
+        self.problem, self.remedies = problem, remedies
+        super().__init__(f"{problem}: train on part of it ({' or '.join(f'{k}={v}' for k, v in remedies.items())})")
+
+
 class MissingExtraError(TokkitError):
     """An optional dependency group is not installed."""
 

@@ -80,6 +80,11 @@ class Progress:
             disable=not console.is_terminal,
         )
 
+    def note(self, message: str) -> None:
+        """A line that stays above the display: what a long job is about to do (what it
+        samples, the memory it will hold)."""
+        self._rich.console.print(message, highlight=False, soft_wrap=True)
+
     def add(self, description: str, total: float | None = None, unit: str = "items", start: bool = True) -> Task:
         """A new line counting ``unit`` (``"bytes"`` shows sizes); ``total`` when known.
         With ``start=False`` the line appears at :meth:`Task.start`."""

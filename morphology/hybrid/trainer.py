@@ -7,6 +7,11 @@ list, then the rest of the lexicon fill the vocabulary up to ``vocab_size - fixe
 fallback_size``. The BPE fallback is trained on exactly what those roots leave over (the
 strings of the chunks' plans), and the plans of the corpus's most frequent normal forms
 become the known-word tables (``--known-words``).
+
+Everything after the counting pass works on the distinct pieces and chunks with their
+counts, so time and memory grow with the corpus's vocabulary, not with its size; the
+fallback BPE, which takes no counts, is fed each leftover string as often as it occurs,
+in batches, with its pre-tokens capped (:func:`~tokkit.trainers.bpe_family.capped`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from tokkit.corpora import Corpus
+from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.morphology.analyzer import LANG_ALIASES, RULE_BASED
 from tokkit.morphology.harmony import APOSTROPHES, root_surface
@@ -24,8 +30,9 @@ from tokkit.morphology.hybrid.pretokenize import CAP, CAPS, MARKERS, WORD, chunk
 from tokkit.morphology.hybrid.tokenizer import HybridTokenizer, RootToken
 from tokkit.morphology.turkish import TEMPLATES, TurkishAnalyzer, read_lexicon, resolve_lexicon
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
-from tokkit.trainers.bpe_family import bpe_trainer, new_byte_level_bpe
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option
+from tokkit.trainers.bpe_family import bpe_trainer, capped, new_byte_level_bpe
+from tokkit.trainers.reading import stream_texts
 
 FREQUENCY_LIST = "top-20K-words.txt"
 
@@ -60,26 +67,24 @@ class HybridTrainer(Trainer):
         sizes = check_sizes(vocab_sizes, fixed + 256, f"the hybrid tokenizer ({fixed} fixed tokens + 256 bytes)")
         csv = resolve_lexicon(opts.lexicon)
         analyzer = TurkishAnalyzer(read_lexicon(csv))
-        pieces = Counter()
-        for text in stream_texts(corpus, progress):
-            for i, piece in enumerate(text.split(" ")):
-                pieces[piece if i == 0 else " " + piece] += 1
+        fingerprint = Fingerprint()
+        pieces = _space_pieces(stream_texts(corpus, progress, "counting words", fingerprint))
         chunks = Counter()
         for piece, count in pieces.items():
             for chunk in chunks_of(piece):
                 chunks[chunk] += count
         task = progress.add("analysing words", total=len(chunks), unit="words") if progress else None
         root_counts: Counter = Counter()
-        for chunk, count in chunks.items():
+        for done, (chunk, count) in enumerate(chunks.items(), 1):
             for root in _roots_of(analyzer, chunk):
                 root_counts[root] += count
-            if task:
-                task.advance()
+            if task and done % 4096 == 0:
+                task.advance(4096)
         if task:
             task.done()
         ranked = [r for r, c in sorted(root_counts.items(), key=lambda rc: (-rc[1], rc[0].name)) if c >= opts.min_frequency]
         ranked = list(dict.fromkeys(ranked + _lexicon_roots(analyzer, csv)))
-        described = corpus.describe()
+        described = corpus.describe(fingerprint.hexdigest())
         out = {}
         for size in sizes:
             roots = ranked[: max(0, size - fixed - opts.fallback_size)]
@@ -101,18 +106,24 @@ class HybridTrainer(Trainer):
         frequent = set(sorted(entries, key=lambda e: (-entries[e], e[0], bool(e[1])))[: self.options.known_words])
         plans = {}
         leftovers: Counter = Counter()
-        for (key, cased), count in entries.items():
+        task = progress.add(f"planning words ({size:,} tokens)", total=len(entries), unit="words") if progress else None
+        for done, ((key, cased), count) in enumerate(entries.items(), 1):
             plan = [key] if cased is None else probe.word_plan(key, cased)
             if (key, cased) in frequent:
                 plans[key, cased] = plan
             for item in plan:
                 if isinstance(item, str):
                     leftovers[item] += count
-        task = progress.add(f"BPE fallback ({bpe_size} tokens)") if progress else None
-        fallback = new_byte_level_bpe(_bpe_pre_tokenizer())
+            if task and done % 4096 == 0:
+                task.advance(4096)
+        if task:
+            task.done()
+        task = progress.add(f"BPE fallback ({bpe_size:,} tokens)") if progress else None
+        fallback = new_byte_level_bpe(capped(_bpe_pre_tokenizer()))
         fallback.train_from_iterator(
             _repeat(leftovers), trainer=bpe_trainer(bpe_size, specials=(), min_frequency=self.options.min_frequency)
         )
+        fallback.pre_tokenizer = _bpe_pre_tokenizer()
         if task:
             task.done()
         reached = size - bpe_size + fallback.get_vocab_size()
@@ -180,7 +191,26 @@ def _empty_bpe():
     return rust
 
 
-def _repeat(counts: Counter) -> Iterable[str]:
+def _space_pieces(texts: Iterable[str]) -> Counter:
+    """How often each space-separated piece occurs; a piece after a space keeps it (`` word``)."""
+    first: Counter = Counter()
+    after_space: Counter = Counter()
+    for text in texts:
+        parts = text.split(" ")
+        first[parts[0]] += 1
+        after_space.update(parts[1:])
+    for piece, count in after_space.items():
+        first[" " + piece] += count
+    return first
+
+
+#: strings handed to the BPE trainer at once
+_BATCH = 1 << 13
+
+
+def _repeat(counts: Counter) -> Iterable[list[str]]:
+    """Each string as often as it occurs, in batches (the trainer takes no counts)."""
     for text, count in counts.items():
-        for _ in range(count):
-            yield text
+        while count > 0:
+            yield [text] * min(count, _BATCH)
+            count -= _BATCH

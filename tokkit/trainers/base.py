@@ -10,15 +10,15 @@ any text is read.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from tokkit.corpora import Corpus
 from tokkit.checks import check_choice, check_number
-from tokkit.corpora.base import Fingerprint
-from tokkit.errors import TokkitError
-from tokkit.progress import BYTES, Progress, Task
+from tokkit.errors import TokkitError, TooLarge
+from tokkit.progress import Progress
 from tokkit.tokenizer import Provenance, SpecialTokens, Tokenizer
 
 #: the special tokens a tokkit-trained tokenizer starts with, and their roles
@@ -93,44 +93,6 @@ class Trainer(ABC):
         return Provenance(algorithm=self.name, params=params, corpus=fingerprint or corpus.describe(), seed=self.seed)
 
 
-#: bytes read between two progress updates (one update per text costs more than training)
-_PROGRESS_STEP = 1 << 20
-
-
-def stream_texts(
-    corpus: Corpus, progress: Progress | None, label: str = "reading corpus", fingerprint: Fingerprint | None = None,
-    then: Task | None = None,
-) -> Iterator[str]:
-    """The corpus's texts, counting bytes on the progress display (of the corpus's size
-    where it is known, so the line has a rate and an ETA); empty corpora are refused.
-
-    ``fingerprint`` is fed every text, so ``corpus.describe(fingerprint.hexdigest())``
-    needs no second pass over the corpus. ``then``: a line made with ``start=False`` for
-    the work that follows the reading (a trainer's merges), started when the reading ends.
-    """
-    task = progress.add(label, total=corpus.size_hint(), unit=BYTES) if progress else None
-    seen = 0
-    pending = 0
-    for text in corpus.texts():
-        if fingerprint is not None:
-            fingerprint.add(text)
-        if text:
-            seen += 1
-        if task is not None:
-            pending += len(text.encode("utf-8", "surrogatepass")) + 1  # and its line ending
-            if pending >= _PROGRESS_STEP:
-                task.advance(pending)
-                pending = 0
-        yield text
-    if task is not None:
-        task.advance(pending)
-        task.done()
-    if then is not None:
-        then.start()
-    if seen == 0:
-        raise TokkitError(f"corpus {corpus.spec} is empty: nothing to train on")
-
-
 #: the largest vocabulary tokkit trains: the ``tokenizers`` trainers reserve room for
 #: every token asked for before the first merge (some 70 bytes each: a request for 10^9
 #: asks the system for 70 GB and aborts the whole process), so sizes are checked first;
@@ -160,3 +122,60 @@ def check_reached(reached: int, wanted: int, corpus: Corpus) -> None:
             f"corpus {corpus.spec} gives only {reached} tokens, fewer than the {wanted} asked for: "
             f"ask for at most {reached} or train on more text"
         )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new job can use without swapping (Linux's ``MemAvailable``);
+    ``None`` where the system does not say."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(corpus: Corpus, per_byte: float, what: str, progress: Progress | None) -> None:
+    """Before any text is read: refuse a corpus for which ``what`` (holding about
+    ``per_byte`` bytes of memory per byte of text) would exceed the memory available,
+    naming the sample or budget that would fit, or else say what it will hold. Corpora of
+    unknown size (compressed files, samples) are not checked."""
+    size = corpus.size_hint()
+    if not size:
+        return
+    need = size * per_byte
+    available = available_memory()
+    if available is not None and need > available:
+        fits = available / per_byte
+        raise TooLarge(
+            f"{what} needs about {_amount(need)} of memory for the {_amount(size)} of {corpus.spec}, "
+            f"more than the {_amount(available)} available",
+            {"sample": f"{max(0.01, int(fits / size * 100) / 100):.2f}", "budget": str(int(fits))},
+        )
+    if progress is not None:
+        spare = f", of {_amount(available)} available" if available is not None else ""
+        progress.note(f"{what} holds about {per_byte:g} bytes of memory per byte of text: "
+                      f"about {_amount(need)} for the {_amount(size)} of {corpus.spec}{spare}")
+
+
+def _amount(size: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size:.0f} bytes"
+
+
+def release_memory() -> None:
+    """Hand the heap pages freed by a finished phase back to the system.
+
+    glibc's allocator keeps freed memory for reuse, so after the ``tokenizers`` trainer
+    returns, its peak (it is the largest allocation of a training) would stay resident
+    beside what the next phase allocates, and peaks would add up. ``malloc_trim`` returns
+    the free pages; elsewhere than glibc this does nothing.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass

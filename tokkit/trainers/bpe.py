@@ -4,8 +4,10 @@ Text is split into pre-tokens by a regular expression, each pre-token is written
 bytes (GPT-2's printable byte alphabet), and BPE starts from the 256 bytes and repeatedly
 merges the most frequent adjacent pair into a new token. The merges are learnt by the
 ``tokenizers`` library's ``BpeTrainer``; what tokkit adds is the choice of
-pre-tokenization, lossless settings, and several vocabulary sizes from one training
-(:mod:`tokkit.trainers.bpe_family` cuts the largest into the others exactly).
+pre-tokenization, lossless settings, several vocabulary sizes from one training
+(:mod:`tokkit.trainers.bpe_family` cuts the largest into the others exactly), and
+reading that scales: plain files go straight to the library's Rust reader, other corpora
+stream in bounded segments, and pre-tokens are capped (:mod:`tokkit.trainers.reading`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import dataclasses
 
 from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
-from tokkit.corpora.base import Fingerprint
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option
 from tokkit.trainers.bpe_family import PRETOKENIZERS, bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
+from tokkit.trainers.reading import train_bpe
 
 
 @dataclasses.dataclass
@@ -36,13 +38,5 @@ class BPETrainer(Trainer):
         opts = self.options
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer], opts.split_digits))
-        merges = sizes[-1] - 256 - len(DEFAULT_SPECIALS)
-        task = progress.add(f"learning merges (up to {merges:,})", start=False) if progress else None
-        fingerprint = Fingerprint()
-        tokenizer.train_from_iterator(
-            stream_texts(corpus, progress, fingerprint=fingerprint, then=task),
-            trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency),
-        )
-        if task:
-            task.done()
-        return sized_tokenizers(self, tokenizer, sizes, corpus, corpus.describe(fingerprint.hexdigest()))
+        fingerprint = train_bpe(tokenizer, bpe_trainer(sizes[-1], min_frequency=opts.min_frequency), corpus, progress)
+        return sized_tokenizers(self, tokenizer, sizes, corpus, corpus.describe(fingerprint))

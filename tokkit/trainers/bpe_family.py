@@ -33,6 +33,27 @@ PRETOKENIZERS = {
 }
 
 
+#: the longest pre-token that BPE training sees, in the trainer's symbols: bytes for
+#: byte-level BPE, characters for character BPE (see :func:`capped`)
+MAX_PRETOKEN = 1024
+_CAP = pre_tokenizers.Split(Regex(rf"[\s\S]{{1,{MAX_PRETOKEN}}}"), behavior="isolated")
+
+
+def capped(pre_tokenizer):
+    """``pre_tokenizer``, then every pre-token cut into pieces of at most
+    :data:`MAX_PRETOKEN` symbols: what BPE training sees.
+
+    The ``tokenizers`` trainer spends ``O(n)`` per merge occurrence in a word of ``n``
+    symbols, ``O(n^2)`` in all, so one long run of one character would run for hours
+    (:mod:`tokkit.trainers.reading`). The cap lies far above natural pre-tokens: words,
+    and in scripts written without spaces (Thai, Chinese, Burmese) whole clauses, stay
+    whole; only runs such as a line of ``=`` or a base64 blob are cut. No token longer
+    than the cap is learnt. Only training is capped: the saved tokenizer encodes a longer
+    pre-token with the same merges, as BPE encodes any length.
+    """
+    return pre_tokenizers.Sequence([pre_tokenizer, _CAP])
+
+
 def byte_level_pre_tokenizer(pattern: str | None, split_digits: bool = False):
     """Split by ``pattern`` (if any), optionally each digit alone, then map bytes to GPT-2 chars."""
     steps = []

@@ -43,8 +43,10 @@ from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option, stream_texts
+from tokkit.corpora.base import Fingerprint
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option
 from tokkit.trainers.bpe_family import PRETOKENIZERS, bpe_trainer, sized_tokenizers
+from tokkit.trainers.reading import stream_texts, train_bpe
 
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
@@ -112,10 +114,12 @@ class CharTrainer(Trainer):
         opts = self.options
         pattern = PRETOKENIZERS[opts.pretokenizer]
         base = len(DEFAULT_SPECIALS) + len(BYTE_TOKENS)
-        counts = character_counts(stream_texts(corpus, progress))
+        fingerprint = Fingerprint()
+        counts = character_counts(stream_texts(corpus, progress, "counting characters", fingerprint))
+        described = corpus.describe(fingerprint.hexdigest())
         if opts.max_chars == 1:
             sizes = check_sizes(vocab_sizes, base + 1, "a character vocabulary (special tokens, 256 bytes and one character)")
-            return self._characters(by_frequency(counts), sizes, pattern, corpus)
+            return self._characters(by_frequency(counts), sizes, pattern, corpus, described)
         alphabet = covering(counts, opts.character_coverage)
         sizes = check_sizes(vocab_sizes, base + 1, "character BPE (special tokens, 256 bytes and one character)")
         if sizes[0] < base + len(alphabet):
@@ -135,20 +139,17 @@ class CharTrainer(Trainer):
         )
         learner = RustTokenizer(models.BPE())
         learner.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
-        task = progress.add("learning merges", start=False) if progress else None
-        learner.train_from_iterator(stream_texts(corpus, progress, "reading corpus for the merges", then=task), trainer=trainer)
-        if task:
-            task.done()
+        train_bpe(learner, trainer, corpus, progress)
         longest = max(len(token) for token in learner.get_vocab() if token not in DEFAULT_SPECIALS)
         if longest > opts.max_chars:
             raise RuntimeError(f"the BPE trainer made a {longest}-character token; max_token_length changed meaning")
-        return sized_tokenizers(self, with_byte_tokens(learner, pattern), sizes, corpus)
+        return sized_tokenizers(self, with_byte_tokens(learner, pattern), sizes, corpus, described)
 
-    def _characters(self, ranked: list[str], sizes: list[int], pattern: str, corpus: Corpus) -> dict[int, HFTokenizer]:
+    def _characters(self, ranked: list[str], sizes: list[int], pattern: str, corpus: Corpus,
+                    described: dict) -> dict[int, HFTokenizer]:
         """``max_chars=1``: the most frequent characters, as many as each size holds."""
         check_reached(len(DEFAULT_SPECIALS) + len(BYTE_TOKENS) + len(ranked), sizes[-1], corpus)
         tokens = [*DEFAULT_SPECIALS, *BYTE_TOKENS, *ranked]
-        described = corpus.describe()
         out = {}
         for size in sizes:
             rust = char_bpe(pattern, {t: i for i, t in enumerate(tokens[:size])}, [])

@@ -42,10 +42,14 @@ from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
 from tokkit.errors import InvalidValue
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option, stream_texts
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_memory, check_sizes, option
 from tokkit.trainers.bpe_family import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
+from tokkit.trainers.reading import train_bpe
 
 DISTRIBUTIONS = ("normal", "uniform")
+#: the BPE trainer's peak memory per byte of text, an estimate (it holds every distinct
+#: chunk with its symbols and pair index; bench/README.md has the measurements)
+BYTES_PER_BYTE = 110.0
 
 
 @dataclasses.dataclass
@@ -89,10 +93,12 @@ class SupertokenTrainer(Trainer):
         if opts.min_chunk > opts.max_chunk:
             raise InvalidValue("min_chunk", f"must be at most max_chunk ({opts.max_chunk}), not {opts.min_chunk}")
         sizes = check_sizes(vocab_sizes, 256 + len(DEFAULT_SPECIALS), "byte-level BPE (256 bytes + special tokens)")
+        check_memory(corpus, BYTES_PER_BYTE, "supertoken's BPE trainer", progress)
         tokenizer = new_byte_level_bpe(byte_level_pre_tokenizer(None))
-        task = progress.add("learning merges", start=False) if progress else None
-        chunks = random_chunks(stream_texts(corpus, progress, then=task), opts.min_chunk, opts.max_chunk, opts.distribution, self.seed)
-        tokenizer.train_from_iterator(chunks, trainer=bpe_trainer(sizes[-1], min_frequency=opts.min_frequency))
-        if task:
-            task.done()
-        return sized_tokenizers(self, tokenizer, sizes, corpus)
+        trainer = bpe_trainer(sizes[-1], min_frequency=opts.min_frequency)
+
+        def chunks(texts):
+            return random_chunks(texts, opts.min_chunk, opts.max_chunk, opts.distribution, self.seed)
+
+        fingerprint = train_bpe(tokenizer, trainer, corpus, progress, chunks=chunks)
+        return sized_tokenizers(self, tokenizer, sizes, corpus, corpus.describe(fingerprint))

@@ -22,12 +22,12 @@ that the stock ``tokenizers`` library (and ``PreTrainedTokenizerFast``) runs as 
 
 **Training matches inference.** SuperBPE's own training needs a forked ``tokenizers``.
 Here stage 1 is the stock ``BpeTrainer``; stage 2 is tokkit's own code
-(:func:`learn_superword_merges`), written because the stock trainer cannot continue from
-given merges nor enforce the word limit. Stage 2 does not start from the stage-1
-*training* segmentation: it cuts the corpus with the stage-2 pre-tokenizer and applies
-the stage-1 merges to each chunk with the stock BPE model, which is exactly what the
-saved tokenizer does at inference before any stage-2 merge can fire (stage-1 merges rank
-first). Stage-1 merges applied to a chunk that spans several words can differ slightly
+(:func:`~tokkit.trainers.superword_learner.learn_superword_merges`), written because the
+stock trainer cannot continue from given merges nor enforce the word limit. Stage 2 does
+not start from the stage-1 *training* segmentation: it cuts the corpus with the stage-2
+pre-tokenizer and applies the stage-1 merges to each chunk with the stock BPE model,
+which is exactly what the saved tokenizer does at inference before any stage-2 merge can
+fire (stage-1 merges rank first). Stage-1 merges applied to a chunk that spans several words can differ slightly
 from applying them word by word (a merge like ``"`` + ``The`` may now win over
 ``.`` + ``"``); training sees the same segmentation as inference, so this is a property
 of the tokenizer, not a mismatch (bench/bench_superword.py compares the stage-1 tokenizer
@@ -36,16 +36,10 @@ stage-2 merge whose result would equal an existing token is never made (it would
 stage-1 merge fire again at inference), so every stage-2 merge creates a new token and
 ids stay in merge order.
 
-**Stage 2 algorithm** (the incremental BPE of the ``tokenizers`` trainer, vectorised).
-The whole corpus lies in numpy arrays as linked lists of stage-1 ids, with a flag for
-neighbours in the same chunk. A pair -> count table and a max-heap (stale entries are
-refreshed when popped) give the most frequent pair; ties go to the smaller pair of ids,
-so training is deterministic. A merge finds its occurrences through an index (where each
-stage-1 pair occurs, and where each stage-2 token was made), rewrites them all at once
-with numpy exactly as merging left to right would ("a a a" -> "aa a"; "a b a b" -> two
-neighbouring new tokens), and updates the counts of the neighbouring pairs. Pairs whose
-merge would exceed ``max_words`` are never counted. The tests check the learner against a
-brute-force BPE that recounts every pair at every step.
+**Stage 2 algorithm** (:mod:`tokkit.trainers.superword_learner`): the incremental BPE of
+the ``tokenizers`` trainer, vectorised with numpy, over the corpus's *distinct* stage-2
+chunks with their counts. Ties go to the smaller pair of ids, so training is
+deterministic; pairs whose merge would exceed ``max_words`` are never counted.
 
 **Defaults, tuned on FLORES-200 dev** (English, 32,000 tokens, trained on text/eng): the
 transition 0.7 gave the fewest tokens of the points tried, and stage 2 keeps SuperBPE's
@@ -53,10 +47,17 @@ pre-tokenizer (isolating sentence-final punctuation as well gave more tokens);
 bench/README.md has the figures. SuperBPE's best downstream models used a late
 transition (180k of 200k); set ``transition`` to 0.9 for that.
 
-**Memory.** Stage 2 holds the corpus's stage-1 ids in numpy arrays, a fixed number of
-bytes per token (the ids, the links, the chunk flags and the index), so its memory grows
-with the corpus; cap big corpora with a budget (``open_corpus(..., budget=)``,
-``--budget``).
+**Memory.** Stage 1 holds what the ``tokenizers`` trainer holds (the distinct
+pre-tokens); the memory it frees is handed back to the system before stage 2 starts, so
+the two peaks do not add up. Stage 2 holds each distinct chunk once, as stage-1 ids with
+a few int32 arrays beside them (:mod:`~tokkit.trainers.superword_learner`): chunks are
+the text between digit groups and punctuation runs, so in running text most are new,
+and stage 2's memory grows with the corpus (bench/README.md has the figures). Before it
+starts, training estimates that memory from the corpus size and refuses, in one line
+naming ``--sample`` and ``--budget``, a corpus whose stage 2 would not fit in the memory
+available (:data:`STAGE2_BYTES_PER_BYTE`). A text longer than
+:data:`~tokkit.trainers.reading.MAX_SEGMENT` characters reaches both stages as segments,
+so each cut is also a chunk boundary (texts that long are not running prose).
 
 **Several sizes in one run.** The transition is fixed once, from the largest requested
 size. Every smaller size is the same merge list cut short (sizes up to the transition
@@ -67,7 +68,6 @@ with ``transition`` set to the same absolute size.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import json
 from itertools import chain
 
@@ -77,10 +77,17 @@ from tokenizers import Tokenizer as RustTokenizer
 from tokkit.backends.hf import HFTokenizer
 from tokkit.byte_map import chars_to_bytes
 from tokkit.corpora import Corpus
-from tokkit.corpora.base import Fingerprint
 from tokkit.errors import InvalidValue, TokkitError
-from tokkit.progress import Progress, Task
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, option, stream_texts
+from tokkit.progress import Progress
+from tokkit.trainers.base import (
+    DEFAULT_SPECIALS,
+    Trainer,
+    check_memory,
+    check_reached,
+    check_sizes,
+    option,
+    release_memory,
+)
 from tokkit.trainers.bpe_family import (
     PRETOKENIZERS,
     bpe_trainer,
@@ -88,12 +95,16 @@ from tokkit.trainers.bpe_family import (
     new_byte_level_bpe,
     sized_tokenizers,
 )
+from tokkit.trainers.reading import stream_texts, train_bpe
+from tokkit.trainers.superword_learner import ChunkCollector, Chunks, learn_superword_merges
 
 #: what stage 2 still splits on: digit groups, runs of 2+ punctuation, spaces before a space
 STAGE2_PATTERN = r"""\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"""
-
-_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
-_SHIFT = 1 << 32  # a pair (a, b) is the int a * _SHIFT + b
+#: text characters read into one stage-2 batch (bounds the encodings held at once)
+_BATCH_BYTES = 1 << 20
+#: stage 2's peak memory per byte of text, an estimate for corpora without repeated chunks
+#: (the chunk ids and the learner's arrays; bench/README.md has the measurements)
+STAGE2_BYTES_PER_BYTE = 12.0
 
 
 def transition_size(transition: float, largest: int, base: int) -> int:
@@ -109,187 +120,6 @@ def transition_size(transition: float, largest: int, base: int) -> int:
             f"the transition ({size} tokens) must lie between the {base} base tokens and the vocabulary size {largest}"
         )
     return size
-
-
-def count_words(token: bytes) -> int:
-    """Maximal runs of non-whitespace bytes in ``token``."""
-    runs, inside = 0, False
-    for byte in token:
-        space = byte in _WHITESPACE
-        if not space and not inside:
-            runs += 1
-        inside = not space
-    return runs
-
-
-class _PairTable:
-    """Pair counts and a max-heap over them; a pair ``(a, b)`` is the int ``a * _SHIFT + b``.
-
-    Heap entries go stale when a count drops and are refreshed when popped (the
-    ``tokenizers`` trainer's trick); a count that grows is pushed again at once.
-    """
-
-    def __init__(self, pairs: list[int], counts: list[int], min_frequency: int):
-        self.min_frequency = min_frequency
-        self.counts: dict[int, int] = dict(zip(pairs, counts))
-        self.blocked: set[int] = set()  # pairs never to merge
-        self._heap = [(-c, pair) for pair, c in self.counts.items()]
-        heapq.heapify(self._heap)
-
-    def pop(self) -> int | None:
-        """The most frequent pair (ties: the smaller pair), or None when none is frequent enough."""
-        while self._heap:
-            negative, pair = heapq.heappop(self._heap)
-            count = self.counts.get(pair)
-            if count == -negative:
-                del self.counts[pair]
-                return pair
-            if count is not None and count >= self.min_frequency:
-                heapq.heappush(self._heap, (-count, pair))
-        return None
-
-    def update(self, removed: np.ndarray, added: np.ndarray) -> None:
-        """One occurrence less of each pair in ``removed``, one more of each in ``added``."""
-        pairs, index = np.unique(np.concatenate([removed, added]), return_inverse=True)
-        delta = np.bincount(index, weights=np.repeat([-1, 1], [len(removed), len(added)]), minlength=len(pairs))
-        for pair, change in zip(pairs.tolist(), delta.astype(np.int64).tolist()):
-            if change < 0:
-                if pair in self.counts:
-                    self.counts[pair] += change
-            elif change > 0 and pair not in self.blocked:
-                count = self.counts[pair] = self.counts.get(pair, 0) + change
-                if count >= self.min_frequency:
-                    heapq.heappush(self._heap, (-count, pair))
-
-
-def learn_superword_merges(
-    ids: np.ndarray,
-    linked: np.ndarray,
-    token_bytes: list[bytes | None],
-    n_merges: int,
-    max_words: int,
-    min_frequency: int = 2,
-    task: Task | None = None,
-) -> list[tuple[int, int]]:
-    """Stage 2: up to ``n_merges`` merges over the stage-1 ids of the whole corpus.
-
-    ``ids`` is the corpus as one array of stage-1 ids; ``linked[i]`` says whether
-    ``ids[i]`` and ``ids[i + 1]`` lie in the same stage-2 chunk (may be merged).
-    ``token_bytes[i]`` is the byte string of stage-1 token ``i`` (``None`` for specials).
-    The ``k``-th merge returned creates id ``len(token_bytes) + k``. Each merge rewrites
-    all its occurrences at once with numpy, as merging them left to right would.
-    """
-    tokens = list(token_bytes)
-    known = {t for t in tokens if t is not None}
-    capacity = len(tokens) + n_merges
-    words = np.zeros(capacity, dtype=np.int64)
-    starts = np.zeros(capacity, dtype=bool)  # first byte is not whitespace
-    ends = np.zeros(capacity, dtype=bool)  # last byte is not whitespace
-
-    def describe(id: int, token: bytes) -> None:
-        words[id] = count_words(token)
-        starts[id] = token[0] not in _WHITESPACE
-        ends[id] = token[-1] not in _WHITESPACE
-
-    for id, token in enumerate(tokens):
-        if token:
-            describe(id, token)
-        else:
-            words[id] = max_words + 1  # a special token never merges
-
-    def fits(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return words[left] + words[right] - (ends[left] & starts[right]) <= max_words
-
-    # the corpus as linked lists: sym[i] == -1 marks a slot merged into its left neighbour
-    sym = ids.astype(np.int64)
-    nxt = np.arange(1, len(sym) + 1)
-    nxt[:-1][~linked] = -1
-    nxt[-1:] = -1
-    prv = np.arange(-1, len(sym) - 1)
-    prv[1:][~linked] = -1
-
-    # where each pair of two stage-1 tokens occurs (such pairs never form anew, so rare
-    # ones are dropped now), and where each stage-2 token was made
-    mergeable = np.flatnonzero(linked & fits(sym[:-1], sym[1:]))
-    keys = sym[mergeable] * _SHIFT + sym[mergeable + 1]
-    order = np.argsort(keys, kind="stable")
-    by_pair = mergeable[order]
-    pairs, first, n = np.unique(keys[order], return_index=True, return_counts=True)
-    frequent = n >= min_frequency
-    pairs, first, n = pairs[frequent].tolist(), first[frequent].tolist(), n[frequent].tolist()
-    initial = dict(zip(pairs, zip(first, (f + c for f, c in zip(first, n)))))
-    made: dict[int, np.ndarray] = {}
-    table = _PairTable(pairs, n, min_frequency)
-    stage1 = len(tokens)
-
-    def candidates(a: int, b: int) -> np.ndarray:
-        """Ascending positions that may hold the pair (a, b): a superset, some stale."""
-        if a >= stage1:
-            return made[a]
-        if b >= stage1:
-            left = prv[made[b]]
-            return left[left >= 0]
-        span = initial.pop(a * _SHIFT + b)
-        return by_pair[span[0] : span[1]]
-
-    merges: list[tuple[int, int]] = []
-    while len(merges) < n_merges:
-        key = table.pop()
-        if key is None:
-            break
-        a, b = divmod(key, _SHIFT)
-        merged = tokens[a] + tokens[b]
-        if merged in known:  # would duplicate a token: never merged
-            table.blocked.add(key)
-            continue
-        new = len(tokens)
-        tokens.append(merged)
-        known.add(merged)
-        describe(new, merged)
-        merges.append((a, b))
-
-        at = candidates(a, b)
-        right = nxt[at]
-        live = (sym[at] == a) & (right >= 0)
-        at, right = at[live], right[live]
-        live = sym[right] == b
-        at, right = at[live], right[live]
-        if a == b and len(at) > 1:  # in a run "a a a", merge the 1st and 2nd, not the 2nd and 3rd
-            index = np.arange(len(at))
-            overlaps = np.zeros(len(at), dtype=bool)
-            overlaps[1:] = at[1:] == right[:-1]
-            run_start = np.maximum.accumulate(np.where(overlaps, 0, index))
-            keep = (index - run_start) % 2 == 0
-            at, right = at[keep], right[keep]
-        before, after = prv[at], nxt[right]
-        # "a b a b": the two occurrences become neighbours, (b, a) turns into (new, new)
-        chained = np.zeros(len(at), dtype=bool)
-        chained[:-1] = after[:-1] == at[1:]
-        follows_chain = np.zeros(len(at), dtype=bool)
-        follows_chain[1:] = chained[:-1]
-
-        removed, added = [], []
-        side = (before >= 0) & ~follows_chain
-        x = sym[before[side]]
-        removed.append(x * _SHIFT + a)
-        added.append(x[fits(x, np.full(len(x), new))] * _SHIFT + new)
-        side = (after >= 0) & ~chained
-        y = sym[after[side]]
-        removed.append(b * _SHIFT + y)
-        added.append(new * _SHIFT + y[fits(np.full(len(y), new), y)])
-        if chained.any():
-            removed.append(np.full(int(chained.sum()), b * _SHIFT + a))
-            if fits(np.array([new]), np.array([new]))[0]:
-                added.append(np.full(int(chained.sum()), new * _SHIFT + new))
-        table.update(np.concatenate(removed), np.concatenate(added))
-
-        sym[at], nxt[at], sym[right] = new, after, -1
-        has_after = after >= 0
-        prv[after[has_after]] = at[has_after]
-        made[new] = at
-        if task is not None and len(merges) % 64 == 0:
-            task.advance(64)
-    return merges
 
 
 @dataclasses.dataclass
@@ -318,30 +148,28 @@ class SuperwordTrainer(Trainer):
             raise TokkitError(f"vocabulary size {sizes[-1]} leaves no room for both stages above the {base} base tokens")
         transition = transition_size(opts.transition, sizes[-1], base)
 
-        stage1 = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer]))
-        task = progress.add("stage 1: learning subword merges", start=False) if progress else None
-        fingerprint = Fingerprint()
-        stage1.train_from_iterator(
-            stream_texts(corpus, progress, fingerprint=fingerprint, then=task),
-            trainer=bpe_trainer(transition, min_frequency=opts.min_frequency),
-        )
-        if task:
-            task.done()
-        check_reached(stage1.get_vocab_size(with_added_tokens=True), transition, corpus)
+        check_memory(corpus, STAGE2_BYTES_PER_BYTE, "superword's stage 2", progress)
 
-        ids, linked = self._stage1_corpus(stage1, corpus, progress)
+        stage1 = new_byte_level_bpe(byte_level_pre_tokenizer(PRETOKENIZERS[opts.pretokenizer]))
+        trainer = bpe_trainer(transition, min_frequency=opts.min_frequency)
+        fingerprint = train_bpe(stage1, trainer, corpus, progress, stage="stage 1: ")
+        check_reached(stage1.get_vocab_size(with_added_tokens=True), transition, corpus)
+        release_memory()  # stage 1's peak, before stage 2 builds its own
+
+        chunks = self._stage2_chunks(stage1, corpus, progress)
+        release_memory()
         id_bytes = [chars_to_bytes(stage1.id_to_token(i)) for i in range(stage1.get_vocab_size(with_added_tokens=True))]
         id_bytes = [None if i < len(DEFAULT_SPECIALS) else b for i, b in enumerate(id_bytes)]
         wanted = sizes[-1] - transition
         task = progress.add("stage 2: learning superword merges", total=wanted, unit="merges") if progress else None
-        merges = learn_superword_merges(ids, linked, id_bytes, wanted, opts.max_words, opts.min_frequency, task)
+        merges = learn_superword_merges(chunks, id_bytes, wanted, opts.max_words, opts.min_frequency, task)
         if task:
             task.done()
         full = self._with_stage2(stage1, merges)
 
         small = [s for s in sizes if s <= transition]
         large = [s for s in sizes if s > transition]
-        described = corpus.describe(fingerprint.hexdigest())
+        described = corpus.describe(fingerprint)
         out = sized_tokenizers(self, stage1, small, corpus, described) if small else {}
         out.update(sized_tokenizers(self, full, large, corpus, described))
         for tokenizer in out.values():
@@ -349,16 +177,16 @@ class SuperwordTrainer(Trainer):
         return out
 
     @staticmethod
-    def _stage1_corpus(stage1: RustTokenizer, corpus: Corpus, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-        """The corpus as stage-1 ids under the stage-2 pre-tokenizer, and which neighbours share a chunk.
+    def _stage2_chunks(stage1: RustTokenizer, corpus: Corpus, progress: Progress | None) -> Chunks:
+        """The corpus's distinct stage-2 chunks as stage-1 ids, with their counts.
 
-        This is what the saved tokenizer computes before any stage-2 merge can apply. A copy
-        of ``stage1`` reads it, so ``stage1`` keeps its own pre-tokenizer.
+        A chunk is one pre-token of the stage-2 pre-tokenizer, written in stage-1 ids: what
+        the saved tokenizer computes before any stage-2 merge can apply. A copy of
+        ``stage1`` reads it, so ``stage1`` keeps its own pre-tokenizer.
         """
         reader = RustTokenizer.from_str(stage1.to_str())
         reader.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
-        ids: list[np.ndarray] = []
-        linked: list[np.ndarray] = []
+        collector = ChunkCollector(np.uint16 if reader.get_vocab_size(with_added_tokens=True) <= 1 << 16 else np.int32)
         batch: list[str] = []
 
         def flush() -> None:
@@ -368,18 +196,31 @@ class SuperwordTrainer(Trainer):
             total = int(lengths.sum())
             if total == 0:
                 return
-            ids.append(np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total))
+            ids = np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total)
             words = np.fromiter(chain.from_iterable(e.word_ids for e in encodings), dtype=np.int64, count=total)
-            # a chunk is (text, pre-token); the last token of a batch links to nothing
-            chunk = np.repeat(np.arange(len(encodings)), lengths) * _SHIFT + words
-            linked.append(np.append(chunk[1:] == chunk[:-1], False))
+            del encodings
+            # a chunk starts with each text and with each pre-token of a text
+            starts = np.ones(total, dtype=bool)
+            starts[1:] = words[1:] != words[:-1]
+            text_starts = np.cumsum(lengths) - lengths
+            starts[text_starts[text_starts < total]] = True
+            first = np.flatnonzero(starts)
+            collector.add(ids, np.diff(np.append(first, total)))
 
+        held = 0
         for text in stream_texts(corpus, progress, "stage 2: applying stage-1 merges"):
             batch.append(text)
-            if len(batch) == 1 << 16:
+            held += len(text)
+            if held >= _BATCH_BYTES:
                 flush()
+                held = 0
         flush()
-        return np.concatenate(ids), np.concatenate(linked)[:-1]
+        if progress:
+            task = progress.add("stage 2: merging equal chunks")
+        chunks = collector.chunks()
+        if progress:
+            task.done()
+        return chunks
 
     @staticmethod
     def _with_stage2(stage1: RustTokenizer, merges: list[tuple[int, int]]) -> RustTokenizer:

@@ -33,8 +33,17 @@ smaller unigram vocabulary is not a prefix of a larger one (no exact truncation 
 **Determinism.** SentencePiece's EM sums expected counts per thread, so its results depend
 on the number of threads (not on the machine): ``num_threads`` is a fixed option, recorded
 in the provenance, and the same corpus, seed and options give a byte-identical file. The
-seed goes to SentencePiece's random generator, which it uses only to sample sentences;
-tokkit trains on all of them.
+seed goes to SentencePiece's random generator, which it uses only to sample sentences.
+
+**Memory: a sample of sentences.** SentencePiece holds every training sentence in memory
+and builds a suffix array over them to find its seed pieces, so its memory grows with
+the text it trains on. A corpus of more than ``max_sentences`` texts is therefore
+trained on a uniform sample of that many, drawn with the seed (the bottom-k sample of
+:mod:`tokkit.corpora.select`), which the trainer says before it starts; ``max_sentences=0``
+trains on all. The sample is tokkit's, not SentencePiece's ``input_sentence_size``: its
+reservoir sampling draws a different sample on every run, whatever the seed. The corpus
+streams into SentencePiece, and a text longer than
+:data:`~tokkit.trainers.reading.MAX_SEGMENT` characters reaches it as several segments.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from typing import Iterable, Iterator
 
 import sentencepiece as spm
 from tokenizers import Regex
@@ -50,11 +60,16 @@ from tokenizers import decoders, models, pre_tokenizers
 
 from tokkit.backends.hf import HFTokenizer
 from tokkit.corpora import Corpus
+from tokkit.corpora.select import Selection
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option, stream_texts
+from tokkit.corpora.base import Fingerprint
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_reached, check_sizes, default_roles, option
+from tokkit.trainers.reading import count_texts, stream_texts
 
 UNK = "<unk>"
+#: the default sample of sentences SentencePiece keeps (see the module docstring)
+MAX_SENTENCES = 1_000_000
 #: SentencePiece's word split, with the meta space written as a plain space
 WORD_SPLIT = r" ?[^ ]+| "
 #: the ``>`` that would complete a byte-piece name such as ``<0x41>`` in the text
@@ -69,6 +84,10 @@ class UnigramOptions:
     split_digits: bool = option(False, "keep every digit a piece of its own")
     num_threads: int = option(4, "SentencePiece EM threads (at most 1024); part of the result (same value, same tokenizer)",
                               at_least=1, at_most=1024)
+    max_sentences: int = option(
+        MAX_SENTENCES, "SentencePiece holds its sentences in memory: a corpus of more texts trains on a seeded sample "
+        "of this many (0: all)", at_least=0,
+    )
 
 
 def spm_trainer_args(options: UnigramOptions, vocab_size: int) -> dict:
@@ -93,13 +112,29 @@ def spm_trainer_args(options: UnigramOptions, vocab_size: int) -> dict:
     )
 
 
-def train_spm(texts: list[str], args: dict, corpus: Corpus, wanted: int) -> spm.SentencePieceProcessor:
-    """Train SentencePiece on ``texts``; its size complaints become :class:`TokkitError`."""
+def train_spm(texts: Iterable[str], args: dict, corpus: Corpus, wanted: int) -> spm.SentencePieceProcessor:
+    """Train SentencePiece on ``texts``; its size complaints become :class:`TokkitError`.
+
+    An error raised while ``texts`` is read (a bad byte, an empty corpus) is raised as
+    itself: SentencePiece would turn it into a ``RuntimeError``.
+    """
     model = io.BytesIO()
+    failed: list[BaseException] = []
+
+    def guarded() -> Iterator[str]:
+        try:
+            yield from texts
+        except Exception as exc:
+            failed.append(exc)
+
     try:
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(texts), model_writer=model, **args)
+        spm.SentencePieceTrainer.train(sentence_iterator=guarded(), model_writer=model, **args)
+        if failed:
+            raise failed[0]
         return spm.SentencePieceProcessor(model_proto=model.getvalue())
     except RuntimeError as exc:
+        if failed:
+            raise failed[0] from None
         message = str(exc).split("] ", 1)[-1].strip() or str(exc)
     too_high = re.search(r"<= (\d+)", message)
     if too_high:
@@ -144,16 +179,35 @@ class UnigramTrainer(Trainer):
         opts = self.options
         base = len(DEFAULT_SPECIALS) + 1 + 256
         sizes = check_sizes(vocab_sizes, base + 1, "unigram (special tokens, <unk>, 256 bytes and one piece)")
-        texts = list(stream_texts(corpus, progress))
-        described = corpus.describe()
-        task = progress.add("training unigram", total=len(sizes), unit="sizes") if progress else None
+        corpus = self._sentences(corpus, progress)
+        described = None
         out = {}
         for size in sizes:
+            fingerprint = Fingerprint() if described is None else None
+            label = f"unigram {size:,}: " if len(sizes) > 1 else "unigram: "
+            training = progress.add(f"{label}training", start=False) if progress else None
+            texts = stream_texts(corpus, progress, f"{label}reading corpus", fingerprint, then=training)
             spm.set_random_generator_seed(self.seed)
             sp = train_spm(texts, spm_trainer_args(opts, size - len(DEFAULT_SPECIALS)), corpus, size)
+            if training:
+                training.done()
+            described = described or corpus.describe(fingerprint.hexdigest())
             rust = spm_to_hf(sp)
             specials = dataclasses.replace(default_roles(rust), unk=rust.token_to_id(UNK))
             out[size] = HFTokenizer(rust, name=f"{self.name}-{size}", specials=specials, provenance=self.provenance(corpus, size, described))
-            if task:
-                task.advance()
         return out
+
+    def _sentences(self, corpus: Corpus, progress: Progress | None) -> Corpus:
+        """The corpus, or a seeded sample of ``max_sentences`` of its texts when it holds more
+        (see the module docstring); said before training."""
+        limit = self.options.max_sentences
+        size = corpus.size_hint()
+        if not limit or (size is not None and size <= limit):  # every text takes a byte at least
+            return corpus
+        count = count_texts(corpus, progress, "unigram: counting sentences")
+        if count <= limit:
+            return corpus
+        if progress is not None:
+            progress.note(f"unigram: SentencePiece holds its training sentences in memory, so it trains on a seeded "
+                          f"sample of {limit:,} of the {count:,} texts (max_sentences, --max-sentences; 0 trains on all)")
+        return Selection(corpus, sample=limit, seed=self.seed)
