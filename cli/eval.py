@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from tokkit.cli.common import console
+from tokkit.cli.common import ADDRESS_HELP, EXECUTOR_HELP, console
 from tokkit.checks import check_choice
 from tokkit.errors import TokkitError, require
 
@@ -68,6 +68,9 @@ def register(app: typer.Typer) -> None:
         plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of the premium per language (needs a parallel corpus)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data)."),
+        executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP + " A unit is one tokenizer on one language. Default: local, or process with --jobs over 1."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Units to run at once (processes; the cores of a Ray runtime started here)."),
+        address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
     ) -> None:
         """Compare tokenizers on corpora: token premium, compression, Rényi efficiency, round trip, speed.
 
@@ -80,12 +83,18 @@ def register(app: typer.Typer) -> None:
           tokkit eval cl100k_base.tiktoken --corpus corpus.txt --metrics ctc,bytes_per_token,renyi_efficiency
 
           tokkit eval tok/ --corpus xquad --pivot en --plot premium.png
+
+          tokkit eval a/ b/ --corpus flores200:devtest -j 2
+
+          tokkit eval a/ --corpus flores200:devtest --executor ray --address auto
         """
         from tokkit import reports
         from tokkit.atomic import atomic_file, check_output
         from tokkit.evaluation import Evaluation
+        from tokkit.executors import get_executor
         from tokkit.progress import Progress
 
+        running = get_executor(executor, jobs=jobs, address=address)
         outputs = [p for p in (json_out, csv_out, html_out, md_out, plot_out) if p is not None]
         for path in outputs:
             check_output(path, force)
@@ -100,8 +109,8 @@ def register(app: typer.Typer) -> None:
         if plot_out is not None:
             require("matplotlib", "plots")  # before the long work, not after it
         progress = Progress()
-        with progress.live():
-            table = plan.run(progress)
+        with running, progress.live():
+            table = plan.run(progress, executor=running)
         for name, spec in zip(plan.names, tokenizers):
             table.header.setdefault("specs", {})[name] = spec
         render(table, "table", None, force)
@@ -155,9 +164,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="The sweep folder (units/, tokenizers/, results.json, report.md, curves.png)."),
         pivot: str = typer.Option("eng_Latn", "--pivot", help="The premium pivot; it is trained and evaluated too."),
         tolerance: float = typer.Option(0.02, "--tolerance", help="Report the smallest size whose premium is within this fraction of the best."),
-        jobs: int = typer.Option(1, "--jobs", "-j", help="Units to run in parallel (processes)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Units to run at once (processes; the cores of a Ray runtime started here)."),
         seed: int = typer.Option(0, "--seed", help="Training seed."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live."),
+        executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP + " Default: local, or process with --jobs over 1."),
+        address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
     ) -> None:
         """Train one tokenizer per language and vocabulary size, evaluate each, find the smallest good size.
 
@@ -170,17 +181,21 @@ def register(app: typer.Typer) -> None:
           tokkit sweep bpe --langs tur_Latn,fin_Latn --vocab-sizes 1k,2k,4k,8k --train-corpus flores200:dev --out sweep/
 
           tokkit sweep unigram --langs tur,fin --pivot eng --vocab-sizes 4k,8k,16k --train-corpus "text:{lang}" --eval-corpus xquad --out s/ -j 2
+
+          tokkit sweep bpe --langs tur_Latn,fin_Latn --vocab-sizes 1k,2k --train-corpus flores200:dev --out s/ --executor ray --address auto
         """
         from tokkit import reports
         from tokkit.cli.train import parse_sizes
+        from tokkit.executors import get_executor
         from tokkit.progress import Progress
         from tokkit.sweep import Sweep
 
+        running = get_executor(executor, jobs=jobs, address=address)
         sweep = Sweep(algorithm, _split(langs) or [], parse_sizes(vocab_sizes), train_corpus, eval_corpus,
                       pivot=pivot, seed=seed, data_dir=str(data_dir) if data_dir else None, tolerance=tolerance)
         progress = Progress()
-        with progress.live():
-            table = sweep.run(out, jobs=jobs, progress=progress)
+        with running, progress.live():
+            table = sweep.run(out, progress=progress, executor=running)
         for rendered in reports.rich_tables(table, lang_metrics=("premium", "ctc")):
             console.print(rendered)
         best = sweep.smallest_good_sizes(table)

@@ -22,9 +22,8 @@ LINES = {
 
 
 @pytest.fixture(scope="module")
-def toks(mixed_corpus):
-    trained = tokkit.train("bpe", mixed_corpus, [300, 420])
-    return [trained[300], trained[420]]
+def toks(bpe_pair):
+    return bpe_pair
 
 
 def _rows(table):

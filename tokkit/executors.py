@@ -111,7 +111,7 @@ class ProcessExecutor(Executor):
         if not units:
             return
         pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(units)), mp_context=get_context("spawn"),
-                                   initializer=_start_worker, initargs=(pickle.dumps(context),))
+                                   initializer=_start_worker, initargs=(_pickled(context),))
         try:
             with deferred_interrupts() as interrupts:
                 index = {pool.submit(_work_in_worker, work, unit): i for i, unit in enumerate(units)}
@@ -125,6 +125,15 @@ class ProcessExecutor(Executor):
             _stop(pool)
             raise
         pool.shutdown(wait=True)
+
+
+def _pickled(context: Any) -> bytes:
+    """The run's context, pickled to be sent to the workers once."""
+    try:
+        return pickle.dumps(context)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise TokkitError(f"what the units share cannot be sent to other processes ({first_line(exc)}); "
+                          f"use the local executor") from None
 
 
 def _result(future):
@@ -169,24 +178,32 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, jobs: int | None = None, address: str | None = None, max_retries: int = 3):
+        """Checks, before any work, that Ray is installed and that ``address`` answers;
+        the runtime is started (or joined) by the first :meth:`map`."""
         self.jobs = check_number("jobs", jobs, at_least=1, whole=True) if jobs is not None else None
         self.max_retries = check_number("max_retries", max_retries, at_least=0, whole=True)
+        if jobs is not None and address is not None:
+            raise InvalidValue("jobs", "sets the cores of a Ray runtime started here; the cluster at the address has its own")
+        require("ray", "cluster")
+        if address is not None:
+            _check_answers(address)
         self.address = address
         self._started = False
 
     def _ray(self):
-        ray = require("ray", "cluster")
+        import ray
+
         if ray.is_initialized():
             return ray  # the caller's own runtime (or ours, from an earlier map): keep it
         quiet = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         if self.address is None:
             ray.init(num_cpus=self.jobs or os.cpu_count(), **quiet)
         else:
-            _check_answers(self.address)
             try:
                 ray.init(address=self.address, **quiet)
             except (ConnectionError, ValueError, RuntimeError) as exc:
-                raise TokkitError(f"cannot connect to the Ray cluster at {self.address}: {first_line(exc)}") from None
+                raise TokkitError(f"cannot connect to the Ray cluster at {self.address}: {first_line(exc)} (a cluster "
+                                  f"with token authentication needs RAY_AUTH_MODE=token and its token here)") from None
         self._started = True
         return ray
 
@@ -196,7 +213,7 @@ class RayExecutor(Executor):
         ray = self._ray()
         task = ray.remote(_work_in_ray).options(max_retries=self.max_retries, retry_exceptions=False,
                                                  num_cpus=1, name=getattr(work, "__name__", "unit"))
-        context_ref = ray.put(pickle.dumps(context))
+        context_ref = ray.put(_pickled(context))
         key = uuid.uuid4().hex
         index = {task.remote(work, key, [context_ref], unit): i for i, unit in enumerate(units)}
         pending = list(index)
@@ -254,8 +271,11 @@ def _check_answers(address: str, timeout: float = 5.0) -> None:
 EXECUTORS: dict[str, type[Executor]] = {e.name: e for e in (LocalExecutor, ProcessExecutor, RayExecutor)}
 
 
-def get_executor(name: str, *, jobs: int | None = None, address: str | None = None) -> Executor:
-    """The executor called ``name`` (:data:`EXECUTORS`); ``address`` is Ray's."""
+def get_executor(name: str | None, *, jobs: int | None = None, address: str | None = None) -> Executor:
+    """The executor called ``name`` (:data:`EXECUTORS`; ``None``: ``local``, or ``process``
+    when ``jobs`` is over 1); ``jobs``: units at once; ``address``: the Ray cluster."""
+    if name is None:
+        name = "process" if jobs is not None and jobs > 1 else "local"
     check_choice("executor", name, EXECUTORS)
     if address is not None and name != "ray":
         raise InvalidValue("address", f"names a Ray cluster: it goes with the ray executor, not {name}")
@@ -267,8 +287,9 @@ def get_executor(name: str, *, jobs: int | None = None, address: str | None = No
 
 
 @contextlib.contextmanager
-def executor_for(executor: str | Executor, *, jobs: int | None = None) -> Iterator[Executor]:
-    """``executor`` itself (the caller's to close), or the one it names, closed afterwards."""
+def executor_for(executor: str | Executor | None, *, jobs: int | None = None) -> Iterator[Executor]:
+    """``executor`` itself (the caller's to close), or the one :func:`get_executor` makes
+    of a name, closed afterwards."""
     if isinstance(executor, Executor):
         yield executor
         return
