@@ -141,3 +141,24 @@ def test_eval_of_an_empty_file_is_one_error_line(capsys, tmp_path, toks):
     code, _, err = cli(capsys, "eval", folder, "--corpus", empty, "--json", tmp_path / "r.json")
     assert code == 1 and "holds no text" in one_error_line(err)
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_plugin_counts_add_over_chunks_and_workers(data_dir, monkeypatch):
+    """The Turkish metrics' counts (token strings, boundaries) add up like the built-in
+    ones: in chunks, and in worker processes that look the metrics up themselves."""
+    from tokkit.executors import get_executor
+
+    pytest.importorskip("tokkit.morphology")
+    tok = tokkit.load(data_dir / "tokenizers/tiktoken/cl100k_base.tiktoken")
+    spec = ParallelCorpus.from_lines({lang: (data_dir / f"flores200/devtest/{lang}.txt").read_text(encoding="utf-8")
+                                      .splitlines()[:200] for lang in ("eng_Latn", "tur_Latn")}, spec="flores[:200]")
+    metrics = ["default", "tr_percent", "pure_percent", "morph_alignment"]
+    monkeypatch.setattr(evaluation, "CHUNK_CHARS", 10**9)
+    whole = evaluate(tok, spec, metrics=metrics, data_dir=data_dir)
+    monkeypatch.setattr(evaluation, "CHUNK_CHARS", 2000)
+    assert _rows(evaluate(tok, spec, metrics=metrics, data_dir=data_dir)) == _rows(whole)
+    pooled = evaluate(tok, spec, metrics=metrics, data_dir=data_dir, executor=get_executor("process", jobs=2))
+    assert _rows(pooled) == _rows(whole)
+    assert {r.metric for r in whole.rows if r.lang == "tur_Latn"} >= {"tr_percent", "pure_percent", "morph_alignment"}

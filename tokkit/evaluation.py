@@ -334,19 +334,16 @@ class Evaluation:
             "unknown_limit": M.UNKNOWN_LIMIT,
             "dropped": [],
         })
-        by_unit = iter(found)
-        per_source: list[list[dict[str, UnitCounts]]] = [[] for _ in self.sources]
-        for _ in self.tokenizers:
-            for index, source in enumerate(self.sources):
-                per_source[index].append({lang: next(by_unit) for lang in source.langs})
-        for source, per_tokenizer in zip(self.sources, per_source):
-            digests = _same_text(source, per_tokenizer)
+        # the units go tokenizer by tokenizer, corpus by corpus, language by language
+        counted = iter(found)
+        per = [[{lang: next(counted) for lang in source.langs} for source in self.sources] for _ in self.tokenizers]
+        for s, source in enumerate(self.sources):
+            digests = _same_text(source, [per[t][s] for t in range(len(self.tokenizers))])
             table.header["corpora"].append({"spec": source.spec, "sha256": source.fingerprint(digests),
-                                            "langs": source.langs,
-                                            "lines": sum(per_tokenizer[0][lang].lines for lang in source.langs)})
+                                            "langs": source.langs, "lines": sum(per[0][s][lang].lines for lang in source.langs)})
         for t, (name, (tok, facts)) in enumerate(zip(self.names, context)):
-            for index, source in enumerate(self.sources):
-                counts = {lang: found.counts for lang, found in per_source[index][t].items()}
+            for s, source in enumerate(self.sources):
+                counts = {lang: unit.counts for lang, unit in per[t][s].items()}
                 self._rows(_Rows(table, name, source.spec), tok, facts, source, counts)
         return table
 

@@ -190,7 +190,9 @@ class RayExecutor(Executor):
         self.address = address
         self._started = False
 
-    def _ray(self):
+    def start(self):
+        """Start (or join) the Ray runtime now, and return the ``ray`` module; the first
+        :meth:`map` does it otherwise."""
         import ray
 
         if ray.is_initialized():
@@ -210,7 +212,7 @@ class RayExecutor(Executor):
     def map(self, work, units, context=None):
         if not units:
             return
-        ray = self._ray()
+        ray = self.start()
         task = ray.remote(_work_in_ray).options(max_retries=self.max_retries, retry_exceptions=False,
                                                  num_cpus=1, name=getattr(work, "__name__", "unit"))
         context_ref = ray.put(_pickled(context))

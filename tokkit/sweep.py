@@ -163,6 +163,7 @@ class Sweep:
         self.langs = list(dict.fromkeys([*langs, pivot]))
         self.sizes = tuple(sorted(set(sizes)))
         self._check_langs(data_dir)
+        data_dir = str(Path(data_dir).resolve()) if data_dir else None  # the same folder for a worker elsewhere
         self.units = [Unit(algorithm, lang, self.sizes, train_corpus, eval_corpus, seed, data_dir) for lang in self.langs]
 
     def _check_langs(self, data_dir) -> None:
