@@ -50,6 +50,7 @@ SPECS = {
     "cl100k_base (tiktoken)": "tokenizers/tiktoken/cl100k_base.tiktoken",
     "llama-bpe (tokenizers, from GGUF)": "tokenizers/gguf/ggml-vocab-llama-bpe.gguf",
 }
+SHORT = {"cl100k": "cl100k_base (tiktoken)", "llama-bpe": "llama-bpe (tokenizers, from GGUF)"}
 BATCH_CHARS = 1 << 20
 
 
@@ -134,8 +135,8 @@ def big_file(args) -> None:
     env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "TQDM_DISABLE": "1"}
     print(f"{corpus} ({megabytes:,.1f} MB); {os.cpu_count()} CPUs (shared machine); RAYON_NUM_THREADS={args.threads}; "
           f"median of {args.repeat}")
-    for label, spec in SPECS.items():
-        path = str(data / spec)
+    for label in map(SHORT.get, args.tokenizers.split(",")):
+        path = str(data / SPECS[label])
         sides = {"tokkit eval": None, "raw streamed": ["streamed"]}
         if megabytes <= args.whole_limit:
             sides["raw whole"] = ["whole"]
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--corpus", help="Measure whole processes on this plain text file instead.")
     parser.add_argument("--threads", type=int, default=2, help="RAYON_NUM_THREADS for every side (--corpus mode).")
+    parser.add_argument("--tokenizers", default="cl100k,llama-bpe", help="--corpus mode: which of cl100k, llama-bpe.")
     parser.add_argument("--whole-limit", type=float, default=100, help="Run 'raw whole' only on files up to this many MB.")
     parser.add_argument("--make-corpus", help="Write a corpus of --size-mb MB to this path and stop.")
     parser.add_argument("--size-mb", type=float, default=1000)

@@ -13,5 +13,5 @@ class InvalidOption(CorpusError):
         self.parameter, self.problem = parameter, problem
         super().__init__(f"{parameter} {problem}")
 
-    def __reduce__(self):  # raised in a worker process, re-raised there
+    def __reduce__(self):  # raised in a worker process, re-raised in the parent
         return type(self), (self.parameter, self.problem)

@@ -23,7 +23,7 @@ class InvalidValue(TokkitError):
         self.parameter, self.problem = parameter, problem
         super().__init__(f"{parameter} {problem}")
 
-    def __reduce__(self):  # raised in a worker process, re-raised here
+    def __reduce__(self):  # raised in a worker process, re-raised in the parent
         return type(self), (self.parameter, self.problem)
 
 

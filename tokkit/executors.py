@@ -53,11 +53,20 @@ Work = Callable[[Any, Any], Any]
 
 
 class Executor(ABC):
-    """Runs ``work(context, unit)`` on units; a context manager that frees what it started."""
+    """Runs ``work(context, unit)`` on units; a context manager that frees what it started.
+
+    Every executor is made as ``Executor(jobs=..., address=...)`` and refuses what it
+    cannot use: ``jobs``, how many units run at once, and ``address``, a Ray cluster's.
+    """
 
     name: str
     #: whether units run in this process (so ``work`` may hold callbacks that cannot be pickled)
     in_process = False
+
+    def __init__(self, jobs: int | None = None, address: str | None = None):
+        if address is not None:
+            raise InvalidValue("address", f"names a Ray cluster: it goes with the ray executor, not {self.name}")
+        self.jobs = check_number("jobs", jobs, at_least=1, whole=True) if jobs is not None else None
 
     @abstractmethod
     def map(self, work: Work, units: Sequence[Any], context: Any = None) -> Iterator[tuple[int, Any]]:
@@ -78,6 +87,11 @@ class LocalExecutor(Executor):
 
     name = "local"
     in_process = True
+
+    def __init__(self, jobs: int | None = None, address: str | None = None):
+        super().__init__(jobs, address)
+        if self.jobs not in (None, 1):
+            raise InvalidValue("jobs", "is how many units run at once: the local executor runs one; choose process or ray")
 
     def map(self, work, units, context=None):
         for index, unit in enumerate(units):
@@ -104,13 +118,10 @@ class ProcessExecutor(Executor):
 
     name = "process"
 
-    def __init__(self, jobs: int | None = None):
-        self.jobs = check_number("jobs", jobs, at_least=1, whole=True) if jobs is not None else (os.cpu_count() or 1)
-
     def map(self, work, units, context=None):
         if not units:
             return
-        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(units)), mp_context=get_context("spawn"),
+        pool = ProcessPoolExecutor(max_workers=min(self.jobs or os.cpu_count() or 1, len(units)), mp_context=get_context("spawn"),
                                    initializer=_start_worker, initargs=(_pickled(context),))
         try:
             with deferred_interrupts() as interrupts:
@@ -179,8 +190,9 @@ class RayExecutor(Executor):
 
     def __init__(self, jobs: int | None = None, address: str | None = None, max_retries: int = 3):
         """Checks, before any work, that Ray is installed and that ``address`` answers;
-        the runtime is started (or joined) by the first :meth:`map`."""
-        self.jobs = check_number("jobs", jobs, at_least=1, whole=True) if jobs is not None else None
+        the runtime is started (or joined) by the first :meth:`map`. ``max_retries``: the
+        tries Ray gives a unit whose worker died, after the first."""
+        super().__init__(jobs)
         self.max_retries = check_number("max_retries", max_retries, at_least=0, whole=True)
         if jobs is not None and address is not None:
             raise InvalidValue("jobs", "sets the cores of a Ray runtime started here; the cluster at the address has its own")
@@ -241,7 +253,7 @@ class RayExecutor(Executor):
 
 def _ray_result(ray, ref):
     """A task's result; a user error raised in the task is raised here as itself."""
-    from ray.exceptions import RayTaskError, WorkerCrashedError
+    from ray.exceptions import NodeDiedError, OutOfMemoryError, RayTaskError, WorkerCrashedError
 
     try:
         return ray.get(ref)
@@ -249,7 +261,7 @@ def _ray_result(ray, ref):
         if isinstance(exc.cause, (TokkitError, CorpusError)):
             raise exc.cause from None
         raise
-    except WorkerCrashedError:
+    except (WorkerCrashedError, OutOfMemoryError, NodeDiedError):
         raise TokkitError("a Ray worker died on every try of one unit (killed, or out of memory?); "
                           "what finished is kept, and running the same command again resumes where it can") from None
 
@@ -279,13 +291,7 @@ def get_executor(name: str | None, *, jobs: int | None = None, address: str | No
     if name is None:
         name = "process" if jobs is not None and jobs > 1 else "local"
     check_choice("executor", name, EXECUTORS)
-    if address is not None and name != "ray":
-        raise InvalidValue("address", f"names a Ray cluster: it goes with the ray executor, not {name}")
-    if jobs is not None and jobs != 1 and name == "local":
-        raise InvalidValue("jobs", "is how many units run at once: the local executor runs one; choose process or ray")
-    if name == "ray":
-        return RayExecutor(jobs=jobs, address=address)
-    return ProcessExecutor(jobs) if name == "process" else LocalExecutor()
+    return EXECUTORS[name](jobs=jobs, address=address)
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import string
 from dataclasses import asdict, dataclass
@@ -79,9 +80,10 @@ def fill_template(template: str, lang: str) -> str | None:
 
 
 def inside(folder: Path, *parts: str) -> Path:
-    """``folder / parts``, refused if it would lie outside ``folder``."""
+    """``folder / parts``, refused if its parts lead out of ``folder`` (``..``, an absolute
+    path); links the user made inside the folder are the user's."""
     path = folder.joinpath(*parts)
-    if not path.resolve().is_relative_to(folder.resolve()):
+    if not Path(os.path.normpath(path)).is_relative_to(os.path.normpath(folder)):
         raise TokkitError(f"{'/'.join(parts)} would be written outside the sweep folder {folder}")
     return path
 
