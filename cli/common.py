@@ -74,7 +74,8 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     * usage errors (an unknown option, a missing argument, a value that is not of its
       option's type, such as ``1.5`` or ``1e9`` for a whole number) are click's message
       and usage line, exit 2;
-    * Ctrl-C is ``interrupted``, exit 130;
+    * Ctrl-C is ``interrupted``, exit 130 (typer turns a ``KeyboardInterrupt`` into a
+      silent exit 130: the interrupt is found in the exception's chain);
     * anything else is a bug in tokkit and keeps its traceback.
 
     With ``TOKKIT_TRACEBACK`` set, the one-line kinds keep their tracebacks too.
@@ -83,10 +84,11 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     try:
         command.main(args=args, prog_name="tokkit")
     except SystemExit as exc:
+        if _interrupted(exc):
+            return _report_interrupt()
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        return 130
+        return _report_interrupt()
     except BaseException as exc:
         line = error_line(exc)
         if line is None or os.environ.get(TRACEBACK_VARIABLE):
@@ -108,6 +110,22 @@ def error_line(exc: BaseException) -> str | None:
     if type(exc).__name__ == "PanicException" and type(exc).__module__ == "pyo3_runtime":
         return f"a Rust library panicked: {first_line(exc)} (input tokkit should have refused: please report it)"
     return None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused, directly or through other exceptions, by Ctrl-C."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _report_interrupt() -> int:
+    err_console.print("interrupted", highlight=False)
+    return 130
 
 
 def user_message(exc: Exception) -> str:
@@ -155,6 +173,12 @@ def write_text(path: Path, text: str, force: bool) -> None:
         return
     with atomic_file(path, force=force) as handle:
         handle.write(text)
+
+
+#: ``--executor`` and ``--address``, shared by the commands that run units of work
+EXECUTOR_HELP = ("Where the units run: local (this process), process (--jobs worker processes), or ray (Ray tasks: "
+                 "on a Ray runtime started here, or on the cluster at --address; needs the cluster extra).")
+ADDRESS_HELP = "The Ray cluster for --executor ray: auto (the one running here), HOST:6379, or ray://HOST:10001."
 
 
 def write_json(path: Path, payload: Any, force: bool) -> None:

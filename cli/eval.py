@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from tokkit.checks import check_choice
-from tokkit.cli.common import ENCODING_ERRORS_HELP, console, is_stdout, prepare_output, write_text, wrote
+from tokkit.cli.common import ADDRESS_HELP, ENCODING_ERRORS_HELP, EXECUTOR_HELP, console, is_stdout, prepare_output, write_text, wrote
 from tokkit.errors import TokkitError, require
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live (default: $TOKKIT_DATA_DIR, then ~/.cache/tokkit/data)."),
         encoding_errors: str = typer.Option("strict", "--encoding-errors", help=ENCODING_ERRORS_HELP),
+        executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP + " A unit is one tokenizer on one language. Default: local, or process with --jobs over 1."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Units to run at once (processes; the cores of a Ray runtime started here)."),
+        address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
     ) -> None:
         """Compare tokenizers on corpora: token premium, compression, Rényi efficiency, round trip, speed.
 
@@ -74,12 +77,18 @@ def register(app: typer.Typer) -> None:
           tokkit eval tok/ --corpus xquad --pivot en --plot premium.png
 
           tokkit eval mine=tok/ cl100k=cl100k_base.tiktoken --corpus flores200:devtest --json - | jq '.results | length'
+
+          tokkit eval a/ b/ --corpus flores200:devtest -j 2
+
+          tokkit eval a/ --corpus flores200:devtest --executor ray --address auto
         """
         from tokkit import reports
         from tokkit.evaluation import Evaluation, open_source
         from tokkit.loading import load_named, split_name
+        from tokkit.executors import get_executor
         from tokkit.progress import Progress
 
+        running = get_executor(executor, jobs=jobs, address=address)
         outputs = [p for p in (json_out, csv_out, html_out, md_out, plot_out) if p is not None]
         if len(set(map(str, outputs))) != len(outputs):
             raise TokkitError("two outputs name the same file" + (" (-, standard output)" if sum(map(is_stdout, outputs)) > 1 else ""))
@@ -100,8 +109,8 @@ def register(app: typer.Typer) -> None:
 
         report = json_out is not None or html_out is not None  # what a report shows besides the rows
         progress = Progress()
-        with progress.live():
-            table = plan.run(progress, samples=SAMPLES_PER_LANG if report else 0, vocabulary=report)
+        with running, progress.live():
+            table = plan.run(progress, samples=SAMPLES_PER_LANG if report else 0, vocabulary=report, executor=running)
         for name, arg in zip(plan.names, tokenizers):
             table.header.setdefault("specs", {})[name] = split_name(arg)[1]
         render(table, "table", None, force)
@@ -154,9 +163,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="The sweep folder (units/, tokenizers/, results.json, report.md, curves.png)."),
         pivot: str = typer.Option("eng_Latn", "--pivot", help="The premium pivot; it is trained and evaluated too."),
         tolerance: float = typer.Option(0.02, "--tolerance", help="Report the smallest size whose premium is within this fraction of the best."),
-        jobs: int = typer.Option(1, "--jobs", "-j", help="Units to run in parallel (processes)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Units to run at once (processes; the cores of a Ray runtime started here)."),
         seed: int = typer.Option(0, "--seed", help="Training seed."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where named corpora live."),
+        executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP + " Default: local, or process with --jobs over 1."),
+        address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
     ) -> None:
         """Train one tokenizer per language and vocabulary size, evaluate each, find the smallest good size.
 
@@ -169,17 +180,21 @@ def register(app: typer.Typer) -> None:
           tokkit sweep bpe --langs tur_Latn,fin_Latn --vocab-sizes 1k,2k,4k,8k --train-corpus flores200:dev --out sweep/
 
           tokkit sweep unigram --langs tur,fin --pivot eng --vocab-sizes 4k,8k,16k --train-corpus "text:{lang}" --eval-corpus xquad --out s/ -j 2
+
+          tokkit sweep bpe --langs tur_Latn,fin_Latn --vocab-sizes 1k,2k --train-corpus flores200:dev --out s/ --executor ray --address auto
         """
         from tokkit import reports
         from tokkit.cli.train import parse_sizes
+        from tokkit.executors import get_executor
         from tokkit.progress import Progress
         from tokkit.sweep import Sweep
 
+        running = get_executor(executor, jobs=jobs, address=address)
         sweep = Sweep(algorithm, _split(langs) or [], parse_sizes(vocab_sizes), train_corpus, eval_corpus,
                       pivot=pivot, seed=seed, data_dir=str(data_dir) if data_dir else None, tolerance=tolerance)
         progress = Progress()
-        with progress.live():
-            table = sweep.run(out, jobs=jobs, progress=progress)
+        with running, progress.live():
+            table = sweep.run(out, progress=progress, executor=running)
         for rendered in reports.rich_tables(table, lang_metrics=("premium", "ctc")):
             console.print(rendered)
         best = sweep.smallest_good_sizes(table)

@@ -12,3 +12,6 @@ class InvalidOption(CorpusError):
     def __init__(self, parameter: str, problem: str):
         self.parameter, self.problem = parameter, problem
         super().__init__(f"{parameter} {problem}")
+
+    def __reduce__(self):  # raised in a worker process, re-raised in the parent
+        return type(self), (self.parameter, self.problem)

@@ -64,7 +64,10 @@ class ParallelCorpus:
         return self._lines[lang]
 
     def line_counts(self) -> dict[str, int]:
-        return {lang: len(self.lines(lang)) for lang in self.langs}
+        """Each language's number of lines, counted by streaming them (lines read before
+        are not read again, and counting keeps none)."""
+        return {lang: len(self._lines[lang]) if lang in self._lines else sum(1 for _ in self._sources[lang].texts())
+                for lang in self.langs}
 
     def check_aligned(self) -> None:
         """Raise CorpusError naming the languages whose line count differs from the most

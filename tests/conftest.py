@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Ray reads RAY_AUTH_MODE once, when it is imported; its clusters use token authentication
+# by default, and a driver connecting by address needs it on. Set before any test imports
+# Ray, so that every test's Ray (local runtimes and the tests' cluster) agrees.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
@@ -127,6 +132,32 @@ def mixed_corpus():
     from tokkit.corpora import TextCorpus
 
     return TextCorpus(mixed_texts(), spec="<mixed test text>")
+
+
+#: the same three sentences in three languages, line by line, written for these tests
+PARALLEL_LINES = {
+    "eng_Latn": ["The quick brown fox jumps over the lazy dog.", "We walked to the park today.", "Twelve cats, 345 dogs."],
+    "tur_Latn": ["Hızlı kahverengi tilki tembel köpeğin üstünden atlar.", "Bugün parka yürüdük.", "On iki kedi, 345 köpek."],
+    "fin_Latn": ["Nopea ruskea kettu hyppää laiskan koiran yli.", "Kävelimme tänään puistoon.", "Kaksitoista kissaa, 345 koiraa."],
+}
+
+
+@pytest.fixture(scope="module")
+def parallel_dir(tmp_path_factory):
+    """A folder of ``<lang>.txt`` files: :data:`PARALLEL_LINES`, five times over."""
+    folder = tmp_path_factory.mktemp("parallel")
+    for lang, lines in PARALLEL_LINES.items():
+        (folder / f"{lang}.txt").write_text("\n".join(lines * 5) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bpe_pair(mixed_corpus):
+    """Byte-level BPEs of 300 and 420 tokens trained on the mixed sample."""
+    import tokkit
+
+    trained = tokkit.train("bpe", mixed_corpus, [300, 420])
+    return [trained[300], trained[420]]
 
 
 @pytest.fixture(scope="session")

@@ -9,30 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PARALLEL_LINES as LINES
 from conftest import cli
 
 import tokkit
 from tokkit.results import ResultTable
 
-LINES = {
-    "eng_Latn": ["The quick brown fox jumps over the lazy dog.", "We walked to the park today.", "Twelve cats, 345 dogs."],
-    "tur_Latn": ["Hızlı kahverengi tilki tembel köpeğin üstünden atlar.", "Bugün parka yürüdük.", "On iki kedi, 345 köpek."],
-    "fin_Latn": ["Nopea ruskea kettu hyppää laiskan koiran yli.", "Kävelimme tänään puistoon.", "Kaksitoista kissaa, 345 koiraa."],
-}
-
-
 @pytest.fixture(scope="module")
 def tok_dir(tmp_path_factory, mixed_corpus):
     folder = tmp_path_factory.mktemp("tok") / "bpe"
     tokkit.train("bpe", mixed_corpus, 300)[300].save(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def parallel_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parallel")
-    for lang, lines in LINES.items():
-        (folder / f"{lang}.txt").write_text("\n".join(lines * 5) + "\n", encoding="utf-8")
     return folder
 
 
@@ -154,7 +140,7 @@ def test_sweep_premiums_follow_petrov_rule(tmp_path, parallel_dir):
     shares = {"eng_Latn": 0.0, "tur_Latn": 0.25, "fin_Latn": 0.05}
     (tmp_path / "units").mkdir()
     for unit in sweep.units:
-        part = ResultTable(header={})
+        part = ResultTable(header={"tokkit_version": tokkit.__version__})
         part.add("bpe-300", "c", unit.lang, "ctc", 100.0 if unit.lang == "eng_Latn" else 150.0)
         part.add("bpe-300", "c", unit.lang, "unk_rate", shares[unit.lang])
         part.write_json(tmp_path / "units" / f"{unit.id}.json")

@@ -23,6 +23,9 @@ class InvalidValue(TokkitError):
         self.parameter, self.problem = parameter, problem
         super().__init__(f"{parameter} {problem}")
 
+    def __reduce__(self):  # raised in a worker process, re-raised in the parent
+        return type(self), (self.parameter, self.problem)
+
 
 class TooLarge(TokkitError):
     """A corpus whose training would not fit in memory; ``remedies`` maps each parameter
@@ -41,6 +44,10 @@ class MissingExtraError(TokkitError):
         super().__init__(
             f"this needs the '{package}' package: pip install 'tokkit[{extra}]'"
         )
+        self.extra, self.package = extra, package
+
+    def __reduce__(self):
+        return type(self), (self.extra, self.package)
 
 
 def first_line(exc: BaseException) -> str:

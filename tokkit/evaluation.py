@@ -1,12 +1,29 @@
 """``tokkit.evaluate``: tokenizers x corpora -> one :class:`~tokkit.results.ResultTable`.
 
-Each corpus is read once, and each of its languages is encoded once per tokenizer with
-``encode_batch`` (a :class:`~tokkit.metrics.Reading`). The requested metrics (from the
-registry, :mod:`tokkit.metrics`) say which counts they are computed from; each kind of
-counts is collected once per reading, with numpy (a vocabulary-sized array of per-id
-facts, ``np.bincount`` for token frequencies), and ``roundtrip_rate``'s decodes each line
-once. So an evaluation costs about one batch encode and one decode of the text, whatever
-the number of metrics. The whole corpus's counts are the sum of its languages'.
+The work is cut into **units**: one tokenizer on one language of one corpus
+(:class:`EvalUnit`, a plain value; :func:`count_unit` does it). A unit streams its
+language's lines in chunks of about :data:`CHUNK_CHARS` characters; each chunk is
+encoded once with ``encode_batch`` (a :class:`~tokkit.metrics.Reading`), the counts the
+requested metrics need are collected off it (each kind once, with numpy: a
+vocabulary-sized array of per-id facts, ``np.bincount`` for token frequencies;
+``roundtrip_rate`` decodes each line once) and added to the unit's counts. So an
+evaluation costs about one batch encode and one decode of the text, whatever the number
+of metrics, and its memory is a chunk's, whatever the size of the corpus: what a unit
+keeps are sums, plus 8 bytes a line for the per-line premium on line-aligned corpora.
+The whole corpus's counts are the sum of its languages'.
+
+Units run on an executor (:mod:`tokkit.executors`): ``local`` (in this process, where
+the tokenizers' own batch threads use the cores), ``process`` (a pool of worker
+processes, units side by side) or ``ray``. Counts are put back in the units' order, so
+every executor gives the same rows. A line longer than
+:data:`~tokkit.metrics.counts.MAX_PIECE_CHARS` is encoded in pieces cut at white space
+(:func:`~tokkit.metrics.counts.pieces`): it still counts as one line, with the tokens
+of its pieces, which can differ from the whole line's by a token or two at each cut.
+
+The corpus fingerprint in the header is hashed while the units read the text: a corpus
+without languages has :meth:`~tokkit.corpora.Corpus.fingerprint` (the value tokkit.json
+records for a training corpus), a corpus with languages the SHA-256 over each language
+code and that language's fingerprint. Every tokenizer's units must see the same text.
 
 A corpus with languages (a parallel corpus such as ``flores200:devtest``) gives a row per
 language and metric, plus rows with lang ``"all"`` for the corpus as a whole; the token
@@ -26,23 +43,30 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from tokkit import metrics as M
 from tokkit.checks import check_number
 from tokkit.metrics.formulas import dropped, over_unknown_limit
 from tokkit.corpora import Corpus, CorpusError, as_corpus
+from tokkit.corpora.base import Fingerprint
 from tokkit.corpora.opening import names_corpus
 from tokkit.errors import InvalidValue, TokkitError
+from tokkit.executors import Executor, executor_for
+from tokkit.interrupts import deferred_interrupts
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
 from tokkit.tokenizer import Tokenizer
 
+#: a unit reads its lines in chunks of at least this many characters (the last may be less)
+CHUNK_CHARS = 1 << 20
+
 
 @dataclass
 class Source:
-    """A corpus as the evaluation sees it: named lines per language.
+    """A corpus as the evaluation sees it: each language's texts, streamed.
 
     ``langs`` is ``[ALL]`` for a corpus without languages; ``parallel`` says whether the
     languages hold the same content (premium needs it), ``aligned`` whether line *i* is
@@ -51,18 +75,18 @@ class Source:
 
     spec: str
     langs: list[str]
-    lines: dict[str, list[str]]
+    texts: dict[str, Corpus]
     parallel: bool
     aligned: bool
     corpus: Any = None
 
-    def fingerprint(self) -> str:
-        """SHA-256 over each language code and its lines, NUL-separated."""
+    def fingerprint(self, digests: dict[str, str]) -> str:
+        """The corpus's fingerprint from its languages' (see the module docstring)."""
+        if self.langs == [ALL]:
+            return digests[ALL]
         digest = hashlib.sha256()
         for lang in self.langs:
-            digest.update(lang.encode() + b"\0")
-            for line in self.lines[lang]:
-                digest.update(line.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(f"{lang}\0{digests[lang]}\0".encode())
         return digest.hexdigest()
 
     def check_aligned(self) -> None:
@@ -70,10 +94,18 @@ class Source:
         if self.aligned:
             self.corpus.subset(self.langs).check_aligned()
 
+    def check_not_empty(self) -> None:
+        """TokkitError naming a language (or the corpus) without any text: its counts would
+        all be zero, and its premium a division by nothing."""
+        for lang in self.langs:
+            if self.texts[lang].is_empty():
+                where = self.spec if lang == ALL else f"{self.spec} {lang}"
+                raise TokkitError(f"{where} holds no text to evaluate (no line with a character in it)")
+
 
 def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str | None = None,
                 data_dir: str | Path | None = None, errors: str = "strict") -> Source:
-    """Read a corpus (a spec, a :class:`Corpus`, or a parallel corpus) into a :class:`Source`
+    """Open a corpus (a spec, a :class:`Corpus`, or a parallel corpus) as a :class:`Source`
     (a Source is returned as it is).
 
     A spec opens as a parallel corpus when it names a parallel data set
@@ -82,16 +114,16 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
     language codes (``eng_Latn.txt``, ``tur.txt``); anything else is read with
     ``open_corpus`` as one corpus without languages. ``langs`` keeps only those languages
     of a parallel corpus (and the pivot, which the premium needs). ``errors`` says what a
-    spec's files do with invalid UTF-8 (``strict``, ``replace`` or ``skip``).
+    spec's files do with invalid UTF-8 (``strict``, ``replace`` or ``skip``). Nothing is read here.
     """
     if isinstance(corpus, Source):
         return corpus
     if isinstance(corpus, (str, Path)):
         corpus = _open_spec(str(corpus), data_dir, errors)
-    elif not (hasattr(corpus, "lines") and hasattr(corpus, "langs")):
+    elif not (hasattr(corpus, "corpus") and hasattr(corpus, "langs")):
         corpus = as_corpus(corpus, data_dir=data_dir)  # a Corpus, or texts: an iterable, a dataset
     if isinstance(corpus, Corpus):
-        return Source(corpus.spec, [ALL], {ALL: list(corpus.texts())}, parallel=False, aligned=False, corpus=corpus)
+        return Source(corpus.spec, [ALL], {ALL: corpus}, parallel=False, aligned=False, corpus=corpus)
     keep = list(corpus.langs)
     if langs:
         missing = [lang for lang in langs if lang not in keep]
@@ -99,8 +131,94 @@ def open_source(corpus: Any, *, langs: Sequence[str] | None = None, pivot: str |
             raise TokkitError(f"{corpus.spec} has no language {', '.join(missing)} (it has {_few(keep)})")
         keep = [lang for lang in keep if lang in set(langs) or lang == pivot]
     aligned = bool(getattr(corpus, "aligned_by_line", False))
-    lines = {lang: list(corpus.lines(lang)) for lang in keep}
-    return Source(corpus.spec, keep, lines, parallel=True, aligned=aligned, corpus=corpus)
+    texts = {lang: corpus.corpus(lang) for lang in keep}
+    return Source(corpus.spec, keep, texts, parallel=True, aligned=aligned, corpus=corpus)
+
+
+@dataclass(frozen=True)
+class EvalUnit:
+    """One tokenizer on one language of one corpus, as a plain value that any executor can
+    send to a worker; :func:`count_unit` does it.
+
+    ``tokenizer`` indexes the run's shared context (the tokenizers and their
+    :class:`~tokkit.metrics.VocabFacts`, sent to each worker once); ``texts`` is the
+    language's corpus, read by whoever runs the unit (a file path must hold the same
+    file there); ``metrics`` are names, looked up in the worker's registry;
+    ``per_line``: keep each line's token count (the per-line premium of an aligned
+    corpus). ``chunk_chars`` and ``piece_chars`` bound what is encoded at once.
+    """
+
+    tokenizer: int
+    texts: Corpus
+    lang: str
+    metrics: tuple[str, ...]
+    per_line: bool
+    chunk_chars: int = CHUNK_CHARS
+    piece_chars: int = M.counts.MAX_PIECE_CHARS
+
+
+@dataclass
+class UnitCounts:
+    """What a unit found: its lines, its text's fingerprint, and the counts of each
+    collection (by :func:`collection_keys`), with the tokkit version that counted them."""
+
+    lines: int
+    fingerprint: str
+    counts: dict[str, Any]
+    tokkit_version: str
+
+
+def collection_keys(metrics: Iterable[M.Metric]) -> dict[str, str]:
+    """Each metric's collection, named by the first metric that reads the same one (a
+    key that means the same in every process, where the functions are not the same
+    objects)."""
+    first: dict[Callable, str] = {}
+    return {metric.name: first.setdefault(metric.collect, metric.name) for metric in metrics}
+
+
+def count_unit(context: Sequence[tuple[Tokenizer, M.VocabFacts]], unit: EvalUnit,
+               on_chunk: Callable[[EvalUnit, int], None] | None = None) -> UnitCounts:
+    """Stream ``unit``'s text in chunks, encode each, add up the counts its metrics need.
+
+    A language no requested metric applies to is read (for its fingerprint and lines)
+    but not encoded. ``on_chunk(unit, characters)`` is called after each chunk (progress,
+    when the unit runs in this process). Ctrl-C stops it between chunks.
+    """
+    from tokkit import __version__
+
+    tokenizer, facts = context[unit.tokenizer]
+    metrics = M.resolve(unit.metrics)
+    keys = collection_keys(metrics)
+    wanted = {keys[m.name]: m.collect for m in metrics if m.applies_to(unit.lang)}
+    fingerprint, lines, totals = Fingerprint(), 0, {}
+    with deferred_interrupts() as interrupts:
+        for chunk in _chunks(unit.texts.texts(), fingerprint, unit.chunk_chars):
+            if wanted:
+                reading = M.Reading.of(tokenizer, facts, unit.lang, chunk, per_line=unit.per_line, limit=unit.piece_chars)
+                for key, collect in wanted.items():
+                    part = collect(reading)
+                    totals[key] = part if key not in totals else totals[key] + part
+            lines += len(chunk)
+            if on_chunk is not None:
+                on_chunk(unit, sum(map(len, chunk)))
+            interrupts.check()
+    return UnitCounts(lines, fingerprint.hexdigest(), totals, __version__)
+
+
+def _chunks(texts: Iterable[str], fingerprint: Fingerprint, size: int) -> Iterator[list[str]]:
+    """Lists of whole lines of at least ``size`` characters (the last: what is left), each
+    line fed to ``fingerprint`` on the way."""
+    chunk: list[str] = []
+    chars = 0
+    for text in texts:
+        fingerprint.add(text)
+        chunk.append(text)
+        chars += len(text)
+        if chars >= size:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
 
 
 #: what ``--corpus`` accepts, for error messages and help
@@ -163,6 +281,7 @@ def evaluate(
     progress: Progress | None = None,
     samples: int = 0,
     vocabulary: bool = False,
+    executor: str | Executor = "local",
 ) -> ResultTable:
     """Evaluate tokenizers on corpora; one tidy :class:`ResultTable` of every metric.
 
@@ -174,16 +293,18 @@ def evaluate(
     is relative to. ``langs``: keep only these languages of parallel corpora. ``alpha``:
     the Rényi order. ``errors``: what the corpus files do with invalid UTF-8 (``strict``,
     ``replace`` or ``skip``). ``samples`` and ``vocabulary``: what the HTML report shows
-    besides the rows (see :meth:`Evaluation.run`).
+    besides the rows (see :meth:`Evaluation.run`). ``executor``: where the units run, by
+    name (``local``, ``process``, ``ray``) or an :class:`~tokkit.executors.Executor`
+    (``RayExecutor(address="auto")``).
     """
     plan = Evaluation(tokenizers, corpus, metrics, pivot, langs=langs, alpha=alpha, data_dir=data_dir, errors=errors)
-    return plan.run(progress, samples=samples, vocabulary=vocabulary)
+    return plan.run(progress, samples=samples, vocabulary=vocabulary, executor=executor)
 
 
 class Evaluation:
-    """An evaluation whose inputs are loaded and checked: constructing it reads the
-    corpora and raises every user error (bad spec, missing pivot, unaligned corpus) before
-    any encoding starts; :meth:`run` does the work."""
+    """An evaluation whose inputs are loaded and checked: constructing it opens the
+    corpora and raises every user error (bad spec, missing pivot, unaligned or empty
+    corpus) before any encoding starts; :meth:`run` does the work."""
 
     def __init__(self, tokenizers, corpus, metrics=None, pivot: str = "eng_Latn", *, langs=None,
                  alpha: float = M.DEFAULT_ALPHA, data_dir=None, errors: str = "strict"):
@@ -198,39 +319,52 @@ class Evaluation:
         pivoted = [m.name for m in self.metrics if m.scope is M.Scope.PIVOT]
         for source in self.sources:
             _check_pivot(source, pivot, pivoted, explicit)
+            source.check_not_empty()
         self.pivot, self.alpha = pivot, alpha
 
-    def run(self, progress: Progress | None = None, *, samples: int = 0, vocabulary: bool = False) -> ResultTable:
-        """Every metric of every tokenizer on every corpus. The header also keeps, for the
-        HTML report, what only the tokenizers can tell: with ``samples`` > 0 that many
-        lines of each language as each tokenizer cuts them (:mod:`tokkit.samples`), with
-        ``vocabulary`` each tokenizer's vocabulary profile and their overlaps
-        (:mod:`tokkit.vocabulary`)."""
+    def units(self) -> list[EvalUnit]:
+        """Every (tokenizer, corpus, language) unit, tokenizer by tokenizer."""
+        names = tuple(m.name for m in self.metrics)
+        return [EvalUnit(t, source.texts[lang], lang, names, source.aligned, CHUNK_CHARS, M.counts.MAX_PIECE_CHARS)
+                for t in range(len(self.tokenizers)) for source in self.sources for lang in source.langs]
+
+    def run(self, progress: Progress | None = None, *, samples: int = 0, vocabulary: bool = False,
+            executor: str | Executor = "local") -> ResultTable:
+        """Count every unit on ``executor`` (a name or an Executor), then compute the rows.
+        The header also keeps, for the HTML report, what only the tokenizers can tell: with
+        ``samples`` > 0 that many lines of each language as each tokenizer cuts them
+        (:mod:`tokkit.samples`), with ``vocabulary`` each tokenizer's vocabulary profile
+        and their overlaps (:mod:`tokkit.vocabulary`)."""
         from tokkit import __version__
 
         check_number("samples", samples, at_least=0, whole=True)
-
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        units = self.units()
+        context = [(tok, M.VocabFacts.of(tok)) for tok in self.tokenizers]
+        found = self._count(units, context, executor, progress)
         table = ResultTable(header={
             "tokkit_version": __version__,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": created,
             "tokenizers": [{"name": name, "format": t.format, "vocab_size": t.vocab_size}
                            for name, t in zip(self.names, self.tokenizers)],
-            "corpora": [{"spec": s.spec, "sha256": s.fingerprint(), "langs": s.langs,
-                         "lines": sum(len(v) for v in s.lines.values())} for s in self.sources],
+            "corpora": [],
             "metrics": [m.name for m in self.metrics],
             "pivot": self.pivot,
             "alpha": self.alpha,
             "unknown_limit": M.UNKNOWN_LIMIT,
             "dropped": [],
         })
-        total = len(self.tokenizers) * sum(len(s.langs) for s in self.sources)
-        task = progress.add("evaluating", total=total, unit="languages") if progress else None
-        for name, tok in zip(self.names, self.tokenizers):
-            facts = M.VocabFacts.of(tok)
-            for source in self.sources:
-                self._evaluate_one(_Rows(table, name, source.spec), tok, facts, source, task)
-        if task is not None:
-            task.done()
+        # the units go tokenizer by tokenizer, corpus by corpus, language by language
+        counted = iter(found)
+        per = [[{lang: next(counted) for lang in source.langs} for source in self.sources] for _ in self.tokenizers]
+        for s, source in enumerate(self.sources):
+            digests = _same_text(source, [per[t][s] for t in range(len(self.tokenizers))])
+            table.header["corpora"].append({"spec": source.spec, "sha256": source.fingerprint(digests),
+                                            "langs": source.langs, "lines": sum(per[0][s][lang].lines for lang in source.langs)})
+        for t, (name, (tok, facts)) in enumerate(zip(self.names, context)):
+            for s, source in enumerate(self.sources):
+                counts = {lang: unit.counts for lang, unit in per[t][s].items()}
+                self._rows(_Rows(table, name, source.spec), tok, facts, source, counts)
         if samples:
             from tokkit.samples import sample_tokenizations
 
@@ -241,39 +375,53 @@ class Evaluation:
             table.header["vocabulary"] = analyse(self.tokenizers, self.names).to_json()
         return table
 
-    def _evaluate_one(self, rows: _Rows, tok: Tokenizer, facts: M.VocabFacts, source: Source, task) -> None:
-        """Every metric of one tokenizer on one corpus: each language is read once, the
-        counts its metrics need are collected, and the whole corpus is their sum."""
+    def _count(self, units: list[EvalUnit], context, executor, progress: Progress | None) -> list[UnitCounts]:
+        """Every unit's counts, in the units' order."""
+        from tokkit import __version__
+
+        task = progress.add("evaluating", total=len(units)) if progress else None
+        found: list[UnitCounts | None] = [None] * len(units)
+        with executor_for(executor) as running:
+            work = count_unit
+            if task is not None and running.in_process:
+                work = partial(count_unit, on_chunk=_ReadingProgress(task, self.names))
+            for index, counts in running.map(work, units, context):
+                if counts.tokkit_version != __version__:
+                    raise TokkitError(f"a worker counted with tokkit {counts.tokkit_version}, this is tokkit {__version__}: "
+                                      f"install the same version wherever units run")
+                found[index] = counts
+                if task is not None:
+                    task.advance()
+        if task is not None:
+            task.done()
+        return found
+
+    def _rows(self, rows: _Rows, tok: Tokenizer, facts: M.VocabFacts, source: Source, per_lang: dict[str, dict]) -> None:
+        """Every metric of one tokenizer on one corpus, from its languages' counts; the
+        whole corpus's counts are their sum."""
         multi = source.langs != [ALL]
-        collectors = list(dict.fromkeys(m.collect for m in self.metrics))
-        per_lang: dict[str, dict] = {}
+        key_of = collection_keys(self.metrics)
         for lang in source.langs:
-            if task is not None:
-                task.update(description=f"{rows.tokenizer} · {lang}")
-            reading = M.Reading.of(tok, facts, lang, source.lines[lang])
-            wanted = {m.collect for m in self.metrics if m.applies_to(lang)}
-            counts = per_lang[lang] = {c: c(reading) for c in collectors if c in wanted}
             ctx = M.Context(tok, facts, lang, multi, self.alpha)
             for metric in self.metrics:
                 per_language = metric.scope is M.Scope.LANGUAGE or (multi and metric.scope is M.Scope.TEXT)
                 if per_language and metric.applies_to(lang):
-                    rows.add(lang, metric, counts[metric.collect], ctx)
-            if task is not None:
-                task.advance()
-        whole = {c: _sum(per_lang[lang][c] for lang in source.langs if c in per_lang[lang]) for c in collectors}
+                    rows.add(lang, metric, per_lang[lang][key_of[metric.name]], ctx)
+        whole = {key: _sum(per_lang[lang][key] for lang in source.langs if key in per_lang[lang])
+                 for key in set(key_of.values())}
         ctx = M.Context(tok, facts, ALL, multi, self.alpha)
         for metric in self.metrics:
-            if metric.scope in (M.Scope.TEXT, M.Scope.CORPUS) and whole[metric.collect] is not None:
-                rows.add(ALL, metric, whole[metric.collect], ctx)
+            if metric.scope in (M.Scope.TEXT, M.Scope.CORPUS) and whole[key_of[metric.name]] is not None:
+                rows.add(ALL, metric, whole[key_of[metric.name]], ctx)
         pivoted = [m for m in self.metrics if m.scope is M.Scope.PIVOT]
         if source.parallel and pivoted and self.pivot in per_lang:
-            self._pivot_rows(rows, facts, source, per_lang, pivoted, tok)
+            self._pivot_rows(rows, facts, source, per_lang, pivoted, key_of, tok)
 
-    def _pivot_rows(self, rows: _Rows, facts, source: Source, per_lang, pivoted, tok) -> None:
+    def _pivot_rows(self, rows: _Rows, facts, source: Source, per_lang, pivoted, key_of, tok) -> None:
         """Premiums per language, after Petrov's unknown-token rule: a language (or a
         pivot) with more than :data:`~tokkit.metrics.UNKNOWN_LIMIT` unknown tokens gets
         none, and the header's ``dropped`` list says why."""
-        tokens = M.TokenCounts.collect
+        tokens = key_of[pivoted[0].name]  # the premiums read TokenCounts
         share = {lang: facts.unknown(per_lang[lang][tokens].frequencies) / max(1, per_lang[lang][tokens].tokens)
                  for lang in source.langs}
         pivot = per_lang[self.pivot][tokens]
@@ -287,6 +435,35 @@ class Evaluation:
             ctx = M.Context(tok, facts, lang, True, self.alpha, pivot=pivot, aligned=source.aligned)
             for metric in pivoted:
                 rows.add(lang, metric, counts, ctx)
+
+
+class _ReadingProgress:
+    """The progress line of units run in this process: the unit being read, and how much
+    of its text (the bar counts units)."""
+
+    def __init__(self, task, names: list[str]):
+        self.task, self.names = task, names
+        self.unit: EvalUnit | None = None
+        self.chars = 0
+
+    def __call__(self, unit: EvalUnit, chars: int) -> None:
+        if unit is not self.unit:
+            self.unit, self.chars = unit, 0
+        self.chars += chars
+        self.task.update(description=f"{self.names[unit.tokenizer]} · {unit.lang} · {self.chars / 1e6:.1f}M characters")
+
+
+def _same_text(source: Source, per_tokenizer: list[dict[str, UnitCounts]]) -> dict[str, str]:
+    """Each language's fingerprint, after checking that every tokenizer's units read the
+    same text (a file changed during the run, or different on another machine, is not)."""
+    digests = {lang: found.fingerprint for lang, found in per_tokenizer[0].items()}
+    for counted in per_tokenizer[1:]:
+        changed = [lang for lang, found in counted.items() if found.fingerprint != digests[lang]]
+        if changed:
+            where = source.spec if changed == [ALL] else f"{source.spec} {', '.join(changed)}"
+            raise TokkitError(f"the text of {where} changed while it was evaluated (or differs between the machines "
+                              f"that read it): evaluate it again, or on one machine")
+    return digests
 
 
 def _sum(parts):

@@ -8,8 +8,9 @@ draw them again from the file alone.
 
 Which lines: on a line-aligned corpus the same line numbers in every language (the same
 sentence, translated), chosen from the reference language's (the pivot's) lines of readable length
-(:data:`SHORTEST`-:data:`LONGEST` characters) spread evenly over the text; on another
-corpus each language's own lines by the same rule. Each token is shown as
+(:data:`SHORTEST`-:data:`LONGEST` characters) spread evenly over its first
+:data:`READ_LINES` lines (a corpus may be gigabytes: the samples read no further); on
+another corpus each language's own lines by the same rule. Each token is shown as
 :func:`tokkit.segments.segments` gives it, stored compactly as ``[id, text]`` for a token
 that shows the text it covers, ``[id, "<D0>", "bytes", "О"]`` for one that holds bytes of
 a character (with the character it is part of), and ``[id, text, kind]`` for a control
@@ -18,6 +19,7 @@ token or a marker.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Sequence
 
 from tokkit.segments import segments
@@ -28,6 +30,9 @@ SAMPLES_PER_LANG = 2
 
 #: the lengths of a line worth showing, in characters
 SHORTEST, LONGEST = 40, 160
+
+#: the lines of each language the samples are chosen from (the first ones)
+READ_LINES = 5000
 
 
 def pick_lines(lines: Sequence[str], n: int) -> list[int]:
@@ -53,11 +58,12 @@ def sample_tokenizations(tokenizers: Sequence[Tokenizer], names: Sequence[str], 
     aligned source are chosen in ``reference`` (its first language when it lacks that one)."""
     corpora = {}
     for source in sources:
-        first = reference if reference in source.lines else source.langs[0]
-        chosen = pick_lines(source.lines[first], per_lang) if source.aligned else None
+        read = {lang: list(islice(source.texts[lang].texts(), READ_LINES)) for lang in source.langs}
+        first = reference if reference in read else source.langs[0]
+        chosen = pick_lines(read[first], per_lang) if source.aligned else None
         per_corpus = {}
         for lang in source.langs:
-            lines = source.lines[lang]
+            lines = read[lang]
             per_corpus[lang] = [
                 {"line": i, "text": lines[i], "tokens": {name: rows(tok, lines[i]) for name, tok in zip(names, tokenizers)}}
                 for i in (chosen if chosen is not None else pick_lines(lines, per_lang))

@@ -11,8 +11,11 @@ differs from language to language. A sweep does that here:
   ``OUT/units/<id>.json`` atomically when it finishes, and its tokenizers to
   ``OUT/tokenizers/<lang>-<size>/``. The id hashes everything the unit depends on, so a
   rerun with the same settings skips finished units and a changed setting recomputes.
-  A unit is a plain picklable value with a top-level :func:`run_unit`, so units run in a
-  process pool here and could be dispatched elsewhere unchanged.
+  A unit is a plain picklable value with a top-level :func:`run_unit`, so units run on
+  any executor (:mod:`tokkit.executors`: one by one here, in a process pool, or as Ray
+  tasks on a cluster) unchanged; a sweep folder holds the units of one tokkit version.
+  Language codes are checked (letters, then ``_Script`` or ``-Region`` parts), and no
+  path a unit writes can leave the sweep folder.
 * the **pivot** language (``eng_Latn``) is a unit too: the premium of language L at size
   V is the CTC of L's tokenizer of size V on L over the CTC of the pivot's tokenizer of
   size V on the pivot's side of the same parallel text.
@@ -24,21 +27,65 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import os
+import re
+import string
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Sequence
 
 from tokkit.metrics import formulas as F
 from tokkit.checks import check_number
 from tokkit.errors import InvalidValue, TokkitError
+from tokkit.executors import Executor, executor_for
 from tokkit.progress import Progress
 from tokkit.results import ALL, ResultTable
 
 #: what a unit measures for each size (the premium is computed across units afterwards)
 UNIT_METRICS = ("ctc", "bytes_per_token", "chars_per_token", "fertility", "unk_rate", "byte_fallback_rate",
                 "vocab_utilisation", "renyi_efficiency", "roundtrip_rate")
+
+
+#: a language code: letters, then parts such as a script or a region (eng_Latn, tur, en, pt-BR)
+LANG_CODE = re.compile(r"[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*")
+
+#: the fields a training-corpus template may name
+TEMPLATE_FIELDS = ("lang", "iso")
+
+
+def check_lang(parameter: str, lang: str) -> str:
+    """``lang`` itself, after checking it is a language code (it names files in the sweep folder)."""
+    if not isinstance(lang, str) or not LANG_CODE.fullmatch(lang):
+        raise InvalidValue(parameter, f"names {lang!r}, which is not a language code (letters, then _Script or "
+                                      f"-Region parts: eng_Latn, tur, en, pt-BR)")
+    return lang
+
+
+def fill_template(template: str, lang: str) -> str | None:
+    """``template`` with ``{lang}`` and ``{iso}`` (the code before ``_``) filled in; ``None``
+    when it names no field. Any other field, an attribute or index of one, a format spec
+    or an unbalanced brace is refused."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InvalidValue("train_corpus", f"{template!r} is not a template ({exc}); write {{lang}} or {{iso}}") from None
+    fields = [(name, spec, conversion) for _, name, spec, conversion in parsed if name is not None]
+    bad = [name for name, spec, conversion in fields if name not in TEMPLATE_FIELDS or spec or conversion]
+    if bad:
+        raise InvalidValue("train_corpus", f"{template!r} names {{{bad[0]}}}: the allowed fields are "
+                                           + " and ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS))
+    if not fields:
+        return None
+    return template.format(lang=lang, iso=lang.partition("_")[0])
+
+
+def inside(folder: Path, *parts: str) -> Path:
+    """``folder / parts``, refused if its parts lead out of ``folder`` (``..``, an absolute
+    path); links the user made inside the folder are the user's."""
+    path = folder.joinpath(*parts)
+    if not Path(os.path.normpath(path)).is_relative_to(os.path.normpath(folder)):
+        raise TokkitError(f"{'/'.join(parts)} would be written outside the sweep folder {folder}")
+    return path
 
 
 @dataclass(frozen=True)
@@ -64,8 +111,8 @@ class Unit:
         code before ``_``) filled in, or else that language of a parallel corpus."""
         from tokkit.corpora import open_corpus, open_parallel
 
-        if "{lang}" in self.train_corpus or "{iso}" in self.train_corpus:
-            spec = self.train_corpus.format(lang=self.lang, iso=self.lang.partition("_")[0])
+        spec = fill_template(self.train_corpus, self.lang)
+        if spec is not None:
             return open_corpus(spec, data_dir=self.data_dir)
         return open_parallel(self.train_corpus, data_dir=self.data_dir, langs=[self.lang]).corpus(self.lang)
 
@@ -77,16 +124,23 @@ def run_unit(unit: Unit, out: str | Path) -> Path:
     from tokkit.evaluation import evaluate
 
     out = Path(out)
+    result = inside(out, "units", f"{unit.id}.json")
+    folders = {size: inside(out, "tokenizers", f"{unit.lang}-{size}") for size in unit.sizes}
     trained = tokkit.train(unit.algorithm, unit.training_corpus(), list(unit.sizes), seed=unit.seed)
     for size, tok in trained.items():
         tok.name = f"{unit.algorithm}-{size}"
-        tok.save(out / "tokenizers" / f"{unit.lang}-{size}", force=True)
+        tok.save(folders[size], force=True)
     corpus = open_parallel(unit.eval_corpus, data_dir=unit.data_dir, langs=[unit.lang])
     table = evaluate([trained[s] for s in sorted(trained)], corpus, metrics=UNIT_METRICS, pivot=unit.lang)
     for size, tok in trained.items():
         table.add(tok.name, corpus.spec, ALL, "vocab_size", tok.vocab_size)
     table.header["unit"] = {**asdict(unit), "id": unit.id}
-    return table.write_json(out / "units" / f"{unit.id}.json", force=True)
+    return table.write_json(result, force=True)
+
+
+def sweep_unit(out: str, unit: Unit) -> Path:
+    """:func:`run_unit` as an executor's work (the sweep folder is the run's context)."""
+    return run_unit(unit, out)
 
 
 class Sweep:
@@ -102,11 +156,16 @@ class Sweep:
             raise InvalidValue("langs", "names no language to sweep")
         if not sizes:
             raise TokkitError("give at least one vocabulary size")
+        for lang in langs:
+            check_lang("langs", lang)
+        check_lang("pivot", pivot)
+        fill_template(train_corpus, pivot)  # a bad template fails here, before any work
         self.algorithm, self.pivot, self.eval_corpus = algorithm, pivot, eval_corpus
         self.tolerance = check_number("tolerance", tolerance, at_least=0)
         self.langs = list(dict.fromkeys([*langs, pivot]))
         self.sizes = tuple(sorted(set(sizes)))
         self._check_langs(data_dir)
+        data_dir = str(Path(data_dir).resolve()) if data_dir else None  # the same folder for a worker elsewhere
         self.units = [Unit(algorithm, lang, self.sizes, train_corpus, eval_corpus, seed, data_dir) for lang in self.langs]
 
     def _check_langs(self, data_dir) -> None:
@@ -122,32 +181,46 @@ class Sweep:
         """The units without a finished result file in ``out/units``."""
         return [u for u in self.units if not (out / "units" / f"{u.id}.json").is_file()]
 
-    def run(self, out: str | Path, jobs: int = 1, progress: Progress | None = None) -> ResultTable:
-        """Run every unfinished unit (``jobs`` at a time), then combine all units' rows."""
+    def run(self, out: str | Path, jobs: int | None = None, progress: Progress | None = None,
+            executor: str | Executor | None = None) -> ResultTable:
+        """Run every unfinished unit, then combine all units' rows.
+
+        ``executor``: where the units run, by name (``local``, ``process``, ``ray``) or an
+        :class:`~tokkit.executors.Executor`; by default ``local``, or ``process`` with
+        ``jobs`` processes when ``jobs`` is more than 1.
+        """
         out = Path(out)
         try:
             (out / "units").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise TokkitError(f"cannot write the sweep folder {out}: {exc.strerror or exc}") from exc
+        for unit in self.units:
+            self._finished(out, unit)  # a folder of another tokkit version fails here, before any work
         todo = self.pending(out)
         task = progress.add(f"sweep {self.algorithm}", total=len(self.units), unit="units") if progress else None
         if task is not None:
             task.advance(len(self.units) - len(todo))
-        if jobs <= 1 or len(todo) <= 1:
-            for unit in todo:
+        with executor_for(executor, jobs=jobs) as running:
+            for index, _ in running.map(sweep_unit, todo, str(out)):
                 if task is not None:
-                    task.update(description=f"sweep {self.algorithm} · {unit.lang}")
-                run_unit(unit, out)
-                if task is not None:
+                    task.update(description=f"sweep {self.algorithm} · {todo[index].lang} done")
                     task.advance()
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                futures = [pool.submit(run_unit, unit, out) for unit in todo]
-                for future in as_completed(futures):
-                    future.result()
-                    if task is not None:
-                        task.advance()
         return self.collect(out)
+
+    def _finished(self, out: Path, unit: Unit) -> ResultTable | None:
+        """The unit's finished rows in ``out`` (``None`` if it has none); units written by
+        another tokkit version are refused: their rows could differ from this one's."""
+        from tokkit import __version__
+
+        path = out / "units" / f"{unit.id}.json"
+        if not path.is_file():
+            return None
+        part = ResultTable.read_json(path)
+        version = part.header.get("tokkit_version")
+        if version != __version__:
+            raise TokkitError(f"{out} holds units of tokkit {version}, and this is tokkit {__version__}: sweep into "
+                              f"another folder, or delete {out / 'units'} to start again")
+        return part
 
     def collect(self, out: str | Path) -> ResultTable:
         """All units' rows in one table, plus each language's premium at each size (after
@@ -162,7 +235,9 @@ class Sweep:
             "tokenizers": [], "corpora": [], "dropped": [],
         })
         for unit in self.units:
-            part = ResultTable.read_json(Path(out) / "units" / f"{unit.id}.json")
+            part = self._finished(Path(out), unit)
+            if part is None:
+                raise TokkitError(f"{out} has no result for {unit.lang} yet: run the sweep to finish it")
             table.extend(part)
             table.header["corpora"] += [c for c in part.header.get("corpora", []) if c not in table.header["corpora"]]
         pivot_ctc = {r.tokenizer: r.value for r in table.select(lang=self.pivot, metric="ctc")}
