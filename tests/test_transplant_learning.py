@@ -205,7 +205,7 @@ def test_the_python_api_mirrors_the_cli(folders, tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--learn", "distill"], "--learn distill needs a corpus to learn from: pass --learn-corpus"),
+    (["--learn", "distill"], "--learn-corpus must name the text to learn from with learn distill"),
     (["--learn", "magic", "--learn-corpus", "LEARN"], "--learn must be one of distill, tune, none, not 'magic'"),
     (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-steps", "0"], "--learn-steps must be at least 1, not 0"),
     (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-steps", "-3"], "--learn-steps must be at least 1, not -3"),

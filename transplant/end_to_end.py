@@ -26,7 +26,7 @@ from typing import Sequence
 from tokkit.atomic import check_output
 from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
 from tokkit.corpora import open_corpus
-from tokkit.errors import TokkitError
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.loading import load
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
@@ -107,23 +107,13 @@ def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *
     if learn != "none":
         learning.get_learner(learn, learn_settings)
         if learn_corpus is None:
-            raise TokkitError(f"--learn {learn} needs a corpus to learn from: pass --learn-corpus")
+            raise InvalidValue("learn_corpus", f"must name the text to learn from with learn {learn}")
     device = resolve_device(device)
     seconds: dict[str, float] = {}
     with pipeline.stage("load tokenizers", seconds):
         new = tokenizer if isinstance(tokenizer, Tokenizer) else load(tokenizer)
         old = load_lm_tokenizer(model)
-        added: list[str] = []
-        notes: list[str] = []
-        if carry_specials:
-            try:
-                carried, added = specials.carry_template_tokens(getattr(old, "chat_template", None), old, new)
-                if added:
-                    carried.to_transformers()  # the form that is saved: a tokenizer that cannot take them fails here, not after the work
-                new = carried
-            except TokkitError as exc:
-                added = []
-                notes.append(f"the chat template's control tokens were not added: {exc}")
+        new, added, notes = _with_template_tokens(old, new) if carry_specials else (new, [], [])
     corr = plan = None
     if learn != "none":  # before the model: a corpus with nothing to learn fails before the slow load
         with pipeline.stage("match", seconds):
@@ -149,6 +139,18 @@ def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *
         notes.append(f"chat template not carried over: the new vocabulary lacks {', '.join(result.dropped_template_tokens)}")
     return Summary(str(model), new.name if isinstance(tokenizer, Tokenizer) else str(tokenizer), out, method, chosen.settings,
                    result.counts, seconds, result.config, result.chat_template is not None, notes, result.learned, added)
+
+
+def _with_template_tokens(old: Tokenizer, new: Tokenizer) -> tuple[Tokenizer, list[str], list[str]]:
+    """``new`` with the old chat template's control tokens it lacks (:mod:`~tokkit.transplant.specials`),
+    the tokens added, and a note where they could not be added."""
+    try:
+        carried, added = specials.carry_template_tokens(getattr(old, "chat_template", None), old, new)
+        if added:
+            carried.to_transformers()  # the form that is saved: one that cannot take them fails now, not after the work
+    except TokkitError as exc:
+        return new, [], [f"the chat template's control tokens were not added: {exc}"]
+    return carried, added, []
 
 
 def score_corpus(model: str | Path, corpus: str | Path | Sequence[str | Path], *, tokenizer: str | Path | Tokenizer | None = None,
