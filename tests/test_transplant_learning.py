@@ -20,7 +20,7 @@ from conftest import cli, mixed_texts, one_error_line  # noqa: E402
 import tokkit  # noqa: E402
 from tokkit.corpora import TextCorpus  # noqa: E402
 from tokkit.errors import InvalidValue, TokkitError  # noqa: E402
-from tokkit.transplant import correspondence, learning, methods, pipeline, surgery  # noqa: E402
+from tokkit.transplant import correspondence, learning, methods, pipeline  # noqa: E402
 from tokkit.transplant.learning import LearnSettings  # noqa: E402
 from tokkit.transplant.learning.examples import make_example  # noqa: E402
 
@@ -110,22 +110,22 @@ def test_distillation_finds_the_rows_the_teacher_states_imply(old_tok):
     model = tiny_model("llama-untied", old_tok.vocab_size)
     with torch.no_grad():
         model.get_input_embeddings().weight.normal_(0, 1)
-    true = [m.clone() for m in surgery.old_matrices(model, old_tok.vocab_size)[0]]
+    true = model.get_input_embeddings().weight.detach().clone()
     examples = [make_example(line, old_tok, old_tok, 24) for line in mixed_texts(1)]
     counts = torch.bincount(torch.tensor([i for ex in examples for i in ex.new_ids[1:]]), minlength=old_tok.vocab_size)
     wrong = [int(i) for i in counts.argsort(descending=True)[:10]]
     with torch.no_grad():
-        model.get_input_embeddings().weight[wrong] = true[0][wrong].mean(0)
+        model.get_input_embeddings().weight[wrong] = true[wrong].mean(0)
     start = model.get_input_embeddings().weight.detach()[wrong].clone()
     settings = LearnSettings(steps=30, batch=len(examples), rate=5e-2, layer=2)
     job = learning.Job(model, old_tok, old_tok, true, wrong, examples)
     report = learning.get_learner("distill", settings).learn(job)
     got = model.get_input_embeddings().weight.detach()[wrong]
     assert report.losses[-1] < report.losses[0]  # the hidden-state term; the output term stays near ln V
-    assert (got - true[0][wrong]).norm() < 0.8 * (start - true[0][wrong]).norm()
+    assert (got - true[wrong]).norm() < 0.8 * (start - true[wrong]).norm()
     others = torch.ones(old_tok.vocab_size, dtype=torch.bool)
     others[wrong] = False
-    assert torch.equal(model.get_input_embeddings().weight.detach()[others], true[0][others])
+    assert torch.equal(model.get_input_embeddings().weight.detach()[others], true[others])
 
 
 @pytest.mark.parametrize("method", ["distill", "tune"])
@@ -306,16 +306,16 @@ def test_smollm2_distillation_brings_overwritten_rows_back():
         pytest.skip("TOKKIT_SMOLLM2 is not set to the SmolLM2-135M GGUF file")
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model, tok = load_causal_lm(path, device="cpu"), load_lm_tokenizer(path)
-    true = [m.clone() for m in surgery.old_matrices(model, tok.vocab_size)[0]]
+    true = model.get_input_embeddings().weight.detach().clone()
     lines = ["The cat and the dog sat between the chairs.", "If you go there, and if you stay, the day is long."]
     wrong = [tok.token_to_id(t) for t in ("Ġand", "Ġif", "Ġbetween")]
     with torch.no_grad():
-        model.get_input_embeddings().weight[wrong] = true[0][wrong].mean(0)
-    start = (model.get_input_embeddings().weight.detach()[wrong] - true[0][wrong]).norm()
+        model.get_input_embeddings().weight[wrong] = true[wrong].mean(0)
+    start = (model.get_input_embeddings().weight.detach()[wrong] - true[wrong]).norm()
     job = learning.Job(model, tok, tok, true, wrong, [make_example(line, tok, tok, 32) for line in lines])
     report = learning.get_learner("distill", LearnSettings(steps=6, batch=2, rate=1e-2)).learn(job)
     assert report.losses[-1] < report.losses[0]
-    assert (model.get_input_embeddings().weight.detach()[wrong] - true[0][wrong]).norm() < start
+    assert (model.get_input_embeddings().weight.detach()[wrong] - true[wrong]).norm() < start
 
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"

@@ -95,7 +95,7 @@ def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, en
     seconds: dict[str, float] = {}
     corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds, corr)
     with stage("surgery", seconds):
-        teacher = [m.clone() for m in surgery.old_matrices(model, old.vocab_size)[0]] if plan else []
+        teacher = surgery.old_matrices(model, old.vocab_size)[0][0].clone() if plan else None
         config = surgery.apply(model, corr, rows, new, problem.candidates, pad_multiple)
         template, dropped = surgery.carry_chat_template(getattr(old, "chat_template", None), old, new)
     learned = None

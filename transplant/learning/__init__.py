@@ -108,23 +108,22 @@ def prepare(method: str, settings: LearnSettings, texts: Iterable[str], corpus: 
     return Plan(learner, corpus, held, [made[i] for i in order], train_ids, coverage)
 
 
-def learn(model, old: Tokenizer, new: Tokenizer, old_matrices: list, plan: Plan, device: str = "cpu",
+def learn(model, old: Tokenizer, new: Tokenizer, old_input, plan: Plan, device: str = "cpu",
           progress: Progress | None = None) -> Learned:
-    """Run ``plan`` on ``model`` (already on ``new``; ``old_matrices`` are the old model's
-    embedding matrices, :func:`~tokkit.transplant.surgery.old_matrices`), in place, scoring
-    the held-out lines before and after."""
+    """Run ``plan`` on ``model`` (already on ``new``; ``old_input`` is the old model's input
+    embedding ``[W, d]``), in place, scoring the held-out lines before and after."""
     seconds: dict[str, float] = {}
 
     def held_out_score() -> float | None:
         if not plan.held_out:
             return None
         clock = time.perf_counter()
-        value = scoring.score(model, new, plan.held_out, device).bits_per_byte
+        value = scoring.score(model, new, plan.held_out, device, progress).bits_per_byte
         seconds["held-out before" if "held-out before" not in seconds else "held-out after"] = time.perf_counter() - clock
         return value
 
     before = held_out_score()
-    report = plan.learner.learn(Job(model, old, new, old_matrices, plan.train_ids, plan.examples, device, progress))
+    report = plan.learner.learn(Job(model, old, new, old_input, plan.train_ids, plan.examples, device, progress))
     seconds["learn"] = report.seconds
     after = held_out_score()
     s = plan.learner.settings

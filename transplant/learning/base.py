@@ -77,14 +77,13 @@ class Example:
 @dataclass
 class Job:
     """What a learner works on. ``model`` is already on the new vocabulary (its estimated rows
-    in place); ``old_matrices`` are the old model's embedding matrices (input ``[W, d]``, the
-    output ``[W, d]`` when untied, the output bias ``[W, 1]``) for the teacher passes;
-    ``train_ids`` are the new ids whose rows train; ``examples`` what to learn from."""
+    in place); ``old_input`` is the old model's input embedding ``[W, d]``, for the teacher's
+    passes; ``train_ids`` are the new ids whose rows train; ``examples`` what to learn from."""
 
     model: object
     old: Tokenizer
     new: Tokenizer
-    old_matrices: list["torch.Tensor"]
+    old_input: "torch.Tensor"
     train_ids: list[int]
     examples: list[Example]
     device: str = "cpu"

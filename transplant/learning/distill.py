@@ -50,7 +50,7 @@ class Distill(Learner):
         model, s = job.model, self.settings
         layer = depth(model) if s.layer == 0 else min(s.layer, depth(model))
         rows = Rows(model, None if s.params == "embeddings" else job.train_ids)
-        teacher = {rows.names[0]: job.old_matrices[0].to(job.device)}
+        teacher = {rows.names[0]: job.old_input.to(job.device)}
 
         def loss(batch: list[Example]) -> "torch.Tensor":
             old_ids, old_mask = padded([ex.old_ids for ex in batch], batch[0].old_ids[0], job.device)
