@@ -16,9 +16,15 @@ TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
 Shared tokens (same bytes) keep their rows, special tokens are matched by text, then by role, and every other row is estimated by --method (tokenadapt, local, global, mean, omp, random). The auxiliary space is --aux-model (any HF encoder, mean-pooled) or, by default, the model's own input embeddings.
 
+Then --learn trains the estimated rows on the raw text of --learn-corpus, everything else frozen: distill (the old model reading the old tokenization is the teacher, AweDist) or tune (the language-model loss; --learn-params embeddings or lora train more). The first --learn-held-out lines of the corpus are not learned from; their bits per byte are shown before and after.
+
 Examples:
 
   tokkit transplant --model smollm2.gguf --tokenizer bpe32k/ --out smol-bpe32k/
+
+  tokkit transplant --model smollm2.gguf --tokenizer bpe32k/ --out smol-bpe32k/ --learn distill --learn-corpus text:eng --learn-steps 300
+
+  tokkit transplant --model smollm2.gguf --tokenizer tur32k/ --out smol-tur/ --learn tune --learn-corpus tur.txt --learn-params lora
 
   tokkit transplant --model ./llama --tokenizer tok.json --out new/ --method omp --device cuda
 
@@ -56,18 +62,34 @@ def transplant_command(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
     seed: int = typer.Option(0, help="Seed (the random method)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where auxiliary vectors are cached (default: $TOKKIT_CACHE_DIR, then ~/.cache/tokkit)."),
+    learn: str = typer.Option("none", "--learn", help="Then learn the estimated rows: distill, tune or none."),
+    learn_corpus: Optional[List[str]] = typer.Option(None, "--learn-corpus", help="Raw text to learn from (files, named corpora such as text:eng)."),
+    learn_steps: int = typer.Option(300, "--learn-steps", help="Optimiser steps."),
+    learn_params: str = typer.Option("rows", "--learn-params", help="What trains: rows (the estimated rows), embeddings (every embedding row) or lora (the rows and LoRA adapters; tune only)."),
+    learn_rate: float = typer.Option(3e-3, "--learn-rate", help="Adam's learning rate."),
+    learn_batch: int = typer.Option(8, "--learn-batch", help="Lines per step."),
+    learn_length: int = typer.Option(64, "--learn-length", help="Each line is cut to at most this many new tokens."),
+    learn_layer: int = typer.Option(4, "--learn-layer", help="distill: the hidden layer matched (from 1; 0: the last)."),
+    learn_held_out: int = typer.Option(32, "--learn-held-out", help="Lines at the start of --learn-corpus not learned from, scored before and after (0: none)."),
+    learn_lora_rank: int = typer.Option(8, "--learn-lora-rank", help="The LoRA adapters' rank (--learn-params lora)."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
+    carry_specials: bool = typer.Option(True, "--carry-specials/--no-carry-specials", help="Add the control tokens of the model's chat template (<|im_start|>, ...) that the new tokenizer lacks, with the model's rows, so the template goes along."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the summary as JSON ('-': standard output)."),
 ) -> None:
     from tokkit.progress import Progress
-    from tokkit.transplant import Settings, run
+    from tokkit.transplant import LearnSettings, Settings, run
 
     prepare_output(json_out, force)
     settings = Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
+    learn_settings = LearnSettings(steps=learn_steps, params=learn_params, rate=learn_rate, batch=learn_batch, length=learn_length,
+                                   layer=learn_layer, held_out=learn_held_out, lora_rank=learn_lora_rank, seed=seed)
     progress = Progress()
     with progress.live():
         summary = run(model, tokenizer, out, method=method, settings=settings, aux_model=aux_model, aux_precision=aux_precision,
-                      device=device, pad_multiple=pad_to_multiple, cache_dir=cache_dir, force=force, progress=progress)
+                      device=device, pad_multiple=pad_to_multiple, cache_dir=cache_dir, force=force, learn=learn,
+                      learn_corpus=learn_corpus, learn_settings=learn_settings, data_dir=data_dir,
+                      carry_specials=carry_specials, progress=progress)
     for warning in summary.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     table = Table(title=f"tokkit transplant ({method})", title_justify="left")
@@ -75,9 +97,19 @@ def transplant_command(
     table.add_column("value", justify="right")
     for key, value in summary.counts.items():
         table.add_row(key.replace("_", " "), f"{value:,}")
+    learned = summary.learned
+    if learned is not None:
+        table.add_row(f"rows learned ({learned.method}, {learned.settings.params})", f"{learned.rows:,}")
+        table.add_row("loss, first step → last", f"{learned.first_loss:.4f} → {learned.last_loss:.4f}")
+        if learned.before is not None:
+            table.add_row("held-out bits per byte, before → after", f"{learned.before:.4f} → {learned.after:.4f}")
     for key, value in summary.seconds.items():
         table.add_row(f"{key} (s)", f"{value:.2f}")
     console.print(table)
+    if learned is not None and learned.before is not None:
+        console.print(f"held out: {escape(learned.held_out)}", highlight=False)
+    if summary.specials_added:
+        console.print(f"special tokens added for the chat template: {escape(', '.join(summary.specials_added))}", highlight=False)
     console.print(f"saved to {out}")
     if json_out is not None:
         write_json(json_out, summary.to_json(), force=force)

@@ -182,7 +182,8 @@ def test_the_python_api_makes_what_the_cli_makes(capsys, folders, tmp_path):
     written = json.loads((tmp_path / "cli.json").read_text())
     mine = json.loads(json.dumps(summary.to_json()))
     assert written.keys() == mine.keys() == {"model", "tokenizer", "out", "method", "settings", "counts", "seconds", "config",
-                                             "chat_template_carried", "warnings"}
+                                             "chat_template_carried", "specials_added", "warnings", "learned"}
+    assert written["learned"] is None and mine["learned"] is None
     assert written["seconds"].keys() == mine["seconds"].keys() == {"load tokenizers", "load model", "match", "aux", "estimate", "surgery", "save"}
     for key in ("model", "tokenizer", "method", "settings", "counts", "config", "chat_template_carried", "warnings"):
         assert written[key] == mine[key], key

@@ -5,6 +5,7 @@ Needs the ``lm`` extra (torch, transformers). What a user calls is here::
     from tokkit.transplant import Settings, run, score_corpus
 
     summary = run("smollm2.gguf", "bpe32k/", "smol-bpe32k/", method="tokenadapt", settings=Settings(scale=1.0))
+    summary = run("smollm2.gguf", "bpe32k/", "smol-learned/", learn="distill", learn_corpus="text:eng", learn_steps=300)
     print(summary.to_json())
     print(score_corpus("smol-bpe32k/", "flores200:devtest:eng_Latn", limit=120).bits_per_byte)
 
@@ -17,6 +18,7 @@ tokenizers already loaded. Modules, one idea each:
 :mod:`~tokkit.transplant.methods` (tokenadapt, local, global, mean, omp, random: a module each),
 :mod:`~tokkit.transplant.tensor_ops` (the batched tensor operations the auxiliary space and the methods are built from),
 :mod:`~tokkit.transplant.surgery` (new matrices into the model),
+:mod:`~tokkit.transplant.learning` (the estimated rows learned afterwards: distill, tune: a module each),
 :mod:`~tokkit.transplant.pipeline` (the stages in order),
 :mod:`~tokkit.transplant.saving` (a folder transformers loads alone),
 :mod:`~tokkit.transplant.scoring` (bits per byte).
@@ -24,10 +26,11 @@ Models are loaded by :mod:`tokkit.causal_lm`.
 """
 
 from tokkit.transplant.end_to_end import Summary, run, score_corpus
+from tokkit.transplant.learning import LEARNERS, Learned, LearnSettings
 from tokkit.transplant.methods import METHODS, Method, Settings, get_method
 from tokkit.transplant.pipeline import Result, transplant
 from tokkit.transplant.saving import save
 from tokkit.transplant.scoring import Score, score
 
-__all__ = ["METHODS", "Method", "Result", "Score", "Settings", "Summary", "get_method", "run", "save", "score",
+__all__ = ["LEARNERS", "METHODS", "Learned", "LearnSettings", "Method", "Result", "Score", "Settings", "Summary", "get_method", "run", "save", "score",
            "score_corpus", "transplant"]

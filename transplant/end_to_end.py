@@ -17,6 +17,7 @@ call :func:`~tokkit.transplant.pipeline.transplant` and
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,11 +26,13 @@ from typing import Sequence
 from tokkit.atomic import check_output
 from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer, resolve_device
 from tokkit.corpora import open_corpus
+from tokkit.errors import InvalidValue, TokkitError
 from tokkit.loading import load
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
-from tokkit.transplant import pipeline, scoring, surgery
+from tokkit.transplant import correspondence, learning, pipeline, scoring, specials, surgery
 from tokkit.transplant.aux_space import Encoder
+from tokkit.transplant.learning import LearnSettings
 from tokkit.transplant.methods import Settings, get_method
 from tokkit.transplant.saving import save
 
@@ -42,8 +45,12 @@ class Summary:
     estimated, new special tokens with no old counterpart. ``seconds``: wall time per stage,
     in the order they ran. ``config``: the model config fields the transplant set.
     ``chat_template_carried``: whether the old chat template went with the new tokenizer
-    (it does where the new vocabulary has every special token it names). ``warnings``:
+    (it does where the new vocabulary has every special token it names);
+    ``specials_added``: the template's control tokens added to the new tokenizer so that it
+    could (their rows are the old model's; see :mod:`~tokkit.transplant.specials`). ``warnings``:
     what the user should know (no token shared, a setting capped, a template left behind).
+    ``learned``: what the learning stage did (None with ``learn="none"``), the held-out bits
+    per byte before and after among it.
     """
 
     model: str
@@ -56,18 +63,23 @@ class Summary:
     config: dict[str, int | None]
     chat_template_carried: bool
     warnings: list[str] = field(default_factory=list)
+    learned: learning.Learned | None = None
+    specials_added: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The summary as JSON values (seconds rounded to the millisecond)."""
         return {"model": self.model, "tokenizer": self.tokenizer, "out": str(self.out), "method": self.method,
                 "settings": asdict(self.settings), "counts": self.counts,
                 "seconds": {stage: round(value, 3) for stage, value in self.seconds.items()}, "config": self.config,
-                "chat_template_carried": self.chat_template_carried, "warnings": self.warnings}
+                "chat_template_carried": self.chat_template_carried, "specials_added": self.specials_added, "warnings": self.warnings,
+                "learned": self.learned.to_json() if self.learned else None}
 
 
 def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *, method: str = "tokenadapt",
         settings: Settings | None = None, aux_model: str | None = None, aux_precision: str = "auto", device: str = "auto",
         pad_multiple: int = 1, cache_dir: str | Path | None = None, force: bool = False,
+        learn: str = "none", learn_corpus: str | Path | Sequence[str | Path] | None = None, learn_steps: int | None = None,
+        learn_settings: LearnSettings | None = None, data_dir: str | Path | None = None, carry_specials: bool = True,
         progress: Progress | None = None) -> Summary:
     """Move the causal LM ``model`` onto ``tokenizer`` (a :class:`~tokkit.Tokenizer` or
     anything :func:`tokkit.load` reads) and save it in the folder ``out``.
@@ -77,16 +89,39 @@ def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *
     at ``aux_precision``, its vectors cached under ``cache_dir``) or, without one, of the
     model's own input embeddings. The vocabulary is padded to a multiple of
     ``pad_multiple``; ``force`` replaces an existing ``out``; ``device`` is ``auto``,
-    ``cpu``, ``cuda`` or ``cuda:N``.
+    ``cpu``, ``cuda`` or ``cuda:N``. With ``carry_specials``, the control tokens of the old
+    chat template that the new tokenizer lacks are added to it, so that the template goes
+    along (:mod:`~tokkit.transplant.specials`).
+
+    ``learn`` (``distill``, ``tune`` or ``none``) then trains the estimated rows on the
+    lines of ``learn_corpus`` (a spec :func:`~tokkit.corpora.open_corpus` reads, named
+    corpora under ``data_dir``) for ``learn_steps`` steps, with ``learn_settings`` (see
+    :mod:`~tokkit.transplant.learning`; ``learn_steps`` replaces its ``steps``).
     """
     out = check_output(out, force)
     surgery.check_pad_multiple(pad_multiple)
     chosen = get_method(method, settings)
+    learn_settings = learn_settings or LearnSettings()
+    if learn_steps is not None:
+        learn_settings = dataclasses.replace(learn_settings, steps=learn_steps)
+    if learn != "none":
+        learning.get_learner(learn, learn_settings)
+        if learn_corpus is None:
+            raise InvalidValue("learn_corpus", f"must name the text to learn from with learn {learn}")
     device = resolve_device(device)
     seconds: dict[str, float] = {}
     with pipeline.stage("load tokenizers", seconds):
         new = tokenizer if isinstance(tokenizer, Tokenizer) else load(tokenizer)
         old = load_lm_tokenizer(model)
+        new, added, notes = _with_template_tokens(old, new) if carry_specials else (new, [], [])
+    corr = plan = None
+    if learn != "none":  # before the model: a corpus with nothing to learn fails before the slow load
+        with pipeline.stage("match", seconds):
+            corr = correspondence.match(old, new)
+        with pipeline.stage("prepare learning", seconds, progress):
+            texts = open_corpus(learn_corpus, data_dir=data_dir).texts()
+            spec = learn_corpus if isinstance(learn_corpus, (str, Path)) else " + ".join(map(str, learn_corpus))
+            plan = learning.prepare(learn, learn_settings, texts, str(spec), old, new, corr.estimate)
     encoder = None
     if aux_model is not None:  # before the model: a bad encoder fails before the slow load
         with pipeline.stage("load aux model", seconds, progress):
@@ -95,15 +130,27 @@ def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *
         lm = load_causal_lm(model, device)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = pipeline.transplant(lm, old, new, chosen, encoder, device, pad_multiple, progress)
-    seconds.update(result.seconds)
+        result = pipeline.transplant(lm, old, new, chosen, encoder, device, pad_multiple, progress, plan, corr)
+    seconds.update({k: v + seconds.get(k, 0.0) for k, v in result.seconds.items()})
     with pipeline.stage("save", seconds, progress):
         save(lm, new, out, result.chat_template, force=force)
-    notes = [str(warning.message) for warning in caught]
+    notes += [str(warning.message) for warning in caught]
     if result.dropped_template_tokens:
         notes.append(f"chat template not carried over: the new vocabulary lacks {', '.join(result.dropped_template_tokens)}")
     return Summary(str(model), new.name if isinstance(tokenizer, Tokenizer) else str(tokenizer), out, method, chosen.settings,
-                   result.counts, seconds, result.config, result.chat_template is not None, notes)
+                   result.counts, seconds, result.config, result.chat_template is not None, notes, result.learned, added)
+
+
+def _with_template_tokens(old: Tokenizer, new: Tokenizer) -> tuple[Tokenizer, list[str], list[str]]:
+    """``new`` with the old chat template's control tokens it lacks (:mod:`~tokkit.transplant.specials`),
+    the tokens added, and a note where they could not be added."""
+    try:
+        carried, added = specials.carry_template_tokens(getattr(old, "chat_template", None), old, new)
+        if added:
+            carried.to_transformers()  # the form that is saved: one that cannot take them fails now, not after the work
+    except TokkitError as exc:
+        return new, [], [f"the chat template's control tokens were not added: {exc}"]
+    return carried, added, []
 
 
 def score_corpus(model: str | Path, corpus: str | Path | Sequence[str | Path], *, tokenizer: str | Path | Tokenizer | None = None,

@@ -4,7 +4,9 @@
    (:mod:`tokkit.transplant.correspondence`);
 2. *embed* old and new tokens in the auxiliary space (:mod:`tokkit.transplant.aux_space`);
 3. *estimate* the new rows with a method (:mod:`tokkit.transplant.methods`);
-4. *operate*: new matrices into the model, config updated (:mod:`tokkit.transplant.surgery`).
+4. *operate*: new matrices into the model, config updated (:mod:`tokkit.transplant.surgery`);
+5. *learn* (with a :class:`~tokkit.transplant.learning.Plan`): train the estimated rows on raw
+   text (:mod:`tokkit.transplant.learning`).
 
 Each stage's wall time is recorded in the result, so the summary can say where the time
 went.
@@ -22,7 +24,7 @@ from tokkit.causal_lm import check_tokenizer_fits
 from tokkit.errors import require
 from tokkit.progress import Progress
 from tokkit.tokenizer import Tokenizer
-from tokkit.transplant import aux_space, correspondence, methods, surgery
+from tokkit.transplant import aux_space, correspondence, learning, methods, surgery
 
 torch = require("torch", "lm")
 
@@ -36,6 +38,7 @@ class Result:
     config: dict[str, int | None] = field(default_factory=dict)
     chat_template: str | None = None
     dropped_template_tokens: list[str] = field(default_factory=list)
+    learned: learning.Learned | None = None
 
 
 @contextmanager
@@ -52,15 +55,17 @@ def stage(name: str, seconds: dict[str, float] | None = None, progress: Progress
 
 
 def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
-                  device: str = "cpu", progress: Progress | None = None, seconds: dict | None = None):
-    """Stages 1-3: the correspondence, the estimated rows (one block per old matrix), the problem.
+                  device: str = "cpu", progress: Progress | None = None, seconds: dict | None = None,
+                  corr: correspondence.Correspondence | None = None):
+    """Stages 1-3: the correspondence (``corr`` where it was already made), the estimated
+    rows (one block per old matrix), the problem.
 
     Only the embedding rows of ``old``'s ids take part (an embedding padded past its
     tokenizer has rows no token owns; see :mod:`~tokkit.transplant.surgery`).
     """
     check_tokenizer_fits(model, old)
     with stage("match", seconds):
-        corr = correspondence.match(old, new)
+        corr = corr or correspondence.match(old, new)
         if not corr.shared:
             warnings.warn(f"{new.name} shares no token with {old.name}: every row is estimated", stacklevel=2)
 
@@ -81,12 +86,20 @@ def estimate_rows(model, old: Tokenizer, new: Tokenizer, method: methods.Method,
 
 
 def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, encoder: aux_space.Encoder | None = None,
-               device: str = "cpu", pad_multiple: int = 1, progress: Progress | None = None) -> Result:
+               device: str = "cpu", pad_multiple: int = 1, progress: Progress | None = None,
+               plan: learning.Plan | None = None, corr: correspondence.Correspondence | None = None) -> Result:
     """Move ``model`` (in place) from ``old`` onto ``new``; the model stays on its device.
-    The vocabulary is padded to a multiple of ``pad_multiple``."""
+    The vocabulary is padded to a multiple of ``pad_multiple``; with ``plan`` the estimated
+    rows are then learned (:func:`tokkit.transplant.learning.learn`, made by
+    :func:`~tokkit.transplant.learning.prepare` for the correspondence ``corr``)."""
     seconds: dict[str, float] = {}
-    corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds)
+    corr, rows, problem = estimate_rows(model, old, new, method, encoder, device, progress, seconds, corr)
     with stage("surgery", seconds):
+        teacher = surgery.old_matrices(model, old.vocab_size)[0][0].clone() if plan else None
         config = surgery.apply(model, corr, rows, new, problem.candidates, pad_multiple)
         template, dropped = surgery.carry_chat_template(getattr(old, "chat_template", None), old, new)
-    return Result(corr.summary(), seconds, config, template, dropped)
+    learned = None
+    if plan is not None:
+        learned = learning.learn(model, old, new, teacher, plan, device, progress)
+        seconds.update(learned.seconds)
+    return Result(corr.summary(), seconds, config, template, dropped, learned)

@@ -17,12 +17,11 @@ new tokens get the mean old row, like every row that no token uses.
 
 from __future__ import annotations
 
-import re
-
 from tokkit.checks import check_number
 from tokkit.errors import require
 from tokkit.tokenizer import Tokenizer
 from tokkit.transplant.correspondence import Correspondence
+from tokkit.transplant.specials import template_tokens
 
 torch = require("torch", "lm")
 
@@ -98,14 +97,13 @@ def apply(model, corr: Correspondence, estimates: list["torch.Tensor"], new: Tok
 
 
 def carry_chat_template(template: str | None, old: Tokenizer, new: Tokenizer) -> tuple[str | None, list[str]]:
-    """The old chat template if every special token it names exists in the new vocabulary.
+    """The old chat template if every control token it names exists in the new vocabulary
+    (:func:`tokkit.transplant.run` first adds those the new one lacks; see
+    :mod:`~tokkit.transplant.specials`).
 
     Returns the template (or None) and the names of the tokens that were missing.
     """
     if not template:
         return None, []
-    named = {old.id_to_token(i) for i in old.special_ids}
-    named |= set(re.findall(r"<\|[^|<>]+\|>", template))
-    used = sorted(t for t in named if t and t in template)
-    missing = [t for t in used if new.token_to_id(t) is None]
+    missing = [t for t in template_tokens(template, old) if new.token_to_id(t) is None]
     return (None, missing) if missing else (template, [])

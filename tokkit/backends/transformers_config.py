@@ -41,7 +41,8 @@ def write_tokenizer_config(folder: Path, tokenizer: Tokenizer, *, split_special_
 
 def read_tokenizer_config(folder: Path, token_to_id: Callable[[str], int | None]) -> tuple[SpecialTokens | None, str | None]:
     """The roles (``None`` when the file names none the vocabulary has) and the chat
-    template of ``folder/tokenizer_config.json``; ``(None, None)`` without the file.
+    template of ``folder/tokenizer_config.json`` (or of ``chat_template.jinja`` beside it, where
+    transformers 5 writes it); ``(None, None)`` without the file.
 
     A role whose token is not in the vocabulary is left out, and so is a template that is
     not one string (older files may hold a list of named templates); a file that is not a
@@ -69,4 +70,7 @@ def read_tokenizer_config(folder: Path, token_to_id: Callable[[str], int | None]
         if id is not None:
             roles[role] = id
     template = config.get("chat_template")
+    jinja = path.parent / "chat_template.jinja"  # where transformers 5 saves it
+    if not isinstance(template, str) and jinja.is_file():
+        template = jinja.read_text(encoding="utf-8")
     return (SpecialTokens(**roles) if roles else None), template if isinstance(template, str) else None

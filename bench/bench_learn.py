@@ -1,0 +1,226 @@
+"""Learning the transplanted rows (``--learn distill|tune``) on SmolLM2-135M: leave-K-out and new tokenizers.
+
+  python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part leave --k 500 --steps 60 --threads 2
+  python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part eng --steps 60 [--split dev]
+  python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part tur --targets bpe32k,hybrid32k --steps 60
+  python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part tur --tokenizer extended/ --steps 60
+
+Parts:
+
+* ``leave``: ``--k`` tokens are removed from SmolLM2's vocabulary and model: a seeded draw
+  (``--seed``) among the :data:`FREQUENT` most frequent whole-word tokens (``Ġ`` and
+  letters, at least two letters) of the learning corpus's first :data:`COUNT_LINES` lines
+  under SmolLM2's tokenizer. The merges that make them or use them go too (a merge that
+  uses one leaves its result unreachable, not removed). The reduced model is transplanted
+  back onto the full tokenizer by each method, zero-shot and then with each learning
+  method; reported: the mean cosine of the re-estimated rows to the true ones, bits per
+  byte and **recovery** = ``(floor - method) / (floor - true)``, where *true* is the model
+  with its own rows and *floor* the removed rows all set to the mean old row (what the
+  surgery gives a row it knows nothing about): 0 knows nothing, 1 is the true rows.
+* ``eng`` / ``tur``: SmolLM2 onto tokkit tokenizers of 32,000 trained on text/eng or
+  text/tur (``--targets``: ``bpe32k``, ``hybrid32k``; or any saved tokenizer with
+  ``--tokenizer DIR``, the hook for a tokenizer made elsewhere, such as SmolLM2's own
+  extended for Turkish), every method zero-shot and with learning.
+
+Scores: the first ``--lines`` lines of FLORES-200 ``--split`` (devtest to report, dev to
+choose defaults), each line alone and as one stream (:mod:`tokkit.transplant.scoring`).
+Learning reads ``text/<lang>/train.txt`` (no FLORES line is in it), whose first
+``LearnSettings.held_out`` lines it scores before and after. Wall time per stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import copy
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+import tokkit
+from tokkit.causal_lm import load_causal_lm, load_lm_tokenizer
+from tokkit.corpora import open_corpus
+from tokkit.transplant import correspondence, learning, methods, pipeline, scoring
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_transplant import LANGS  # noqa: E402
+
+#: the whole-word tokens the leave-K-out draw is made from, by frequency
+FREQUENT = 2000
+#: lines of the learning corpus counted to rank tokens by frequency
+COUNT_LINES = 20_000
+
+
+def train_target(name: str, corpus):
+    """The tokkit tokenizers ``--targets`` names; ``--tokenizer DIR`` adds any other."""
+    if name == "bpe32k":
+        return tokkit.train("bpe", corpus, 32000)[32000]
+    if name == "hybrid32k":
+        return tokkit.train("hybrid", corpus, 32000)[32000]
+    raise SystemExit(f"unknown target {name}: bpe32k or hybrid32k")
+
+
+def frequent_words(tok, lines: list[str]) -> list[str]:
+    """Whole-word tokens of ``tok`` (``Ġ`` + letters) by their frequency in ``lines``, most frequent first."""
+    counts = collections.Counter(i for ids in tok.encode_batch(lines) for i in ids)
+    words = []
+    for i, _ in counts.most_common():
+        token = tok.id_to_token(i)
+        if token.startswith("Ġ") and len(token) > 2 and token[1:].isalpha():
+            words.append(token)
+    return words[:FREQUENT]
+
+
+def without(tok, removed: set[str]):
+    """``tok`` (an HF byte-level BPE) without the tokens ``removed`` and the merges that make or use them;
+    returns (reduced tokenizer, kept token strings in id order)."""
+    from tokenizers import Tokenizer as RustTokenizer
+
+    from tokkit.backends.hf import HFTokenizer
+
+    config = json.loads(tok.backend.to_str())
+    model = config["model"]
+    merges = [m.split(" ") if isinstance(m, str) else m for m in model["merges"]]
+    kept = [t for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]) if t not in removed]
+    new_id = {t: i for i, t in enumerate(kept)}
+    model["vocab"] = new_id
+    model["merges"] = [m for m in merges if "".join(m) not in removed and not (set(m) & removed)]
+    for added in config["added_tokens"]:
+        added["id"] = new_id[added["content"]]
+    reduced = HFTokenizer(RustTokenizer.from_str(json.dumps(config)), name=f"{tok.name} minus {len(removed)}",
+                          specials=tokkit.SpecialTokens(**{r: new_id[tok.id_to_token(i)] for r, i in tok.specials.items()}))
+    return reduced, kept
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=os.environ.get("TOKKIT_SMOLLM2"))
+    parser.add_argument("--data", default=os.environ.get("TOKKIT_DATA_DIR", "/work/shared/data"))
+    parser.add_argument("--part", choices=["leave", "eng", "tur"], default="leave")
+    parser.add_argument("--split", choices=["devtest", "dev"], default="devtest")
+    parser.add_argument("--lines", type=int, default=120)
+    parser.add_argument("--k", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--methods", default="mean,tokenadapt")
+    parser.add_argument("--learn", default="none,distill,tune", help="learning methods to run after each method (none: zero-shot)")
+    parser.add_argument("--learn-on", default="mean", help="the methods whose rows are then learned (the others: zero-shot only)")
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--layer", type=int, default=None)
+    parser.add_argument("--rate", type=float, default=None)
+    parser.add_argument("--targets", default="bpe32k")
+    parser.add_argument("--tokenizer", default=None, help="a saved tokenizer to transplant onto (instead of --targets)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    report: dict = {"args": vars(args), "load_average": os.getloadavg()}
+
+    def show(key, value):
+        report[key] = value
+        print(f"{key}: {json.dumps(value)}", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+
+    lang = "eng" if args.part == "leave" else args.part
+    text, code = LANGS[lang]
+    train_file = Path(args.data) / text
+    flores = [line for line in (Path(args.data) / f"flores200/{args.split}/{code}.txt").read_text(encoding="utf-8").splitlines()
+              if line.strip()][: args.lines]
+    base = load_causal_lm(args.model, device="cpu")
+    own = load_lm_tokenizer(args.model)
+    settings = learning.LearnSettings(steps=args.steps, seed=args.seed)
+    if args.layer is not None:
+        settings = replace(settings, layer=args.layer)
+    if args.rate is not None:
+        settings = replace(settings, rate=args.rate)
+
+    def scored(model, tok) -> dict:
+        clock = time.perf_counter()
+        alone = scoring.score(model, tok, flores)
+        stream = scoring.score(model, tok, flores, stream=True)
+        return {"bits_per_byte": round(alone.bits_per_byte, 4), "stream": round(stream.bits_per_byte, 4), "tokens": alone.tokens,
+                "score_seconds": round(time.perf_counter() - clock, 1)}
+
+    def variants():
+        """Each method zero-shot and, for those of --learn-on, with each learning method (in that order)."""
+        for method in args.methods.split(","):
+            for learn in args.learn.split(","):
+                if learn == "none" or method in args.learn_on.split(","):
+                    yield method, learn
+
+    def transplanted(model, old, new, method, learn, corr):
+        plan = None
+        clock = time.perf_counter()
+        if learn != "none":
+            plan = learning.prepare(learn, settings, open_corpus(str(train_file)).texts(), text, old, new, corr.estimate)
+        prepare_seconds = time.perf_counter() - clock
+        result = pipeline.transplant(model, old, new, methods.get_method(method), plan=plan, corr=corr)
+        seconds = {"prepare": round(prepare_seconds, 2), **{k: round(v, 2) for k, v in result.seconds.items()}}
+        extra = result.learned.to_json() if result.learned else None
+        return seconds, extra
+
+    base_row = scored(base, own)
+    show("base", {**base_row, "flores": f"{args.split}/{code}", "lines": len(flores)})
+
+    if args.part == "leave":
+        lines = open_corpus(str(train_file)).texts()
+        count_lines = [line for _, line in zip(range(COUNT_LINES), lines)]
+        pool = frequent_words(own, count_lines)
+        removed = set(random.Random(args.seed).sample(pool, args.k))
+        reduced, kept = without(own, removed)
+        removed_ids = sorted(own.token_to_id(t) for t in removed)
+        kept_ids = [own.token_to_id(t) for t in kept]
+        true_rows = base.get_input_embeddings().weight.detach().clone()
+        small = copy.deepcopy(base)
+        small.resize_token_embeddings(len(kept), mean_resizing=False)
+        with torch.no_grad():
+            small.get_input_embeddings().weight.copy_(true_rows[kept_ids])
+        floor_model = copy.deepcopy(base)
+        with torch.no_grad():
+            floor_model.get_input_embeddings().weight[removed_ids] = true_rows[kept_ids].mean(0)
+        true, floor = base_row["bits_per_byte"], scored(floor_model, own)
+        del floor_model
+        show("leave_setup", {"k": args.k, "seed": args.seed, "drawn_from": len(pool), "examples": sorted(removed)[:12],
+                             "floor": floor, "reduced_tokenizer_tokens": sum(map(len, reduced.encode_batch(flores)))})
+        corr = correspondence.match(reduced, own)
+        out = {}
+        for method, learn in variants():
+            model = copy.deepcopy(small)
+            seconds, extra = transplanted(model, reduced, own, method, learn, corr)
+            got = model.get_input_embeddings().weight.detach()[removed_ids]
+            cosine = torch.nn.functional.cosine_similarity(got, true_rows[removed_ids], dim=-1).mean().item()
+            row = scored(model, own)
+            row["recovery"] = round((floor["bits_per_byte"] - row["bits_per_byte"]) / (floor["bits_per_byte"] - true), 4)
+            out[f"{method}+{learn}"] = {**row, "cosine": round(cosine, 4), "seconds": seconds, "learned": extra,
+                                        "load_average": os.getloadavg()}
+            show(f"leave {method}+{learn}", out[f"{method}+{learn}"])
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="bench-learn-"))
+    targets = {}
+    if args.tokenizer:
+        targets[Path(args.tokenizer).name] = tokkit.load(args.tokenizer)
+    else:
+        for name in args.targets.split(","):
+            clock = time.perf_counter()
+            targets[name] = train_target(name, open_corpus(str(train_file)))
+            targets[name].save(work / name)
+            show(f"train_{name}_seconds", round(time.perf_counter() - clock, 1))
+    for name, new in targets.items():
+        corr = correspondence.match(own, new)
+        for method, learn in variants():
+            model = copy.deepcopy(base)
+            seconds, extra = transplanted(model, own, new, method, learn, corr)
+            show(f"{name} {method}+{learn}", {**scored(model, new), "seconds": seconds, "learned": extra,
+                                              "load_average": os.getloadavg()})
+
+
+if __name__ == "__main__":
+    main()
