@@ -66,3 +66,6 @@ def test_bad_chunk_options_are_refused(mixed_corpus):
         tokkit.train("supertoken", mixed_corpus, 400, min_chunk=10, max_chunk=5)
     with pytest.raises(TokkitError, match="distribution"):
         tokkit.train("supertoken", mixed_corpus, 400, distribution="zipf")
+    # a list of weights over min..max chunk lengths: 10^9 of them filled the memory
+    with pytest.raises(TokkitError, match=r"max_chunk must be in \[1, 1024\]"):
+        tokkit.train("supertoken", mixed_corpus, 400, max_chunk=10**9)

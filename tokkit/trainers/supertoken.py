@@ -43,7 +43,7 @@ from tokkit.corpora import Corpus
 from tokkit.errors import InvalidValue
 from tokkit.progress import Progress
 from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_memory, check_sizes, option
-from tokkit.trainers.bpe_family import bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
+from tokkit.trainers.bpe_family import MAX_PRETOKEN, bpe_trainer, byte_level_pre_tokenizer, new_byte_level_bpe, sized_tokenizers
 from tokkit.trainers.reading import train_bpe
 
 DISTRIBUTIONS = ("normal", "uniform")
@@ -54,8 +54,11 @@ BYTES_PER_BYTE = 110.0
 
 @dataclasses.dataclass
 class SupertokenOptions:
-    min_chunk: int = option(4, "shortest training chunk, in characters", at_least=1)
-    max_chunk: int = option(23, "longest training chunk, in characters", at_least=1)
+    min_chunk: int = option(4, "shortest training chunk, in characters", at_least=1, at_most=MAX_PRETOKEN)
+    # the lengths' weights are a list over min..max, and BPE training cuts pre-tokens at
+    # MAX_PRETOKEN symbols anyway: a longer chunk would only be cut again
+    max_chunk: int = option(23, f"longest training chunk, in characters (at most {MAX_PRETOKEN})", at_least=1,
+                            at_most=MAX_PRETOKEN)
     distribution: str = option("normal", "chunk-length distribution over min..max: " + ", ".join(DISTRIBUTIONS), choices=DISTRIBUTIONS)
     min_frequency: int = option(2, "a pair must occur at least this often to be merged", at_least=0)
 
