@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import cli, mixed_texts
-from test_eval_cli import LINES, parallel_dir, tok_dir  # noqa: F401  (fixtures)
+from test_eval_cli import LINES, tok_dir  # noqa: F401  (a fixture)
 
 import tokkit
 from tokkit.loading import split_name
