@@ -1,0 +1,387 @@
+"""Vocabulary extension: a tokenizer's own vocabulary with tokens added, every old token,
+id and merge kept exactly.
+
+Adapting a model to a new language or domain usually keeps its tokenizer: the model's
+embedding rows stay valid for every old id, and only the rows of the added tokens need
+estimating. So extension continues the base's own training instead of starting anew:
+
+1. **Read the corpus as the base does.** The texts are encoded by the base tokenizer
+   itself (its normalizer, its pre-tokenizer, its merges, in ``tokenizers``), and each
+   pre-token's ids are one *chunk* (:func:`~tokkit.trainers.superword_learner.collect_chunks`);
+   equal chunks are one chunk with a count. A SentencePiece-style base has no
+   pre-tokenizer: its words begin at pieces that start with ``▁``, and so do its chunks.
+2. **Continue greedy BPE** over those chunks (Sennrich et al. 2016, "Neural Machine
+   Translation of Rare Words with Subword Units"): merge the most frequent adjacent pair,
+   ties to the smaller pair of ids (so a run is deterministic), until ``add`` tokens are
+   made or no pair occurs ``min_frequency`` times. This is superword's stage-2 learner
+   (:func:`~tokkit.trainers.superword_learner.learn_superword_merges`) with no word limit.
+   Special tokens, added tokens, byte-fallback pieces (``<0x41>``) and ids with no token
+   never merge; a pair whose result is already a token is never merged.
+3. **Append.** The ``k``-th new token gets id ``N + k``, where ``N`` is one more than the
+   largest existing id, so special and added tokens keep theirs. A new token's string is
+   its two parts' strings joined, in the base's own alphabet (GPT-2's byte characters for
+   a byte-level base, ``▁`` for a SentencePiece one).
+
+**Why old encodings survive.** A BPE with explicit merges (``tokenizer.json``, GGUF)
+applies, within a pre-token, the adjacent pair of lowest merge rank. The new merges rank
+after every old one and involve a new token or make one, so while any old merge applies
+the old one wins: the old segmentation is reached first, then new merges may fire, and
+each makes a new token, which no old merge takes apart or in. So an encoding that holds
+no new id is exactly the base's encoding.
+
+tiktoken and SentencePiece BPE have no merge list: they merge any adjacent pair whose
+*concatenation* is a token, lowest rank (highest SentencePiece score) first. New tokens
+get the ranks after the last one (the lowest scores), so again the old process runs to
+its end first; but a new token could then combine with a neighbour into an *old* token
+that the old process could not reach, and the output would hold only old ids yet differ.
+So for these bases a new token is refused when some old token is its concatenation with
+another token (:class:`Absorbers`); with that, the argument above holds for them too.
+
+**Unigram** (``tokenizer.json`` Unigram, SentencePiece unigram): the Viterbi
+segmentation maximises the sum of piece scores. Whatever scores the new pieces get, a
+best segmentation that uses none of them is a best one among the old pieces alone, i.e.
+the old segmentation (where the old optimum was unique). The pieces themselves are found
+by the same pair merging over the old segmentations, and a piece made of ``a`` and ``b``
+scores ``score(a) + score(b)`` plus :data:`UNIGRAM_MARGIN`, so Viterbi prefers it to its
+two parts wherever they stand side by side.
+
+Char-level, WordPiece, WordLevel, hybrid and any other tokenizer cannot be extended this
+way: one line says which can. ``add`` larger than the corpus can give is not an error:
+the pairs run out, the tokens found are added, and the provenance records how many
+(``params.added`` beside ``params.add``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from tokenizers import Tokenizer as RustTokenizer
+from tokenizers import models
+
+from tokkit.byte_map import byte_piece
+from tokkit.checks import check_number
+from tokkit.corpora import Corpus
+from tokkit.corpora.base import Fingerprint
+from tokkit.errors import TokkitError
+from tokkit.progress import Progress
+from tokkit.tokenizer import Provenance, Tokenizer
+from tokkit.trainers.base import MAX_VOCAB, check_memory, release_memory
+from tokkit.trainers.reading import stream_texts
+from tokkit.trainers.superword_learner import collect_chunks, learn_superword_merges
+
+#: what a new Unigram piece scores above the sum of its two parts' scores
+UNIGRAM_MARGIN = 1e-3
+#: the learner's memory per byte of text: superword's stage 2 holds the same arrays
+BYTES_PER_BYTE = 12.0
+#: no word limit: chunks are the base's pre-tokens, and merges never leave one
+_NO_WORD_LIMIT = 2**20  # word counts add in int32: 2 * (2^20 + 1) stays far from overflow
+#: SentencePiece piece types (sentencepiece_model.proto)
+_SP_NORMAL, _SP_UNKNOWN, _SP_CONTROL, _SP_USER, _SP_UNUSED, _SP_BYTE = 1, 2, 3, 4, 5, 6
+
+EXTENDABLE = ("BPE (tokenizer.json, GGUF, tiktoken, SentencePiece BPE .model) and Unigram "
+              "(tokenizer.json, SentencePiece unigram .model)")
+
+
+@dataclass
+class Addition:
+    """One new token: the two ids it merges, its id, and its vocabulary string."""
+
+    left: int
+    right: int
+    id: int
+    token: str | bytes
+
+
+@dataclass
+class View:
+    """What the learner needs of a base: how it reads text, and which ids may merge."""
+
+    reader: RustTokenizer  #: encodes a text exactly as the base does
+    names: list[str | bytes | None]  #: each id's vocabulary string (bytes for tiktoken), None where no token
+    mergeable: list[bytes | None]  #: each id's bytes, None for an id that never merges
+    word_starts: np.ndarray | None = None  #: ids that start a chunk (▁ pieces of SentencePiece-style bases)
+    absorbers: "Absorbers | None" = None  #: for bases that merge by concatenation
+    scores: list[float] | None = None  #: piece scores per id (Unigram, SentencePiece)
+    scores_fall: bool = False  #: new pieces score below every old one, in order (SentencePiece BPE)
+
+
+class Absorbers:
+    """Old tokens that are the concatenation of two tokens, by their parts.
+
+    A base that merges any adjacent pair whose concatenation is a token (tiktoken,
+    SentencePiece BPE) would let a new token ``n`` turn into an old token ``n + x`` or
+    ``x + n`` at inference; such an ``n`` is refused (see the module docstring).
+    """
+
+    def __init__(self, tokens: list[bytes | None]):
+        self.rights: dict[bytes, list[bytes]] = {}
+        self.lefts: dict[bytes, list[bytes]] = {}
+        for token in tokens:
+            if token is None:
+                continue
+            for cut in range(1, len(token)):
+                self.rights.setdefault(token[:cut], []).append(token[cut:])
+                self.lefts.setdefault(token[cut:], []).append(token[:cut])
+
+    def __call__(self, new: bytes, known: set[bytes]) -> bool:
+        """Whether ``new`` is safe: no old token is ``new`` joined to a token of ``known`` (or itself)."""
+        return not any(other in known or other == new
+                       for other in chain(self.rights.get(new, ()), self.lefts.get(new, ())))
+
+
+class Extender(ABC):
+    """How one kind of base is read and rebuilt with added tokens."""
+
+    #: the model family, for the provenance
+    model: ClassVar[str]
+
+    @abstractmethod
+    def view(self, base: Tokenizer) -> View:
+        """What the learner sees of ``base``."""
+
+    @abstractmethod
+    def build(self, base: Tokenizer, view: View, additions: list[Addition], name: str,
+              provenance: Provenance) -> Tokenizer:
+        """``base`` with ``additions`` appended."""
+
+    @abstractmethod
+    def fingerprint(self, base: Tokenizer) -> str:
+        """The SHA-256 of the base's own serialized form."""
+
+
+def _never_merge(base: Tokenizer, reader: RustTokenizer) -> set[int]:
+    """Special tokens and added tokens (matched in the text, outside the model)."""
+    return set(base.special_ids) | set(reader.get_added_tokens_decoder())
+
+
+def _sha256(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+class HFExtender(Extender):
+    """A ``tokenizer.json`` BPE or Unigram (tokkit's own folders, HF folders, GGUF vocabularies)."""
+
+    def __init__(self, model: str):
+        self.model = model
+
+    def view(self, base: Tokenizer) -> View:
+        reader = base.to_tokenizers()
+        config = json.loads(reader.to_str())
+        size = base.vocab_size
+        never = _never_merge(base, reader)
+        names: list[str | bytes | None] = [reader.id_to_token(i) for i in range(size)]
+        mergeable = [None if i in never or names[i] is None else base.token_bytes(i) for i in range(size)]
+        if config.get("model", {}).get("byte_fallback"):
+            mergeable = [None if n is not None and byte_piece(n) is not None else b for n, b in zip(names, mergeable)]
+        spaced = reader.pre_tokenizer is None and any(isinstance(n, str) and n.startswith("▁") for n in names)
+        scores = None
+        if self.model == "Unigram":
+            pieces = config["model"]["vocab"]
+            if len(pieces) != size:
+                raise TokkitError(f"{base.name}: its added tokens lie outside its {len(pieces)} Unigram pieces, so new "
+                                  "pieces cannot follow the last id")
+            scores = [float(score) for _, score in pieces]
+        return View(reader, names, mergeable, _starts(names) if spaced else None, scores=scores)
+
+    def build(self, base, view, additions, name, provenance):
+        from tokkit.backends.hf import HFTokenizer
+
+        config = json.loads(view.reader.to_str())
+        model = config["model"]
+        if self.model == "BPE":
+            merges = model["merges"]
+            if merges and isinstance(merges[0], str):  # the older "a b" form: written as pairs from here on
+                model["merges"] = merges = [m.split(" ", 1) for m in merges]
+            for add in additions:
+                model["vocab"][add.token] = add.id
+                merges.append([view.names[add.left], view.names[add.right]])
+            rust = RustTokenizer.from_str(json.dumps(config, ensure_ascii=False))
+        else:
+            # the model is built from the scores as numbers: a JSON text read back by the Rust
+            # parser (not correctly rounded) can move an old score by one unit in the last place
+            pieces = [(piece, float(score)) for piece, score in model["vocab"]]
+            pieces += [(add.token, view.scores[add.id]) for add in additions]
+            rust = RustTokenizer.from_str(view.reader.to_str())
+            rust.model = models.Unigram(pieces, unk_id=model.get("unk_id"), byte_fallback=bool(model.get("byte_fallback")))
+        return HFTokenizer(rust, name=name, specials=base.specials, provenance=provenance,
+                           chat_template=getattr(base, "chat_template", None))
+
+    def fingerprint(self, base):
+        return _sha256(base.to_tokenizers().to_str())
+
+
+class TiktokenExtender(Extender):
+    """A tiktoken encoding: new ranks after the last id (its special tokens included)."""
+
+    model = "tiktoken"
+
+    def view(self, base) -> View:
+        size = base.vocab_size
+        mergeable = [base.token_bytes(i) for i in range(size)]  # None for special and unused ids
+        return View(base.hf_tokenizer(), list(mergeable), mergeable, absorbers=Absorbers(mergeable))
+
+    def build(self, base, view, additions, name, provenance):
+        import tiktoken
+
+        from tokkit.backends.tiktoken import TiktokenTokenizer
+
+        encoding = base.encoding
+        ranks = dict(encoding._mergeable_ranks)
+        ranks.update({add.token: add.id for add in additions})
+        extended = tiktoken.Encoding(name=encoding.name, pat_str=encoding._pat_str, mergeable_ranks=ranks,
+                                     special_tokens=dict(encoding._special_tokens))
+        source = b"".join(base64.b64encode(token) + b" " + str(rank).encode() + b"\n"
+                          for token, rank in sorted(ranks.items(), key=lambda item: item[1]))
+        return TiktokenTokenizer(extended, source, name=name, provenance=provenance)
+
+    def fingerprint(self, base):
+        return _sha256(base._source)
+
+
+class SentencePieceExtender(Extender):
+    """A SentencePiece ``.model``: pieces appended to the ``ModelProto``.
+
+    BPE pieces get scores below every old piece's, in the order they were made (the
+    lowest-priority merges); unigram pieces the sum of their parts' plus a margin.
+    """
+
+    def __init__(self, model: str):
+        self.model = model
+
+    @staticmethod
+    def proto(base):
+        from sentencepiece import sentencepiece_model_pb2
+
+        proto = sentencepiece_model_pb2.ModelProto()
+        proto.ParseFromString(base.model_bytes)
+        return proto
+
+    def view(self, base) -> View:
+        proto = self.proto(base)
+        reader = base.to_tokenizers()
+        names: list[str | bytes | None] = [p.piece for p in proto.pieces]
+        mergeable = [base.token_bytes(i) if p.type == _SP_NORMAL else None for i, p in enumerate(proto.pieces)]
+        scores = [p.score for p in proto.pieces]
+        absorbers = Absorbers(mergeable) if self.model == "bpe" else None
+        return View(reader, names, mergeable, _starts(names), absorbers=absorbers, scores=scores,
+                    scores_fall=self.model == "bpe")
+
+    def build(self, base, view, additions, name, provenance):
+        from tokkit.backends.sentencepiece import SentencePieceTokenizer
+
+        proto = self.proto(base)
+        for add in additions:
+            piece = proto.pieces.add()
+            piece.piece, piece.score, piece.type = add.token, view.scores[add.id], _SP_NORMAL
+        return SentencePieceTokenizer(proto.SerializeToString(), name=name, specials=base.specials,
+                                      provenance=provenance, chat_template=base.chat_template)
+
+    def fingerprint(self, base):
+        return _sha256(base.model_bytes)
+
+
+def _starts(names: list[str | bytes | None]) -> np.ndarray:
+    return np.array([isinstance(n, str) and n.startswith("▁") for n in names], dtype=bool)
+
+
+def extender_for(base: Tokenizer) -> Extender:
+    """The extender of ``base``'s kind, or one line saying which kinds can be extended."""
+    from tokkit.backends.hf import HFTokenizer
+    from tokkit.backends.sentencepiece import SentencePieceTokenizer
+    from tokkit.backends.tiktoken import TiktokenTokenizer
+
+    algorithm = base.provenance.algorithm if base.provenance else None
+    kind = f"a {base.format} tokenizer"
+    if algorithm == "char":
+        kind = "a character-level tokenizer"
+    elif isinstance(base, TiktokenTokenizer):
+        return TiktokenExtender()
+    elif isinstance(base, HFTokenizer):
+        model = json.loads(base.backend.model.__getstate__()).get("type")
+        if model in ("BPE", "Unigram"):
+            return HFExtender(model)
+        kind = f"a {model} tokenizer"
+    elif isinstance(base, SentencePieceTokenizer):
+        model_type = SentencePieceExtender.proto(base).trainer_spec.model_type
+        if model_type in (1, 2):
+            return SentencePieceExtender("unigram" if model_type == 1 else "bpe")
+        kind = "a SentencePiece word or char model"
+    raise TokkitError(f"{base.name} is {kind}, which cannot be extended: tokkit extends {EXTENDABLE}")
+
+
+def check_request(add: int, min_frequency: int) -> None:
+    """Refuse an ``add`` or ``min_frequency`` extension cannot use (before any work)."""
+    check_number("add", add, at_least=1, at_most=MAX_VOCAB, whole=True)
+    check_number("min_frequency", min_frequency, at_least=1, whole=True)
+
+
+def extend(base: Tokenizer | str | Path, corpus: Any, add: int, *, min_frequency: int = 2,
+           progress: Progress | None = None) -> Tokenizer:
+    """``base`` with up to ``add`` tokens learned from ``corpus``, every old token, id and
+    merge kept (see the module docstring).
+
+    ``base``: a :class:`Tokenizer` or anything :func:`tokkit.load` reads. ``corpus``: a
+    Corpus, a corpus spec, or the texts themselves (as :func:`tokkit.train`). When the
+    corpus runs out of pairs seen ``min_frequency`` times, fewer tokens are added:
+    ``result.provenance.params["added"]`` says how many.
+
+    >>> tur = tokkit.extend("ggml-vocab-gpt-2.gguf", "text:tur", 8000)   # doctest: +SKIP
+    """
+    from tokkit.corpora import as_corpus
+    from tokkit.loading import load, short_name
+
+    check_request(add, min_frequency)
+    source = None if isinstance(base, Tokenizer) else str(base)
+    base = base if isinstance(base, Tokenizer) else load(base, name=short_name(source))
+    extender = extender_for(base)
+    corpus = as_corpus(corpus)
+    check_memory(corpus, BYTES_PER_BYTE, "vocabulary extension", None)  # refuses what would not fit; no note
+
+    view = extender.view(base)
+    fingerprint = Fingerprint()
+    texts = stream_texts(corpus, progress, "reading corpus", fingerprint=fingerprint)
+    chunks = collect_chunks(view.reader, texts, progress, "merging equal pre-tokens", view.word_starts)
+    task = progress.add("learning merges", total=int(add), unit="merges") if progress else None
+    merges = learn_superword_merges(chunks, view.mergeable, int(add), _NO_WORD_LIMIT, min_frequency, task,
+                                    accept=view.absorbers)
+    if task:
+        task.done()
+    release_memory()
+
+    additions = _additions(view, merges)
+    provenance = Provenance(
+        algorithm="extend",
+        params={"base": source or base.name, "base_format": base.format, "base_model": extender.model,
+                "base_fingerprint": extender.fingerprint(base), "base_vocab_size": base.vocab_size,
+                "add": int(add), "added": len(additions), "min_frequency": int(min_frequency)},
+        corpus=corpus.describe(fingerprint.hexdigest()),
+    )
+    return extender.build(base, view, additions, f"{base.name}+{len(additions)}", provenance)
+
+
+def _additions(view: View, merges: list[tuple[int, int]]) -> list[Addition]:
+    """The new tokens of ``merges`` (the ``k``-th makes id ``len(view.names) + k``); the
+    view's names (and Unigram or SentencePiece scores) grow with them."""
+    additions = []
+    lowest = None
+    if view.scores_fall:
+        lowest = np.float32(min(view.scores, default=0.0))
+    for left, right in merges:
+        id = len(view.names)
+        token = view.names[left] + view.names[right]
+        view.names.append(token)
+        if lowest is not None:  # one below the last (or the next float32 down, where 1 is below its precision)
+            lowest = min(np.float32(lowest - 1), np.nextafter(lowest, np.float32(-np.inf)))
+            view.scores.append(float(lowest))
+        elif view.scores is not None:
+            view.scores.append(view.scores[left] + view.scores[right] + UNIGRAM_MARGIN)
+        additions.append(Addition(left, right, id, token))
+    return additions
