@@ -193,7 +193,7 @@ def test_formats_that_cannot_be_extended_say_which_can(mixed_corpus, toy_tok):
             extend(base, ["a b"], 10)
 
 
-@pytest.mark.parametrize("options, problem", [({"add": 0}, "add must be in \[1, 16777216\], not 0"),
+@pytest.mark.parametrize("options, problem", [({"add": 0}, r"add must be in \[1, 16777216\], not 0"),
                                               ({"add": 2.5}, "add must be a whole number"),
                                               ({"add": 10, "min_frequency": 0}, "min_frequency must be at least 1")])
 def test_bad_values_are_refused(bpe_base, options, problem):

@@ -83,8 +83,8 @@ UNIGRAM_MARGIN = 1e-3
 BYTES_PER_BYTE = 12.0
 #: no word limit: chunks are the base's pre-tokens, and merges never leave one
 _NO_WORD_LIMIT = 2**20  # word counts add in int32: 2 * (2^20 + 1) stays far from overflow
-#: SentencePiece piece types (sentencepiece_model.proto)
-_SP_NORMAL, _SP_UNKNOWN, _SP_CONTROL, _SP_USER, _SP_UNUSED, _SP_BYTE = 1, 2, 3, 4, 5, 6
+#: the SentencePiece piece type of ordinary pieces (sentencepiece_model.proto), the only ones that merge
+_SP_NORMAL = 1
 
 EXTENDABLE = ("BPE (tokenizer.json, GGUF, tiktoken, SentencePiece BPE .model) and Unigram "
               "(tokenizer.json, SentencePiece unigram .model)")
@@ -243,7 +243,7 @@ class TiktokenExtender(Extender):
         return TiktokenTokenizer(extended, source, name=name, provenance=provenance)
 
     def fingerprint(self, base):
-        return _sha256(base._source)
+        return _sha256(base.source)
 
 
 class SentencePieceExtender(Extender):
@@ -305,10 +305,11 @@ def extender_for(base: Tokenizer) -> Extender:
     elif isinstance(base, TiktokenTokenizer):
         return TiktokenExtender()
     elif isinstance(base, HFTokenizer):
-        model = json.loads(base.backend.model.__getstate__()).get("type")
-        if model in ("BPE", "Unigram"):
+        config = json.loads(base.backend.model.__getstate__())
+        model = config.get("type")
+        if model in ("BPE", "Unigram") and not config.get("continuing_subword_prefix"):
             return HFExtender(model)
-        kind = f"a {model} tokenizer"
+        kind = f"a {model} tokenizer" + (" with a continuing-subword prefix" if model == "BPE" else "")
     elif isinstance(base, SentencePieceTokenizer):
         model_type = SentencePieceExtender.proto(base).trainer_spec.model_type
         if model_type in (1, 2):
@@ -339,8 +340,11 @@ def extend(base: Tokenizer | str | Path, corpus: Any, add: int, *, min_frequency
     from tokkit.loading import load, short_name
 
     check_request(add, min_frequency)
-    source = None if isinstance(base, Tokenizer) else str(base)
-    base = base if isinstance(base, Tokenizer) else load(base, name=short_name(source))
+    if isinstance(base, Tokenizer):  # where it was loaded from, as its loader recorded it
+        source = (base.provenance.params.get("source") if base.provenance else None) or base.name
+    else:
+        source = str(base)
+        base = load(base, name=short_name(source))
     extender = extender_for(base)
     corpus = as_corpus(corpus)
     check_memory(corpus, BYTES_PER_BYTE, "vocabulary extension", None)  # refuses what would not fit; no note
@@ -359,7 +363,7 @@ def extend(base: Tokenizer | str | Path, corpus: Any, add: int, *, min_frequency
     additions = _additions(view, merges)
     provenance = Provenance(
         algorithm="extend",
-        params={"base": source or base.name, "base_format": base.format, "base_model": extender.model,
+        params={"base": source, "base_format": base.format, "base_model": extender.model,
                 "base_fingerprint": extender.fingerprint(base), "base_vocab_size": base.vocab_size,
                 "add": int(add), "added": len(additions), "min_frequency": int(min_frequency)},
         corpus=corpus.describe(fingerprint.hexdigest()),
