@@ -376,3 +376,26 @@ def test_byte_level_real_bases_round_trip_any_text(real_pair, text):
     if name in ("gguf-gpt2", "cl100k"):  # byte-level: lossless on any text
         assert extended.decode(extended.encode(text)) == text
     keeps_old_encodings(base, extended, [text])
+
+
+def test_cli_transplant_onto_an_extension_says_so_and_keeps_the_old_rows(capsys, bpe_base, salad_file, tmp_path):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from safetensors.torch import load_file
+    from test_transplant import tiny_model
+
+    model = tiny_model("llama-tied", bpe_base.vocab_size)
+    model.save_pretrained(tmp_path / "model")
+    bpe_base.to_transformers().save_pretrained(tmp_path / "model")
+    code, _, err = cli(capsys, "extend", tmp_path / "model", salad_file, "--add", 50, "--out", tmp_path / "ext")
+    assert code == 0, err
+    code, out, err = cli(capsys, "transplant", "--model", tmp_path / "model", "--tokenizer", tmp_path / "ext",
+                         "--out", tmp_path / "out", "--device", "cpu", "--json", tmp_path / "t.json")
+    assert code == 0, err
+    line = f"extends the model's tokenizer: {bpe_base.vocab_size:,} rows copied by id, 50 estimated"
+    assert line in out and json.loads((tmp_path / "t.json").read_text())["relation"] == line
+    rows = load_file(tmp_path / "out" / "model.safetensors")["model.embed_tokens.weight"]
+    assert rows.shape[0] == bpe_base.vocab_size + 50
+    assert torch.equal(rows[: bpe_base.vocab_size], model.get_input_embeddings().weight.detach())
+    saved, extended = transformers.AutoTokenizer.from_pretrained(tmp_path / "out"), tokkit.load(tmp_path / "ext")
+    assert [saved.encode(text, add_special_tokens=False) for text in EXTRA[:20]] == extended.encode_batch(EXTRA[:20])
