@@ -15,7 +15,7 @@ from tokkit.cli.common import ENCODING_ERRORS_HELP, console, prepare_output, wri
 
 HELP = """Add tokens to an existing tokenizer, keeping every old token, id and merge exactly.
 
-The corpus is read with the base's own normalizer, pre-tokenizer and merges, and BPE goes on from there: the most frequent adjacent pair becomes a new token, with the next id after the largest one, until --add tokens are made or no pair occurs --min-frequency times (then fewer are added, and the summary says so). Text that needs no new token encodes to exactly the base's ids, so a model keeps every old embedding row (tokkit transplant copies them and estimates only the new ones).
+Characters the base spells in byte pieces (or as unknown) become pieces first. Then the corpus is read with the base's own normalizer, pre-tokenizer and merges, and BPE goes on from there: the most frequent adjacent pair becomes a new token, with the next id after the largest one, until --add tokens are made or no pair occurs --min-frequency times (then fewer are added, and the summary says so). Text that needs no new token encodes to exactly the base's ids, so a model keeps every old embedding row (tokkit transplant copies them and estimates only the new ones).
 
 BASE: a tokenizer.json (file or folder, tokkit's own folders too), a GGUF file (BPE or SentencePiece vocabulary), a .tiktoken file, or a SentencePiece .model (BPE or unigram).
 
@@ -73,6 +73,10 @@ def extend_command(
     table.add_column("saved to")
     table.add_row(escape(tokenizer.name), f"{tokenizer.vocab_size:,} -> {extended.vocab_size:,}", f"{added:,}", escape(str(out)))
     console.print(table)
+    characters = extended.provenance.params["characters"]
+    if characters:
+        console.print(f"{characters:,} of them are characters the base spelled in bytes (or as unknown), added first",
+                      highlight=False)
     if added < add:
         console.print(f"added {added:,} of the {add:,} tokens asked for: no other pair occurs {min_frequency} times or more "
                       "in the corpus", highlight=False)
@@ -83,6 +87,7 @@ def extend_command(
             "corpus": list(corpus),
             "add": add,
             "added": added,
+            "characters": extended.provenance.params["characters"],
             "base_vocab_size": tokenizer.vocab_size,
             "vocab_size": extended.vocab_size,
             "first_new_id": extended.vocab_size - added,

@@ -220,6 +220,7 @@ def test_cli_extends_writes_json_and_refuses_an_existing_output(capsys, base_fol
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["added"] == 50 and summary["vocab_size"] == 450 and summary["first_new_id"] == 400
+    assert summary["characters"] == 0  # a byte-level base spells every character already
     assert tokkit.load(out).vocab_size == 450
     code, _, err = cli(capsys, "extend", base_folder, salad_file, "--add", 50, "--out", out)
     assert code == 1 and "--force" in one_error_line(err)
@@ -342,7 +343,8 @@ def test_real_bases_keep_every_old_token_id_and_merge(real_pair):
     else:
         assert new[: len(old)] == old
     if isinstance(old_rest, list):
-        assert new_rest[: len(old_rest)] == old_rest and len(new_rest) == len(old_rest) + 1000
+        merges = 1000 - extended.provenance.params["characters"]  # a character is a token with no merge
+        assert new_rest[: len(old_rest)] == old_rest and len(new_rest) == len(old_rest) + merges
     elif old_rest is not None:
         assert new_rest == old_rest  # tiktoken's special tokens
     assert [extended.token_bytes(i) for i in range(base.vocab_size)] == base.all_token_bytes()
@@ -399,3 +401,39 @@ def test_cli_transplant_onto_an_extension_says_so_and_keeps_the_old_rows(capsys,
     assert torch.equal(rows[: bpe_base.vocab_size], model.get_input_embeddings().weight.detach())
     saved, extended = transformers.AutoTokenizer.from_pretrained(tmp_path / "out"), tokkit.load(tmp_path / "ext")
     assert [saved.encode(text, add_special_tokens=False) for text in EXTRA[:20]] == extended.encode_batch(EXTRA[:20])
+
+
+# -- characters the base spells in bytes ---------------------------------------------------
+#: a script the small bases never saw (Georgian), repeated so that its characters and pairs recur
+GEORGIAN = [f"ქართული ენა {i} და სიტყვები ქართულად" for i in range(40)]
+
+
+@pytest.mark.parametrize("which", ["unigram_420", "sentencepiece_unigram"])
+def test_characters_spelled_in_bytes_become_pieces_first(which, request):
+    base = request.getfixturevalue(which)
+    extended = extend(base, TextCorpus(GEORGIAN, spec="<ka>"), 30)
+    params = extended.provenance.params
+    letters = sorted({c for line in GEORGIAN for c in line if "\u10a0" <= c <= "\u10ff"})
+    assert params["characters"] == len(letters) and params["added"] == 30
+    new = {extended.id_to_token(i) for i in range(base.vocab_size, base.vocab_size + len(letters))}
+    assert new == set(letters)
+    assert sum(map(len, extended.encode_batch(GEORGIAN))) < 0.5 * sum(map(len, base.encode_batch(GEORGIAN)))
+    keeps_old_encodings(base, extended, GEORGIAN + mixed_texts(2) + EXTRA[:50])
+    for text in GEORGIAN[:5]:
+        assert extended.decode(extended.encode(text)) == base.decode(base.encode(text))
+
+
+def test_a_byte_level_base_adds_no_characters(bpe_base):
+    extended = extend(bpe_base, TextCorpus(GEORGIAN, spec="<ka>"), 30)
+    assert extended.provenance.params["characters"] == 0 and extended.provenance.params["added"] == 30
+
+
+def test_real_sentencepiece_learns_a_script_it_never_saw(data_dir):
+    """Mistral's pieces hold hardly any Ethiopic: Amharic characters become pieces, then merges."""
+    base = tokkit.load(data_dir / REAL_BASES["mistral"])
+    read = lambda split: (data_dir / "flores200" / split / "amh_Ethi.txt").read_text(encoding="utf-8").splitlines()
+    extended = extend(base, TextCorpus(read("dev"), spec="flores200:dev:amh_Ethi"), 2000)
+    assert extended.provenance.params["characters"] > 100
+    test = read("devtest")
+    assert sum(map(len, extended.encode_batch(test))) < 0.4 * sum(map(len, base.encode_batch(test)))
+    keeps_old_encodings(base, extended, test)

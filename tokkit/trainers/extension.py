@@ -5,20 +5,27 @@ Adapting a model to a new language or domain usually keeps its tokenizer: the mo
 embedding rows stay valid for every old id, and only the rows of the added tokens need
 estimating. So extension continues the base's own training instead of starting anew:
 
-1. **Read the corpus as the base does.** The texts are encoded by the base tokenizer
+1. **Characters first** (bases with byte fallback or an unknown piece: SentencePiece,
+   Llama-style GGUF, Unigram ``tokenizer.json``). A character the base spells in byte
+   pieces (``<0xE1><0x88><0x80>``) or as unknown is no symbol BPE can merge, so a script
+   the base never saw would gain nothing from merges alone. So the corpus is read once to
+   count characters, and each one seen ``min_frequency`` times that the base spells so
+   becomes a piece of its own (most frequent first; they count towards ``add``). A
+   byte-level base (GPT-2, tiktoken) has every byte as a token and skips this.
+2. **Read the corpus as the base does.** The texts are encoded by the base tokenizer
    itself (its normalizer, its pre-tokenizer, its merges, in ``tokenizers``), and each
    pre-token's ids are one *chunk* (:func:`~tokkit.trainers.superword_learner.collect_chunks`);
    equal chunks are one chunk with a count. A SentencePiece-style base has no
    pre-tokenizer: its words begin at pieces that start with ``▁``, and so do its chunks.
-2. **Continue greedy BPE** over those chunks (Sennrich et al. 2016, "Neural Machine
+3. **Continue greedy BPE** over those chunks (Sennrich et al. 2016, "Neural Machine
    Translation of Rare Words with Subword Units"): merge the most frequent adjacent pair,
    ties to the smaller pair of ids (so a run is deterministic), until ``add`` tokens are
    made or no pair occurs ``min_frequency`` times. This is superword's stage-2 learner
    (:func:`~tokkit.trainers.superword_learner.learn_superword_merges`) with no word limit.
    Special tokens, added tokens, byte-fallback pieces (``<0x41>``) and ids with no token
    never merge; a pair whose result is already a token is never merged.
-3. **Append.** The ``k``-th new token gets id ``N + k``, where ``N`` is one more than the
-   largest existing id, so special and added tokens keep theirs. A new token's string is
+4. **Append.** The ``k``-th new token (characters, then merges) gets id ``N + k``, where
+   ``N`` is one more than the largest existing id, so special and added tokens keep theirs. A new token's string is
    its two parts' strings joined, in the base's own alphabet (GPT-2's byte characters for
    a byte-level base, ``▁`` for a SentencePiece one).
 
@@ -27,7 +34,8 @@ applies, within a pre-token, the adjacent pair of lowest merge rank. The new mer
 after every old one and involve a new token or make one, so while any old merge applies
 the old one wins: the old segmentation is reached first, then new merges may fire, and
 each makes a new token, which no old merge takes apart or in. So an encoding that holds
-no new id is exactly the base's encoding.
+no new id is exactly the base's encoding. A new character only replaces the fallback
+pieces of that character, so it too shows wherever it changes anything.
 
 tiktoken and SentencePiece BPE have no merge list: they merge any adjacent pair whose
 *concatenation* is a token, lowest rank (highest SentencePiece score) first. New tokens
@@ -56,11 +64,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import unicodedata
 from abc import ABC, abstractmethod
+from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 import numpy as np
 from tokenizers import Tokenizer as RustTokenizer
@@ -79,12 +89,16 @@ from tokkit.trainers.superword_learner import collect_chunks, learn_superword_me
 
 #: what a new Unigram piece scores above the sum of its two parts' scores
 UNIGRAM_MARGIN = 1e-3
+#: Unicode categories never added as characters: control, surrogate, unassigned
+_NOT_A_LETTER = ("Cc", "Cs", "Cn")
 #: the learner's memory per byte of text: superword's stage 2 holds the same arrays
 BYTES_PER_BYTE = 12.0
 #: no word limit: chunks are the base's pre-tokens, and merges never leave one
 _NO_WORD_LIMIT = 2**20  # word counts add in int32: 2 * (2^20 + 1) stays far from overflow
 #: the SentencePiece piece type of ordinary pieces (sentencepiece_model.proto), the only ones that merge
 _SP_NORMAL = 1
+#: the piece types that spell what the vocabulary lacks: unknown, byte
+_SP_FALLBACK = (2, 6)
 
 EXTENDABLE = ("BPE (tokenizer.json, GGUF, tiktoken, SentencePiece BPE .model) and Unigram "
               "(tokenizer.json, SentencePiece unigram .model)")
@@ -92,12 +106,13 @@ EXTENDABLE = ("BPE (tokenizer.json, GGUF, tiktoken, SentencePiece BPE .model) an
 
 @dataclass
 class Addition:
-    """One new token: the two ids it merges, its id, and its vocabulary string."""
+    """One new token: its id, its vocabulary string, and the two ids it merges (``None``
+    for a character added as it is)."""
 
-    left: int
-    right: int
     id: int
     token: str | bytes
+    left: int | None = None
+    right: int | None = None
 
 
 @dataclass
@@ -109,8 +124,10 @@ class View:
     mergeable: list[bytes | None]  #: each id's bytes, None for an id that never merges
     word_starts: np.ndarray | None = None  #: ids that start a chunk (▁ pieces of SentencePiece-style bases)
     absorbers: "Absorbers | None" = None  #: for bases that merge by concatenation
+    fallback: frozenset[int] = frozenset()  #: ids that spell what the vocabulary lacks (byte pieces, unknown)
     scores: list[float] | None = None  #: piece scores per id (Unigram, SentencePiece)
     scores_fall: bool = False  #: new pieces score below every old one, in order (SentencePiece BPE)
+    lowest: float | None = None  #: the lowest score so far (of the ordinary pieces, then of the new ones)
 
 
 class Absorbers:
@@ -178,18 +195,22 @@ class HFExtender(Extender):
         size = base.vocab_size
         never = _never_merge(base, reader)
         names: list[str | bytes | None] = [reader.id_to_token(i) for i in range(size)]
-        mergeable = [None if i in never or names[i] is None else base.token_bytes(i) for i in range(size)]
-        if config.get("model", {}).get("byte_fallback"):
-            mergeable = [None if n is not None and byte_piece(n) is not None else b for n, b in zip(names, mergeable)]
+        model = config["model"]
+        fallback = {i for i, n in enumerate(names) if n is not None and byte_piece(n) is not None} \
+            if model.get("byte_fallback") else set()
+        unknown = model.get("unk_id") if self.model == "Unigram" else reader.token_to_id(model.get("unk_token") or "")
+        fallback |= {unknown} if unknown is not None else set()
+        mergeable = [None if i in never or i in fallback or names[i] is None else base.token_bytes(i) for i in range(size)]
         spaced = reader.pre_tokenizer is None and any(isinstance(n, str) and n.startswith("▁") for n in names)
         scores = None
         if self.model == "Unigram":
-            pieces = config["model"]["vocab"]
+            pieces = model["vocab"]
             if len(pieces) != size:
                 raise TokkitError(f"{base.name}: its added tokens lie outside its {len(pieces)} Unigram pieces, so new "
                                   "pieces cannot follow the last id")
             scores = [float(score) for _, score in pieces]
-        return View(reader, names, mergeable, _starts(names) if spaced else None, scores=scores)
+        return View(reader, names, mergeable, _starts(names) if spaced else None, fallback=frozenset(fallback),
+                    scores=scores, lowest=_lowest(scores, mergeable))
 
     def build(self, base, view, additions, name, provenance):
         from tokkit.backends.hf import HFTokenizer
@@ -202,7 +223,8 @@ class HFExtender(Extender):
                 model["merges"] = merges = [m.split(" ", 1) for m in merges]
             for add in additions:
                 model["vocab"][add.token] = add.id
-                merges.append([view.names[add.left], view.names[add.right]])
+                if add.left is not None:  # a character needs no merge: BPE starts from characters
+                    merges.append([view.names[add.left], view.names[add.right]])
             rust = RustTokenizer.from_str(json.dumps(config, ensure_ascii=False))
         else:
             # the model is built from the scores as numbers: a JSON text read back by the Rust
@@ -269,10 +291,12 @@ class SentencePieceExtender(Extender):
         reader = base.to_tokenizers()
         names: list[str | bytes | None] = [p.piece for p in proto.pieces]
         mergeable = [base.token_bytes(i) if p.type == _SP_NORMAL else None for i, p in enumerate(proto.pieces)]
+        fallback = frozenset(i for i, p in enumerate(proto.pieces) if p.type in _SP_FALLBACK)
         scores = [p.score for p in proto.pieces]
         absorbers = Absorbers(mergeable) if self.model == "bpe" else None
-        return View(reader, names, mergeable, _starts(names), absorbers=absorbers, scores=scores,
-                    scores_fall=self.model == "bpe")
+        lowest = min(scores, default=0.0) if self.model == "bpe" else _lowest(scores, mergeable)
+        return View(reader, names, mergeable, _starts(names), absorbers=absorbers, fallback=fallback, scores=scores,
+                    scores_fall=self.model == "bpe", lowest=lowest)
 
     def build(self, base, view, additions, name, provenance):
         from tokkit.backends.sentencepiece import SentencePieceTokenizer
@@ -286,6 +310,13 @@ class SentencePieceExtender(Extender):
 
     def fingerprint(self, base):
         return _sha256(base.model_bytes)
+
+
+def _lowest(scores: list[float] | None, mergeable: list[bytes | None]) -> float | None:
+    """The lowest score of an ordinary piece (``None`` without scores)."""
+    if scores is None:
+        return None
+    return min((score for score, raw in zip(scores, mergeable) if raw is not None), default=0.0)
 
 
 def _starts(names: list[str | bytes | None]) -> np.ndarray:
@@ -350,42 +381,65 @@ def extend(base: Tokenizer | str | Path, corpus: Any, add: int, *, min_frequency
     check_memory(corpus, BYTES_PER_BYTE, "vocabulary extension", None)  # refuses what would not fit; no note
 
     view = extender.view(base)
+    grown, characters = base, []
+    if view.fallback:  # characters the base spells in bytes (or as unknown) become pieces first
+        counted = stream_texts(corpus, progress, "counting characters")
+        characters = [_append(view, c) for c in missing_characters(view, counted, min_frequency)[: int(add)]]
+        if characters:
+            grown = extender.build(base, view, characters, base.name, None)
+            view = extender.view(grown)
     fingerprint = Fingerprint()
     texts = stream_texts(corpus, progress, "reading corpus", fingerprint=fingerprint)
     chunks = collect_chunks(view.reader, texts, progress, "merging equal pre-tokens", view.word_starts)
-    task = progress.add("learning merges", total=int(add), unit="merges") if progress else None
-    merges = learn_superword_merges(chunks, view.mergeable, int(add), _NO_WORD_LIMIT, min_frequency, task,
-                                    accept=view.absorbers)
+    wanted = int(add) - len(characters)
+    task = progress.add("learning merges", total=wanted, unit="merges") if progress else None
+    merges = learn_superword_merges(chunks, view.mergeable, wanted, _NO_WORD_LIMIT, min_frequency, task,
+                                    accept=view.absorbers) if wanted else []
     if task:
         task.done()
     release_memory()
 
-    additions = _additions(view, merges)
+    additions = [_append(view, view.names[left] + view.names[right], left, right) for left, right in merges]
+    added = len(characters) + len(additions)
     provenance = Provenance(
         algorithm="extend",
         params={"base": source, "base_format": base.format, "base_model": extender.model,
                 "base_fingerprint": extender.fingerprint(base), "base_vocab_size": base.vocab_size,
-                "add": int(add), "added": len(additions), "min_frequency": int(min_frequency)},
+                "add": int(add), "added": added, "characters": len(characters), "min_frequency": int(min_frequency)},
         corpus=corpus.describe(fingerprint.hexdigest()),
     )
-    return extender.build(base, view, additions, f"{base.name}+{len(additions)}", provenance)
+    return extender.build(grown, view, additions, f"{base.name}+{added}", provenance)
 
 
-def _additions(view: View, merges: list[tuple[int, int]]) -> list[Addition]:
-    """The new tokens of ``merges`` (the ``k``-th makes id ``len(view.names) + k``); the
-    view's names (and Unigram or SentencePiece scores) grow with them."""
-    additions = []
-    lowest = None
+def missing_characters(view: View, texts: Iterable[str], min_frequency: int) -> list[str]:
+    """The characters of ``texts`` seen at least ``min_frequency`` times that the base
+    spells with fallback pieces (bytes, or the unknown piece), most frequent first (ties:
+    the smaller code point). Whitespace is left to the base's own convention, and control
+    characters, lone surrogates and unassigned code points (debris, not a script) stay
+    in bytes."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(text)
+    seen = sorted((c for c, n in counts.items() if n >= min_frequency and not c.isspace()
+                   and unicodedata.category(c) not in _NOT_A_LETTER), key=lambda c: (-counts[c], c))
+    encoded = view.reader.encode_batch(seen, add_special_tokens=False) if seen else []
+    return [c for c, e in zip(seen, encoded) if any(i in view.fallback for i in e.ids)]
+
+
+def _append(view: View, token: str | bytes, left: int | None = None, right: int | None = None) -> Addition:
+    """A new token at the next id, the merge of ``left`` and ``right`` (a character when
+    they are ``None``); the view's names (and scores) grow with it.
+
+    Scores: SentencePiece BPE pieces one below the last (or the next float32 down, where 1
+    is below its precision); a Unigram piece its parts' sum plus :data:`UNIGRAM_MARGIN`,
+    and a character the lowest ordinary score (no old piece holds it, so it has no rival
+    for its place in the lattice)."""
+    id = len(view.names)
+    view.names.append(token)
     if view.scores_fall:
-        lowest = np.float32(min(view.scores, default=0.0))
-    for left, right in merges:
-        id = len(view.names)
-        token = view.names[left] + view.names[right]
-        view.names.append(token)
-        if lowest is not None:  # one below the last (or the next float32 down, where 1 is below its precision)
-            lowest = min(np.float32(lowest - 1), np.nextafter(lowest, np.float32(-np.inf)))
-            view.scores.append(float(lowest))
-        elif view.scores is not None:
-            view.scores.append(view.scores[left] + view.scores[right] + UNIGRAM_MARGIN)
-        additions.append(Addition(left, right, id, token))
-    return additions
+        lowest = np.float32(view.lowest)
+        view.lowest = float(min(np.float32(lowest - 1), np.nextafter(lowest, np.float32(-np.inf))))
+        view.scores.append(view.lowest)
+    elif view.scores is not None:
+        view.scores.append(view.lowest if left is None else view.scores[left] + view.scores[right] + UNIGRAM_MARGIN)
+    return Addition(id, token, left, right)
