@@ -48,7 +48,7 @@ class Correspondence:
         """One line for the summary where the new vocabulary extends the old one."""
         if not self.extends:
             return None
-        copied = len(self.shared) + len(self.specials)
+        copied = sum(new == old for new, old in (*self.shared.items(), *self.specials.items()))
         return f"extends the model's tokenizer: {copied:,} rows copied by id, {len(self.estimate):,} estimated"
 
     def summary(self) -> dict[str, int]:

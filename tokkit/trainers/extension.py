@@ -305,6 +305,7 @@ class SentencePieceExtender(Extender):
         for add in additions:
             piece = proto.pieces.add()
             piece.piece, piece.score, piece.type = add.token, view.scores[add.id], _SP_NORMAL
+        proto.trainer_spec.vocab_size = len(proto.pieces)
         return SentencePieceTokenizer(proto.SerializeToString(), name=name, specials=base.specials,
                                       provenance=provenance, chat_template=base.chat_template)
 

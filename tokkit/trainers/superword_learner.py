@@ -40,6 +40,9 @@ Ties go to the smaller pair of ids, so training is deterministic; pairs whose me
 would exceed ``max_words`` are never counted, and a pair whose merge would repeat an
 existing token is never merged.
 
+Vocabulary extension (:mod:`tokkit.trainers.extension`) runs the same learner over a base
+tokenizer's own encoding of a corpus (:func:`collect_chunks`), with no word limit.
+
 The tests check the learner against a brute-force BPE that recounts every pair at every
 step, and against merge lists that the previous learner (which held every chunk
 occurrence) produced.
