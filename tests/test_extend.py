@@ -437,3 +437,64 @@ def test_real_sentencepiece_learns_a_script_it_never_saw(data_dir):
     test = read("devtest")
     assert sum(map(len, extended.encode_batch(test))) < 0.4 * sum(map(len, base.encode_batch(test)))
     keeps_old_encodings(base, extended, test)
+
+
+# -- bases that merge by concatenation -------------------------------------------------------
+def test_absorbers_refuse_a_token_an_old_token_would_swallow():
+    from tokkit.trainers.extension import Absorbers
+
+    absorbers = Absorbers([b"a", b"b", b"c", b"abc", None])
+    known = {b"a", b"b", b"c", b"abc"}
+    assert not absorbers(b"ab", known)  # ab + c is the old abc
+    assert not absorbers(b"bc", known)  # a + bc is the old abc
+    assert absorbers(b"ca", known) and absorbers(b"ab", {b"a", b"b"})  # no c: nothing to join with
+
+
+@pytest.fixture(scope="module")
+def bpe_with_an_unbuilt_piece(tmp_path_factory):
+    """A SentencePiece BPE with one piece its own merging cannot build: the first three
+    pieces of the commonest word of EXTRA that it cuts into three or more, joined (as a
+    hand-edited or merged model may hold)."""
+    import sentencepiece as spm
+    from sentencepiece import sentencepiece_model_pb2
+
+    from tokkit.backends.sentencepiece import SentencePieceTokenizer
+
+    folder = tmp_path_factory.mktemp("spmbpe")
+    (folder / "text.txt").write_text("\n".join(mixed_texts()), encoding="utf-8")
+    spm.SentencePieceTrainer.train(input=str(folder / "text.txt"), model_prefix=str(folder / "bpe"), vocab_size=450,
+                                   model_type="bpe", byte_fallback=True, minloglevel=2)
+    base = tokkit.load(folder / "bpe.model")
+    words = Counter(word for line in EXTRA for word in line.split())
+    cut = next(pieces for word, _ in words.most_common() if len(pieces := base.processor.encode(word, out_type=str)) >= 3)
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(base.model_bytes)
+    piece = proto.pieces.add()
+    piece.piece, piece.score, piece.type = "".join(cut[:3]), min(p.score for p in proto.pieces) - 1, 1
+    return SentencePieceTokenizer(proto.SerializeToString(), name="bpe-unbuilt"), "".join(cut[:2])
+
+
+def test_a_token_an_unbuilt_piece_would_absorb_is_refused(bpe_with_an_unbuilt_piece, monkeypatch):
+    """SentencePiece merges any pair whose concatenation is a piece: the new ``p+q`` would
+    turn into the old, unbuilt ``p+q+r``, old ids that differ from the base's."""
+    from tokkit.trainers.extension import Absorbers
+
+    base, absorbed = bpe_with_an_unbuilt_piece
+    words = sorted({word for line in EXTRA for word in line.split()})
+    corpus = TextCorpus(EXTRA, spec="<salad>")
+    extended = extend(base, corpus, 60)
+    assert absorbed not in {extended.id_to_token(i) for i in range(base.vocab_size, extended.vocab_size)}
+    keeps_old_encodings(base, extended, words)
+    monkeypatch.setattr(Absorbers, "__call__", lambda self, new, known: True)
+    careless = extend(base, corpus, 60)
+    assert absorbed in {careless.id_to_token(i) for i in range(base.vocab_size, careless.vocab_size)}
+    with pytest.raises(AssertionError):
+        keeps_old_encodings(base, careless, words)
+
+
+def test_real_bases_have_every_token_built_from_its_own_text(real_pair):
+    """tiktoken's ranks and Mistral's pieces: nothing to absorb, so nothing is refused."""
+    from tokkit.trainers.extension import extender_for
+
+    name, base, _ = real_pair
+    assert extender_for(base).view(base).absorbers is None

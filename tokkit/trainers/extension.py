@@ -40,10 +40,16 @@ pieces of that character, so it too shows wherever it changes anything.
 tiktoken and SentencePiece BPE have no merge list: they merge any adjacent pair whose
 *concatenation* is a token, lowest rank (highest SentencePiece score) first. New tokens
 get the ranks after the last one (the lowest scores), so again the old process runs to
-its end first; but a new token could then combine with a neighbour into an *old* token
-that the old process could not reach, and the output would hold only old ids yet differ.
-So for these bases a new token is refused when some old token is its concatenation with
-another token (:class:`Absorbers`); with that, the argument above holds for them too.
+its end first. Could a new token then combine with a neighbour into an *old* token (an
+output of old ids that differs from the base's)? Only into an old token ``s`` that the
+base cannot build from its own text: the symbols of the old segmentation that lie within
+``s``'s span went through exactly the merges that BPE on ``s``'s text alone makes (a merge
+across the span's edge would have left no edge there), so if that process ends in ``s``
+the old segmentation already holds ``s`` whole. tiktoken's tokens are all so built (the
+loader's merge recovery, which the ``tokenizer.json`` form needs, proves it for each), and
+so are those of every SentencePiece BPE model tried; where a piece is not, a new token
+that it could absorb (``s`` is the new token joined to another) is refused
+(:class:`Absorbers`), and the argument above holds again.
 
 **Unigram** (``tokenizer.json`` Unigram, SentencePiece unigram): the Viterbi
 segmentation maximises the sum of piece scores. Whatever scores the new pieces get, a
@@ -131,11 +137,11 @@ class View:
 
 
 class Absorbers:
-    """Old tokens that are the concatenation of two tokens, by their parts.
+    """Old tokens the base cannot build from their own text, by their two-part splits.
 
-    A base that merges any adjacent pair whose concatenation is a token (tiktoken,
-    SentencePiece BPE) would let a new token ``n`` turn into an old token ``n + x`` or
-    ``x + n`` at inference; such an ``n`` is refused (see the module docstring).
+    A base that merges any adjacent pair whose concatenation is a token (SentencePiece
+    BPE) would let a new token ``n`` turn into such an old token ``n + x`` or ``x + n`` at
+    inference; such an ``n`` is refused (see the module docstring).
     """
 
     def __init__(self, tokens: list[bytes | None]):
@@ -248,7 +254,8 @@ class TiktokenExtender(Extender):
     def view(self, base) -> View:
         size = base.vocab_size
         mergeable = [base.token_bytes(i) for i in range(size)]  # None for special and unused ids
-        return View(base.hf_tokenizer(), list(mergeable), mergeable, absorbers=Absorbers(mergeable))
+        # every rank is built from lower ones (the merge recovery checks it): nothing to absorb
+        return View(base.hf_tokenizer(), list(mergeable), mergeable)
 
     def build(self, base, view, additions, name, provenance):
         import tiktoken
@@ -293,7 +300,11 @@ class SentencePieceExtender(Extender):
         mergeable = [base.token_bytes(i) if p.type == _SP_NORMAL else None for i, p in enumerate(proto.pieces)]
         fallback = frozenset(i for i, p in enumerate(proto.pieces) if p.type in _SP_FALLBACK)
         scores = [p.score for p in proto.pieces]
-        absorbers = Absorbers(mergeable) if self.model == "bpe" else None
+        absorbers = None
+        if self.model == "bpe":  # the pieces BPE cannot build from their own text (converted: the same merges)
+            unbuilt = [raw if raw and [t.value for t in reader.model.tokenize(name)] != [name] else None
+                       for name, raw in zip(names, mergeable)]
+            absorbers = Absorbers(unbuilt) if any(unbuilt) else None
         lowest = min(scores, default=0.0) if self.model == "bpe" else _lowest(scores, mergeable)
         return View(reader, names, mergeable, _starts(names), absorbers=absorbers, fallback=fallback, scores=scores,
                     scores_fall=self.model == "bpe", lowest=lowest)
