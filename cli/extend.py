@@ -46,7 +46,7 @@ def extend_command(
     from tokkit.atomic import check_output
     from tokkit.cli.train import parse_bytes, parse_sample
     from tokkit.corpora import open_corpus
-    from tokkit.loading import load_named
+    from tokkit.loading import load_named, split_name
     from tokkit.progress import Progress
     from tokkit.trainers.extension import check_request, extend, extender_for
 
@@ -62,7 +62,7 @@ def extend_command(
     with progress.live():
         extended = extend(tokenizer, corpus_obj, add, min_frequency=min_frequency, progress=progress)
     elapsed = time.perf_counter() - started
-    extended.provenance.params["base"] = base
+    extended.provenance.params["base"] = split_name(base)[1]  # the path as given (a tokenizer.json records none)
     extended.save(out, force=force)
 
     added = extended.provenance.params["added"]

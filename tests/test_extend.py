@@ -222,6 +222,7 @@ def test_cli_extends_writes_json_and_refuses_an_existing_output(capsys, base_fol
     assert summary["added"] == 50 and summary["vocab_size"] == 450 and summary["first_new_id"] == 400
     assert summary["characters"] == 0  # a byte-level base spells every character already
     assert tokkit.load(out).vocab_size == 450
+    assert json.loads((out / "tokkit.json").read_text())["params"]["base"] == str(base_folder)
     code, _, err = cli(capsys, "extend", base_folder, salad_file, "--add", 50, "--out", out)
     assert code == 1 and "--force" in one_error_line(err)
     code, _, err = cli(capsys, "extend", base_folder, salad_file, "--add", 60, "--out", out, "--force")

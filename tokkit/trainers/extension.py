@@ -129,7 +129,7 @@ class View:
     names: list[str | bytes | None]  #: each id's vocabulary string (bytes for tiktoken), None where no token
     mergeable: list[bytes | None]  #: each id's bytes, None for an id that never merges
     word_starts: np.ndarray | None = None  #: ids that start a chunk (▁ pieces of SentencePiece-style bases)
-    absorbers: "Absorbers | None" = None  #: for bases that merge by concatenation
+    absorbers: "Absorbers | None" = None  #: old pieces that could absorb a new one (see :class:`Absorbers`)
     fallback: frozenset[int] = frozenset()  #: ids that spell what the vocabulary lacks (byte pieces, unknown)
     scores: list[float] | None = None  #: piece scores per id (Unigram, SentencePiece)
     scores_fall: bool = False  #: new pieces score below every old one, in order (SentencePiece BPE)
