@@ -294,6 +294,7 @@ def test_same_bytes_at_the_same_id_keep_their_own_row():
 REAL_BASES = {
     "gguf-gpt2": "tokenizers/gguf/ggml-vocab-gpt-2.gguf",
     "gguf-llama-spm": "tokenizers/gguf/ggml-vocab-llama-spm.gguf",
+    "gguf-llama3": "tokenizers/gguf/ggml-vocab-llama-bpe.gguf",  # ignore_merges: a pre-token that is a token stays whole
     "cl100k": "tokenizers/tiktoken/cl100k_base.tiktoken",
     "mistral": "tokenizers/sentencepiece/mistral-v3.model",
 }
@@ -357,7 +358,7 @@ def test_real_bases_keep_old_encodings_and_shorten_turkish(real_pair, flores):
     keeps_old_encodings(base, extended, flores["tur"])
     before = sum(map(len, base.encode_batch(flores["tur"])))
     after = sum(map(len, extended.encode_batch(flores["tur"])))
-    assert after < 0.9 * before, (name, before, after)
+    assert after < (0.97 if name == "gguf-llama3" else 0.9) * before, (name, before, after)  # Llama-3 knows Turkish
 
 
 def test_real_bases_save_and_load_back_and_agree_with_transformers(real_pair, flores, tmp_path):
@@ -376,7 +377,7 @@ def test_real_bases_save_and_load_back_and_agree_with_transformers(real_pair, fl
 @given(text=st.text(max_size=60))
 def test_byte_level_real_bases_round_trip_any_text(real_pair, text):
     name, base, extended = real_pair
-    if name in ("gguf-gpt2", "cl100k"):  # byte-level: lossless on any text
+    if name in ("gguf-gpt2", "gguf-llama3", "cl100k"):  # byte-level: lossless on any text
         assert extended.decode(extended.encode(text)) == text
     keeps_old_encodings(base, extended, [text])
 
