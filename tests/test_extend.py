@@ -1,11 +1,13 @@
 """Vocabulary extension (``tokkit extend``, ``tokkit.extend``): every old token, id and
 merge kept byte for byte; text that needs no new token encodes as the base does; the new
-tokens shorten the extension corpus; the learner against a brute-force BPE; the formats
-that cannot be extended; the CLI's bad inputs; a transplant onto an extended vocabulary
-copies every old row by id."""
+tokens shorten the extension corpus; the learner against a brute-force BPE; characters a
+base spells in bytes become pieces; a token an unbuilt SentencePiece piece would absorb
+is refused; the formats that cannot be extended; the CLI's bad inputs; a transplant onto
+an extended vocabulary copies every old row by id."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -137,7 +139,7 @@ def test_saved_folder_loads_with_transformers_alone_and_records_the_base(bpe_bas
         assert fast.encode(text, add_special_tokens=False) == bpe_extended.encode(text)
     meta = json.loads((tmp_path / "ext" / "tokkit.json").read_text())
     assert meta["algorithm"] == "extend" and meta["params"]["add"] == 120
-    assert meta["params"]["base_fingerprint"] == __import__("hashlib").sha256(bpe_base.to_tokenizers().to_str().encode()).hexdigest()
+    assert meta["params"]["base_fingerprint"] == hashlib.sha256(bpe_base.to_tokenizers().to_str().encode()).hexdigest()
     config = json.loads((tmp_path / "ext" / "tokenizer_config.json").read_text())
     assert config["eos_token"] == bpe_base.id_to_token(bpe_base.specials.eos)
     again = tokkit.load(tmp_path / "ext")
@@ -500,3 +502,15 @@ def test_real_bases_have_every_token_built_from_its_own_text(real_pair):
 
     name, base, _ = real_pair
     assert extender_for(base).view(base).absorbers is None
+
+
+def test_the_base_chat_template_and_roles_go_along(bpe_base, tmp_path):
+    from tokkit.backends.hf import HFTokenizer
+
+    template = "{% for m in messages %}<|endoftext|>{{ m['content'] }}{% endfor %}"
+    chat = HFTokenizer(bpe_base.backend, name="chat", specials=bpe_base.specials, chat_template=template)
+    extend(chat, TextCorpus(EXTRA, spec="<salad>"), 20).save(tmp_path / "ext")
+    config = json.loads((tmp_path / "ext" / "tokenizer_config.json").read_text())
+    assert config["chat_template"] == template
+    assert {role: config[f"{role}_token"] for role, _ in bpe_base.specials.items()} == {
+        role: bpe_base.id_to_token(i) for role, i in bpe_base.specials.items()}
