@@ -84,7 +84,6 @@ from tokenizers import models
 
 from tokkit.byte_map import byte_piece
 from tokkit.checks import check_number
-from tokkit.corpora import Corpus
 from tokkit.corpora.base import Fingerprint
 from tokkit.errors import TokkitError
 from tokkit.progress import Progress
