@@ -46,6 +46,7 @@ app = typer.Typer(
 #: modules under tokkit.cli that add commands, in the order --help lists them
 COMMAND_MODULES = [
     "train",
+    "extend",
     "info",
     "tokenize",
     "serve",

@@ -106,6 +106,8 @@ def transplant_command(
     for key, value in summary.seconds.items():
         table.add_row(f"{key} (s)", f"{value:.2f}")
     console.print(table)
+    if summary.relation:
+        console.print(summary.relation, highlight=False)
     if learned is not None and learned.before is not None:
         console.print(f"held out: {escape(learned.held_out)}", highlight=False)
     if summary.specials_added:

@@ -174,8 +174,13 @@ def test_corrupt_model_is_one_line_error(data_dir, tmp_path):
 
 def test_a_converter_that_encodes_differently_is_an_error(tiny_bpe, monkeypatch, tmp_path):
     """As transformers < 5.24 did: a BPE without its merges. One line, and no tokenizer.json."""
-    import transformers.convert_slow_tokenizer as convert
+    import importlib
+
     from tokenizers import models
+
+    # the module itself: once transformers has exported its function convert_slow_tokenizer
+    # (an AutoTokenizer load does), ``import transformers.convert_slow_tokenizer as`` gives the function
+    convert = importlib.import_module("transformers.convert_slow_tokenizer")
 
     real = convert.SpmConverter.build_tokenizer_from_spm_proto
 

@@ -182,10 +182,10 @@ def test_the_python_api_makes_what_the_cli_makes(capsys, folders, tmp_path):
     written = json.loads((tmp_path / "cli.json").read_text())
     mine = json.loads(json.dumps(summary.to_json()))
     assert written.keys() == mine.keys() == {"model", "tokenizer", "out", "method", "settings", "counts", "seconds", "config",
-                                             "chat_template_carried", "specials_added", "warnings", "learned"}
+                                             "chat_template_carried", "specials_added", "warnings", "relation", "learned"}
     assert written["learned"] is None and mine["learned"] is None
     assert written["seconds"].keys() == mine["seconds"].keys() == {"load tokenizers", "load model", "match", "aux", "estimate", "surgery", "save"}
-    for key in ("model", "tokenizer", "method", "settings", "counts", "config", "chat_template_carried", "warnings"):
+    for key in ("model", "tokenizer", "method", "settings", "counts", "config", "chat_template_carried", "warnings", "relation"):
         assert written[key] == mine[key], key
     assert mine["out"] == str(tmp_path / "api") and mine["settings"]["omp_k"] == 1_000_000
     assert mine["counts"]["estimated"] > 0 and mine["config"]["vocab_size"] == 420

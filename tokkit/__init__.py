@@ -14,12 +14,14 @@ from tokkit.evaluation import evaluate  # noqa: E402
 from tokkit.loading import load  # noqa: E402
 from tokkit.tokenizer import Piece, SpecialTokens, Tokenizer  # noqa: E402
 from tokkit.trainers import get_trainer, train, trainer_names  # noqa: E402
+from tokkit.trainers.extension import extend  # noqa: E402
 
 __all__ = [
     "__version__",
     "corpora",
     "load",
     "train",
+    "extend",
     "evaluate",
     "get_trainer",
     "trainer_names",

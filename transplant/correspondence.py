@@ -40,6 +40,16 @@ class Correspondence:
     pieces: list[list[int]]
     unmatched_specials: list[int]
     roles: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: whether the new vocabulary is the old one with tokens added (every old token at its
+    #: own id, as ``tokkit extend`` makes): then each old row is copied to its own id
+    extends: bool = False
+
+    def relation(self) -> str | None:
+        """One line for the summary where the new vocabulary extends the old one."""
+        if not self.extends:
+            return None
+        copied = sum(new == old for new, old in (*self.shared.items(), *self.specials.items()))
+        return f"extends the model's tokenizer: {copied:,} rows copied by id, {len(self.estimate):,} estimated"
 
     def summary(self) -> dict[str, int]:
         return {
@@ -62,12 +72,15 @@ def old_ids_by_bytes(old: Tokenizer) -> dict[bytes, int]:
 def match(old: Tokenizer, new: Tokenizer) -> Correspondence:
     """Match ``new`` against ``old`` by bytes and by role; decompose the rest."""
     by_bytes = old_ids_by_bytes(old)
+    old_bytes = old.all_token_bytes()
     shared: dict[int, int] = {}
     estimate: list[int] = []
     for i, raw in enumerate(new.all_token_bytes()):
         if raw is None or i in new.special_ids:
             continue
-        old_id = by_bytes.get(raw)
+        # the same bytes at the same id keep their own row (two old ids may stand for the
+        # same bytes, as a byte piece <0x41> and "A" do); else the lowest old id's
+        old_id = i if i < len(old_bytes) and old_bytes[i] == raw else by_bytes.get(raw)
         if old_id is not None:
             shared[i] = old_id
         else:
@@ -76,7 +89,16 @@ def match(old: Tokenizer, new: Tokenizer) -> Correspondence:
     specials, roles, unmatched = match_specials(old, new, shared)
     raws = [new.token_bytes(i) for i in estimate]
     pieces = decompose(old, raws, by_bytes)
-    return Correspondence(shared, specials, estimate, pieces, unmatched, roles)
+    return Correspondence(shared, specials, estimate, pieces, unmatched, roles, _extends(old, new, shared, specials))
+
+
+def _extends(old: Tokenizer, new: Tokenizer, shared: dict[int, int], specials: dict[int, int]) -> bool:
+    """Whether every old token (special or not) is matched to its own id in ``new``."""
+    if new.vocab_size < old.vocab_size:
+        return False
+    old_bytes = old.all_token_bytes()
+    return all(shared.get(i, specials.get(i)) == i for i in range(old.vocab_size)
+               if old_bytes[i] is not None or i in old.special_ids)
 
 
 def match_specials(old: Tokenizer, new: Tokenizer, shared: dict[int, int]) -> tuple[dict[int, int], dict[str, tuple[int, int]], list[int]]:

@@ -50,7 +50,8 @@ class Summary:
     could (their rows are the old model's; see :mod:`~tokkit.transplant.specials`). ``warnings``:
     what the user should know (no token shared, a setting capped, a template left behind).
     ``learned``: what the learning stage did (None with ``learn="none"``), the held-out bits
-    per byte before and after among it.
+    per byte before and after among it. ``relation``: where the new vocabulary is the
+    model's own with tokens added, a line saying so and how many rows were copied by id.
     """
 
     model: str
@@ -65,6 +66,7 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     learned: learning.Learned | None = None
     specials_added: list[str] = field(default_factory=list)
+    relation: str | None = None
 
     def to_json(self) -> dict:
         """The summary as JSON values (seconds rounded to the millisecond)."""
@@ -72,7 +74,7 @@ class Summary:
                 "settings": asdict(self.settings), "counts": self.counts,
                 "seconds": {stage: round(value, 3) for stage, value in self.seconds.items()}, "config": self.config,
                 "chat_template_carried": self.chat_template_carried, "specials_added": self.specials_added, "warnings": self.warnings,
-                "learned": self.learned.to_json() if self.learned else None}
+                "relation": self.relation, "learned": self.learned.to_json() if self.learned else None}
 
 
 def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *, method: str = "tokenadapt",
@@ -138,7 +140,8 @@ def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *
     if result.dropped_template_tokens:
         notes.append(f"chat template not carried over: the new vocabulary lacks {', '.join(result.dropped_template_tokens)}")
     return Summary(str(model), new.name if isinstance(tokenizer, Tokenizer) else str(tokenizer), out, method, chosen.settings,
-                   result.counts, seconds, result.config, result.chat_template is not None, notes, result.learned, added)
+                   result.counts, seconds, result.config, result.chat_template is not None, notes, result.learned, added,
+                   result.relation)
 
 
 def _with_template_tokens(old: Tokenizer, new: Tokenizer) -> tuple[Tokenizer, list[str], list[str]]:

@@ -39,6 +39,7 @@ class Result:
     chat_template: str | None = None
     dropped_template_tokens: list[str] = field(default_factory=list)
     learned: learning.Learned | None = None
+    relation: str | None = None  #: how the vocabularies relate, where the new one extends the old
 
 
 @contextmanager
@@ -102,4 +103,4 @@ def transplant(model, old: Tokenizer, new: Tokenizer, method: methods.Method, en
     if plan is not None:
         learned = learning.learn(model, old, new, teacher, plan, device, progress)
         seconds.update(learned.seconds)
-    return Result(corr.summary(), seconds, config, template, dropped, learned)
+    return Result(corr.summary(), seconds, config, template, dropped, learned, corr.relation())

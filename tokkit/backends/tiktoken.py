@@ -169,6 +169,11 @@ class TiktokenTokenizer(Tokenizer):
     def encoding(self) -> tiktoken.Encoding:
         return self._enc
 
+    @property
+    def source(self) -> bytes:
+        """The ``.tiktoken`` file's bytes, as read (what ``save`` writes back)."""
+        return self._source
+
     # -- contract ------------------------------------------------------------------------
     @property
     def vocab_size(self) -> int:

@@ -69,9 +69,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from itertools import chain
 
-import numpy as np
 from tokenizers import Tokenizer as RustTokenizer
 
 from tokkit.backends.hf import HFTokenizer
@@ -96,12 +94,10 @@ from tokkit.trainers.bpe_family import (
     sized_tokenizers,
 )
 from tokkit.trainers.reading import stream_texts, train_bpe
-from tokkit.trainers.superword_learner import ChunkCollector, Chunks, learn_superword_merges
+from tokkit.trainers.superword_learner import Chunks, collect_chunks, learn_superword_merges
 
 #: what stage 2 still splits on: digit groups, runs of 2+ punctuation, spaces before a space
 STAGE2_PATTERN = r"""\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"""
-#: text characters read into one stage-2 batch (bounds the encodings held at once)
-_BATCH_BYTES = 1 << 20
 #: stage 2's peak memory per byte of text, an estimate for corpora without repeated chunks
 #: (the chunk ids and the learner's arrays; bench/README.md has the measurements)
 STAGE2_BYTES_PER_BYTE = 12.0
@@ -186,41 +182,8 @@ class SuperwordTrainer(Trainer):
         """
         reader = RustTokenizer.from_str(stage1.to_str())
         reader.pre_tokenizer = byte_level_pre_tokenizer(STAGE2_PATTERN)
-        collector = ChunkCollector(np.uint16 if reader.get_vocab_size(with_added_tokens=True) <= 1 << 16 else np.int32)
-        batch: list[str] = []
-
-        def flush() -> None:
-            encodings = reader.encode_batch(batch, add_special_tokens=False)
-            batch.clear()
-            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-            total = int(lengths.sum())
-            if total == 0:
-                return
-            ids = np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total)
-            words = np.fromiter(chain.from_iterable(e.word_ids for e in encodings), dtype=np.int64, count=total)
-            del encodings
-            # a chunk starts with each text and with each pre-token of a text
-            starts = np.ones(total, dtype=bool)
-            starts[1:] = words[1:] != words[:-1]
-            text_starts = np.cumsum(lengths) - lengths
-            starts[text_starts[text_starts < total]] = True
-            first = np.flatnonzero(starts)
-            collector.add(ids, np.diff(np.append(first, total)))
-
-        held = 0
-        for text in stream_texts(corpus, progress, "stage 2: applying stage-1 merges"):
-            batch.append(text)
-            held += len(text)
-            if held >= _BATCH_BYTES:
-                flush()
-                held = 0
-        flush()
-        if progress:
-            task = progress.add("stage 2: merging equal chunks")
-        chunks = collector.chunks()
-        if progress:
-            task.done()
-        return chunks
+        return collect_chunks(reader, stream_texts(corpus, progress, "stage 2: applying stage-1 merges"), progress,
+                              "stage 2: merging equal chunks")
 
     @staticmethod
     def _with_stage2(stage1: RustTokenizer, merges: list[tuple[int, int]]) -> RustTokenizer:

@@ -40,6 +40,9 @@ Ties go to the smaller pair of ids, so training is deterministic; pairs whose me
 would exceed ``max_words`` are never counted, and a pair whose merge would repeat an
 existing token is never merged.
 
+Vocabulary extension (:mod:`tokkit.trainers.extension`) runs the same learner over a base
+tokenizer's own encoding of a corpus (:func:`collect_chunks`), with no word limit.
+
 The tests check the learner against a brute-force BPE that recounts every pair at every
 step, and against merge lists that the previous learner (which held every chunk
 occurrence) produced.
@@ -49,15 +52,20 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from itertools import chain
+from typing import Callable, Iterable
 
 import numpy as np
+from tokenizers import Tokenizer as RustTokenizer
 
-from tokkit.progress import Task
+from tokkit.progress import Progress, Task
 
 WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
 SHIFT = 1 << 32  # a pair (a, b) is the int a * SHIFT + b
 #: positions sorted at once while the pair index is built (bounds its transient memory)
 _INDEX_BLOCK = 1 << 22
+#: text characters encoded in one batch while chunks are collected (bounds the encodings held at once)
+_BATCH_BYTES = 1 << 20
 
 
 def count_words(token: bytes) -> int:
@@ -137,6 +145,55 @@ class ChunkCollector:
         by_count = np.argsort(counts, kind="stable")
         chosen, counts = representative[by_count], counts[by_count]
         return Chunks(_gather(ids, starts[chosen], lengths[chosen]), lengths[chosen], counts.astype(np.int64))
+
+
+def collect_chunks(reader: RustTokenizer, texts: Iterable[str], progress: Progress | None, label: str,
+                   word_starts: np.ndarray | None = None) -> Chunks:
+    """The distinct chunks of ``texts`` as ``reader`` encodes them, with their counts.
+
+    A chunk is the ids of one pre-token (``Encoding.word_ids``), so a learner that merges
+    within chunks continues from exactly what ``reader`` computes at inference. Where
+    ``word_starts`` is given (a bool per id), a chunk also starts at each id it marks: a
+    SentencePiece-style tokenizer has no pre-tokenizer, and its words begin at pieces
+    that start with ``▁``. ``label`` names the progress line of merging equal chunks.
+    """
+    collector = ChunkCollector(np.uint16 if reader.get_vocab_size(with_added_tokens=True) <= 1 << 16 else np.int32)
+    batch: list[str] = []
+
+    def flush() -> None:
+        encodings = reader.encode_batch(batch, add_special_tokens=False)
+        batch.clear()
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+        total = int(lengths.sum())
+        if total == 0:
+            return
+        ids = np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total)
+        words = np.fromiter(chain.from_iterable((-1 if w is None else w for w in e.word_ids) for e in encodings),
+                            dtype=np.int64, count=total)
+        del encodings
+        # a chunk starts with each text and with each pre-token of a text
+        starts = np.ones(total, dtype=bool)
+        starts[1:] = words[1:] != words[:-1]
+        if word_starts is not None:
+            starts |= word_starts[ids]
+        text_starts = np.cumsum(lengths) - lengths
+        starts[text_starts[text_starts < total]] = True
+        first = np.flatnonzero(starts)
+        collector.add(ids, np.diff(np.append(first, total)))
+
+    held = 0
+    for text in texts:
+        batch.append(text)
+        held += len(text)
+        if held >= _BATCH_BYTES:
+            flush()
+            held = 0
+    flush()
+    task = progress.add(label) if progress else None
+    chunks = collector.chunks()
+    if task:
+        task.done()
+    return chunks
 
 
 def _gather(ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, block: int = _INDEX_BLOCK) -> np.ndarray:
@@ -302,13 +359,17 @@ def learn_superword_merges(
     max_words: int,
     min_frequency: int = 2,
     task: Task | None = None,
+    accept: Callable[[bytes, set[bytes]], bool] | None = None,
 ) -> list[tuple[int, int]]:
     """Stage 2: up to ``n_merges`` merges over ``chunks`` (distinct chunks of stage-1 ids
     with their counts).
 
-    ``token_bytes[i]`` is the byte string of stage-1 token ``i`` (``None`` for specials).
-    The ``k``-th merge returned creates id ``len(token_bytes) + k``. ``chunks`` is
-    consumed (its arrays are reused).
+    ``token_bytes[i]`` is the byte string of stage-1 token ``i`` (``None`` for specials
+    and any id that must never merge). The ``k``-th merge returned creates id
+    ``len(token_bytes) + k``. ``chunks`` is consumed (its arrays are reused).
+    ``accept(merged, known)``, where given, may refuse a merge whose result would be the
+    new token ``merged`` while the tokens ``known`` exist (vocabulary extension refuses
+    tokens that an old token could absorb); a refused pair is never merged.
     """
     tokens = list(token_bytes)
     known = {t for t in tokens if t is not None}
@@ -353,7 +414,7 @@ def learn_superword_merges(
             break
         a, b = divmod(key, SHIFT)
         merged = tokens[a] + tokens[b]
-        if merged in known:  # would duplicate a token: never merged
+        if merged in known or (accept is not None and not accept(merged, known)):  # never merged
             continue
         new = len(tokens)
         tokens.append(merged)
