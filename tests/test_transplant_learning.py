@@ -80,6 +80,8 @@ def test_only_the_rows_that_train_change(kind, method, params, old_tok, new_tok)
     result, corr = transplant_and_learn(model, old_tok, new_tok, method, dataclasses.replace(QUICK, params=params))
     before, after = state(zero_shot), state(model)
     assert before.keys() == after.keys()  # no adapter left behind
+    # the model's own weights were frozen while the rows learned, and are as they were
+    assert all(p.grad is None and p.requires_grad for p in model.parameters())
     estimated = torch.tensor(corr.estimate)
     others = torch.ones(new_tok.vocab_size, dtype=torch.bool)
     others[estimated] = False

@@ -49,7 +49,7 @@ from tokkit.transplant.learning.base import Example, Job, Learner, LearnReport
 from tokkit.transplant.learning.examples import padded
 from tokkit.transplant.learning.forward import depth, hidden_states
 from tokkit.transplant.learning.loop import optimise
-from tokkit.transplant.learning.rows import Rows
+from tokkit.transplant.learning.rows import Rows, frozen
 
 torch = require("torch", "lm")
 F = require("torch.nn.functional", "lm")
@@ -83,7 +83,8 @@ class Distill(Learner):
             predicted = F.linear(last[row, old_pos], weight, bias).float()
             return value + F.cross_entropy(predicted, new_ids[row, new_pos + 1])
 
-        report = optimise(rows.params, job.examples, s, loss, f"learning (distill, layer {layer})", job.progress)
+        with frozen(model):
+            report = optimise(rows.params, job.examples, s, loss, f"learning (distill, layer {layer})", job.progress)
         rows.write_back(model)
         return report
 
