@@ -68,7 +68,7 @@ def transplant_command(
     learn_params: str = typer.Option("rows", "--learn-params", help="What trains: rows (the estimated rows), embeddings (every embedding row) or lora (the rows and LoRA adapters; tune only)."),
     learn_rate: float = typer.Option(3e-3, "--learn-rate", help="Adam's learning rate."),
     learn_batch: int = typer.Option(8, "--learn-batch", help="Lines per step."),
-    learn_length: int = typer.Option(64, "--learn-length", help="Each line is cut to at most this many new tokens."),
+    learn_length: int = typer.Option(64, "--learn-length", help="Lines are packed into examples of at most this many new tokens (a longer line is cut)."),
     learn_layer: int = typer.Option(4, "--learn-layer", help="distill: the hidden layer matched (from 1; 0: the last)."),
     learn_held_out: int = typer.Option(32, "--learn-held-out", help="Lines at the start of --learn-corpus not learned from, scored before and after (0: none)."),
     learn_lora_rank: int = typer.Option(8, "--learn-lora-rank", help="The LoRA adapters' rank (--learn-params lora)."),

@@ -22,7 +22,7 @@ from tokkit.corpora import TextCorpus  # noqa: E402
 from tokkit.errors import InvalidValue, TokkitError  # noqa: E402
 from tokkit.transplant import correspondence, learning, methods, pipeline  # noqa: E402
 from tokkit.transplant.learning import LearnSettings  # noqa: E402
-from tokkit.transplant.learning.examples import make_example  # noqa: E402
+from tokkit.transplant.learning.examples import make_example, pack  # noqa: E402
 
 #: the learning text: the new tokenizer's own kind of text (lowercased)
 TEXTS = [t.lower() for t in mixed_texts(4)]
@@ -152,6 +152,21 @@ def test_alignment_pairs_positions_that_have_read_the_same_text(old_tok, new_tok
         assert new_pieces[new_pos - 1].end == old_pieces[old_pos - 1].end
     assert ex.aligned[-1] == (len(new_pieces), len(old_pieces))  # both end where the line ends
     assert len(make_example(line, old_tok, new_tok, 3).new_ids) == 4  # cut to 3 tokens after the prefix
+
+
+def test_packed_lines_keep_their_alignment_and_fit_the_length(old_tok, new_tok):
+    lines = ["the quick brown fox", "jumps over the lazy dog", "twice, and then once more", "a dog"]
+    singles = [make_example(line, old_tok, new_tok, 100) for line in lines]
+    length = len(singles[0].new_ids) + len(singles[1].new_ids) - 1
+    packed = pack(iter(singles), length, count=10)
+    assert packed[0].new_ids == singles[0].new_ids + singles[1].new_ids  # the two fit; the third does not
+    assert packed[0].old_ids == singles[0].old_ids + singles[1].old_ids
+    assert sum(len(p.new_ids) for p in packed) == sum(len(s.new_ids) for s in singles)
+    assert all(len(p.new_ids) <= length + 1 for p in packed)
+    for ex in packed:  # every aligned pair has read the same text: the same bytes, prefixes included
+        for new_pos, old_pos in ex.aligned:
+            assert new_tok.decode(ex.new_ids[: new_pos + 1]) == old_tok.decode(ex.old_ids[: old_pos + 1])
+    assert len(pack(iter(singles), 1, count=2)) == 2  # no more than asked for
 
 
 @pytest.fixture(scope="module")
