@@ -290,10 +290,16 @@ def test_the_cli_defaults_are_the_library_defaults():
 
     from tokkit.cli.transplant import transplant_command
 
+    from tokkit.transplant import run
+    from tokkit.transplant.methods import DEFAULT_METHOD, Settings
+
     options = inspect.signature(transplant_command).parameters
     for name, value in LearnSettings().__dict__.items():
         if name != "seed":
             assert options[f"learn_{name}"].default.default == value, name
+    for name, value in Settings().__dict__.items():
+        assert options[name].default.default == value, name
+    assert options["method"].default.default == DEFAULT_METHOD == inspect.signature(run).parameters["method"].default
 
 
 def test_a_tokenizer_with_nothing_to_estimate_has_nothing_to_learn(old_tok):
