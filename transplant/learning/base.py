@@ -32,11 +32,11 @@ class LearnSettings:
     ``--learn-steps``).
 
     ``steps`` optimiser steps of ``batch`` examples, each lines of the learning corpus
-    packed into at most ``length`` new tokens (a longer line is cut); Adam at ``rate``; ``layer``: the hidden layer
-    distillation matches (counted from 1; 0 means the last); ``held_out``: lines at the start
-    of the corpus that learning never reads, scored before and after; ``lora_rank``: the
-    adapters' rank with ``params="lora"``; ``seed`` decides which lines are drawn and in
-    what order, so a seed gives the same rows. The defaults were chosen on FLORES-200 *dev*
+    packed into at most ``length`` new tokens (a longer line is cut); Adam at ``rate``;
+    ``layer``: the hidden layer distillation matches (counted from 1; 0 means the last);
+    ``held_out``: lines at the start of the corpus that learning never reads, scored before
+    and after; ``lora_rank``: the adapters' rank with ``params="lora"``; ``seed`` decides
+    which lines are drawn and in what order, so a seed gives the same rows. The defaults were chosen on FLORES-200 *dev*
     (``bench/README.md``).
     """
 
