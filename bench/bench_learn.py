@@ -111,9 +111,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=120)
     parser.add_argument("--k", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--methods", default="mean,tokenadapt")
+    parser.add_argument("--methods", default=f"{methods.DEFAULT_METHOD},mean,tokenadapt")
     parser.add_argument("--learn", default="none,distill,tune", help="learning methods to run after each method (none: zero-shot)")
-    parser.add_argument("--learn-on", default="mean", help="the methods whose rows are then learned (the others: zero-shot only)")
+    parser.add_argument("--learn-on", default=methods.DEFAULT_METHOD, help="the methods whose rows are then learned (the others: zero-shot only)")
     parser.add_argument("--steps", default="60", help="optimiser steps (a comma list: each is run)")
     parser.add_argument("--layer", default=None, help="distill's layer (a comma list; default: LearnSettings')")
     parser.add_argument("--rate", default=None, help="learning rate (a comma list; default: LearnSettings')")
@@ -236,7 +236,7 @@ def main() -> None:
             model = copy.deepcopy(base)
             seconds, extra = transplanted(model, own, new, method, learn, learn_settings, corr)
             show(f"{name} {label}", {**scored(model, new), "seconds": seconds, "learned": extra,
-                                              "load_average": os.getloadavg()})
+                                     "load_average": os.getloadavg()})
 
 
 if __name__ == "__main__":
