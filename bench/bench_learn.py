@@ -1,6 +1,7 @@
 """Learning the transplanted rows (``--learn distill|tune``) on SmolLM2-135M: leave-K-out and new tokenizers.
 
   python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part leave --k 500 --steps 60 --threads 2
+  python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part leave --learn distill --rate 3e-3,1e-2 --layer 4,8 --score alone
   python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part eng --steps 60 [--split dev]
   python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part tur --targets bpe32k,hybrid32k --steps 60
   python bench/bench_learn.py --model $TOKKIT_SMOLLM2 --part tur --tokenizer extended/ --steps 60
@@ -23,7 +24,9 @@ Parts:
   extended for Turkish), every method zero-shot and with learning.
 
 Scores: the first ``--lines`` lines of FLORES-200 ``--split`` (devtest to report, dev to
-choose defaults), each line alone and as one stream (:mod:`tokkit.transplant.scoring`).
+choose defaults), each line alone and as one stream (:mod:`tokkit.transplant.scoring`;
+``--score`` picks one). ``--steps``, ``--rate`` and ``--layer`` take comma lists: each
+learning method runs once per combination, the baselines scored once.
 Learning reads ``text/<lang>/train.txt`` (no FLORES line is in it), whose first
 ``LearnSettings.held_out`` lines it scores before and after. Wall time per stage.
 """
@@ -108,12 +111,15 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=120)
     parser.add_argument("--k", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--methods", default="mean,tokenadapt")
+    parser.add_argument("--methods", default=f"{methods.DEFAULT_METHOD},mean,tokenadapt")
     parser.add_argument("--learn", default="none,distill,tune", help="learning methods to run after each method (none: zero-shot)")
-    parser.add_argument("--learn-on", default="mean", help="the methods whose rows are then learned (the others: zero-shot only)")
-    parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--layer", type=int, default=None)
-    parser.add_argument("--rate", type=float, default=None)
+    parser.add_argument("--learn-on", default=methods.DEFAULT_METHOD, help="the methods whose rows are then learned (the others: zero-shot only)")
+    parser.add_argument("--steps", default="60", help="optimiser steps (a comma list: each is run)")
+    parser.add_argument("--layer", default=None, help="distill's layer (a comma list; default: LearnSettings')")
+    parser.add_argument("--rate", default=None, help="learning rate (a comma list; default: LearnSettings')")
+    parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--held-out", type=int, default=None, help="lines of the learning corpus scored before and after learning")
+    parser.add_argument("--score", default="alone,stream", help="the FLORES settings scored: alone (each line), stream, or both")
     parser.add_argument("--targets", default="bpe32k")
     parser.add_argument("--tokenizer", default=None, help="a saved tokenizer to transplant onto (instead of --targets)")
     parser.add_argument("--threads", type=int, default=2)
@@ -135,31 +141,42 @@ def main() -> None:
               if line.strip()][: args.lines]
     base = load_causal_lm(args.model, device="cpu")
     own = load_lm_tokenizer(args.model)
-    settings = learning.LearnSettings(steps=args.steps, seed=args.seed)
-    if args.layer is not None:
-        settings = replace(settings, layer=args.layer)
-    if args.rate is not None:
-        settings = replace(settings, rate=args.rate)
+    settings = learning.LearnSettings(seed=args.seed)
+    for name in ("batch", "held_out"):
+        if getattr(args, name) is not None:
+            settings = replace(settings, **{name: getattr(args, name)})
+    grid = [replace(settings, steps=int(steps), rate=float(rate), layer=int(layer))
+            for steps in args.steps.split(",") for rate in (args.rate or str(settings.rate)).split(",")
+            for layer in (args.layer or str(settings.layer)).split(",")]
+    settings_scored = args.score.split(",")
 
     def scored(model, tok) -> dict:
         clock = time.perf_counter()
-        alone = scoring.score(model, tok, flores)
-        stream = scoring.score(model, tok, flores, stream=True)
-        return {"bits_per_byte": round(alone.bits_per_byte, 4), "stream": round(stream.bits_per_byte, 4), "tokens": alone.tokens,
-                "score_seconds": round(time.perf_counter() - clock, 1)}
+        row = {}
+        if "alone" in settings_scored:
+            alone = scoring.score(model, tok, flores)
+            row.update(bits_per_byte=round(alone.bits_per_byte, 4), tokens=alone.tokens)
+        if "stream" in settings_scored:
+            row["stream"] = round(scoring.score(model, tok, flores, stream=True).bits_per_byte, 4)
+        return {**row, "score_seconds": round(time.perf_counter() - clock, 1)}
 
     def variants():
-        """Each method zero-shot and, for those of --learn-on, with each learning method (in that order)."""
+        """``(label, method, learn, settings)``: each method zero-shot and, for those of
+        --learn-on, with each learning method and each setting of the grid (in that order)."""
         for method in args.methods.split(","):
             for learn in args.learn.split(","):
-                if learn == "none" or method in args.learn_on.split(","):
-                    yield method, learn
+                if learn == "none":
+                    yield f"{method}+none", method, learn, None
+                elif method in args.learn_on.split(","):
+                    for s in grid:
+                        layer = f", layer {s.layer}" if learn == "distill" else ""
+                        yield f"{method}+{learn} ({s.steps} steps, rate {s.rate:g}{layer})", method, learn, s
 
-    def transplanted(model, old, new, method, learn, corr):
+    def transplanted(model, old, new, method, learn, learn_settings, corr):
         plan = None
         clock = time.perf_counter()
         if learn != "none":
-            plan = learning.prepare(learn, settings, open_corpus(str(train_file)).texts(), text, old, new, corr.estimate)
+            plan = learning.prepare(learn, learn_settings, open_corpus(str(train_file)).texts(), text, old, new, corr.estimate)
         prepare_seconds = time.perf_counter() - clock
         result = pipeline.transplant(model, old, new, methods.get_method(method), plan=plan, corr=corr)
         seconds = {"prepare": round(prepare_seconds, 2), **{k: round(v, 2) for k, v in result.seconds.items()}}
@@ -185,22 +202,22 @@ def main() -> None:
         floor_model = copy.deepcopy(base)
         with torch.no_grad():
             floor_model.get_input_embeddings().weight[removed_ids] = true_rows[kept_ids].mean(0)
-        true, floor = base_row["bits_per_byte"], scored(floor_model, own)
+        floor = scored(floor_model, own)
         del floor_model
         show("leave_setup", {"k": args.k, "seed": args.seed, "drawn_from": len(pool), "examples": sorted(removed)[:12],
                              "floor": floor, "reduced_tokenizer_tokens": sum(map(len, reduced.encode_batch(flores)))})
         corr = correspondence.match(reduced, own)
-        out = {}
-        for method, learn in variants():
+        for label, method, learn, learn_settings in variants():
             model = copy.deepcopy(small)
-            seconds, extra = transplanted(model, reduced, own, method, learn, corr)
+            seconds, extra = transplanted(model, reduced, own, method, learn, learn_settings, corr)
             got = model.get_input_embeddings().weight.detach()[removed_ids]
             cosine = torch.nn.functional.cosine_similarity(got, true_rows[removed_ids], dim=-1).mean().item()
             row = scored(model, own)
-            row["recovery"] = round((floor["bits_per_byte"] - row["bits_per_byte"]) / (floor["bits_per_byte"] - true), 4)
-            out[f"{method}+{learn}"] = {**row, "cosine": round(cosine, 4), "seconds": seconds, "learned": extra,
-                                        "load_average": os.getloadavg()}
-            show(f"leave {method}+{learn}", out[f"{method}+{learn}"])
+            for key, name in (("bits_per_byte", "recovery"), ("stream", "recovery_stream")):
+                if key in row:
+                    row[name] = round((floor[key] - row[key]) / (floor[key] - base_row[key]), 4)
+            show(f"leave {label}", {**row, "cosine": round(cosine, 4), "seconds": seconds, "learned": extra,
+                                    "load_average": os.getloadavg()})
         return
 
     work = Path(tempfile.mkdtemp(prefix="bench-learn-"))
@@ -215,11 +232,11 @@ def main() -> None:
             show(f"train_{name}_seconds", round(time.perf_counter() - clock, 1))
     for name, new in targets.items():
         corr = correspondence.match(own, new)
-        for method, learn in variants():
+        for label, method, learn, learn_settings in variants():
             model = copy.deepcopy(base)
-            seconds, extra = transplanted(model, own, new, method, learn, corr)
-            show(f"{name} {method}+{learn}", {**scored(model, new), "seconds": seconds, "learned": extra,
-                                              "load_average": os.getloadavg()})
+            seconds, extra = transplanted(model, own, new, method, learn, learn_settings, corr)
+            show(f"{name} {label}", {**scored(model, new), "seconds": seconds, "learned": extra,
+                                     "load_average": os.getloadavg()})
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from tokkit.cli.common import ENCODING_ERRORS_HELP, console, err_console, prepar
 
 TRANSPLANT_HELP = """Move a pretrained causal LM onto a new tokenizer.
 
-Shared tokens (same bytes) keep their rows, special tokens are matched by text, then by role, and every other row is estimated by --method (tokenadapt, local, global, mean, omp, random). The auxiliary space is --aux-model (any HF encoder, mean-pooled) or, by default, the model's own input embeddings.
+Shared tokens (same bytes) keep their rows, special tokens are matched by text, then by role, and every other row is estimated by --method (local, the default: TokenAdapt's similarity-weighted pieces; tokenadapt, global, mean, omp, random). The auxiliary space is --aux-model (any HF encoder, mean-pooled) or, by default, the model's own input embeddings.
 
 Then --learn trains the estimated rows on the raw text of --learn-corpus, everything else frozen: distill (the old model reading the old tokenization is the teacher, AweDist) or tune (the language-model loss; --learn-params embeddings or lora train more). The first --learn-held-out lines of the corpus are not learned from; their bits per byte are shown before and after.
 
@@ -49,7 +49,7 @@ def transplant_command(
     model: str = typer.Option(..., "--model", "-m", help="The model: a HF folder, a hub name, or a GGUF file."),
     tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="The new tokenizer: anything tokkit.load reads (a folder, tokenizer.json, .model, .gguf, hf:NAME)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output model folder."),
-    method: str = typer.Option("tokenadapt", help="tokenadapt, local, global, mean, omp or random."),
+    method: str = typer.Option("local", help="local, tokenadapt, global, mean, omp or random."),
     aux_model: Optional[str] = typer.Option(None, "--aux-model", help="An HF encoder folder or hub name for the auxiliary space (default: the model's own input embeddings)."),
     aux_precision: str = typer.Option("auto", "--aux-precision", help="Precision of the auxiliary encoder: auto (bfloat16 where the hardware has it natively, else float32), float32 (exact) or bfloat16."),
     top_k: int = typer.Option(3, "--top-k", help="Neighbours in the global heuristic."),
@@ -68,7 +68,7 @@ def transplant_command(
     learn_params: str = typer.Option("rows", "--learn-params", help="What trains: rows (the estimated rows), embeddings (every embedding row) or lora (the rows and LoRA adapters; tune only)."),
     learn_rate: float = typer.Option(3e-3, "--learn-rate", help="Adam's learning rate."),
     learn_batch: int = typer.Option(8, "--learn-batch", help="Lines per step."),
-    learn_length: int = typer.Option(64, "--learn-length", help="Each line is cut to at most this many new tokens."),
+    learn_length: int = typer.Option(64, "--learn-length", help="Lines are packed into examples of at most this many new tokens (a longer line is cut)."),
     learn_layer: int = typer.Option(4, "--learn-layer", help="distill: the hidden layer matched (from 1; 0: the last)."),
     learn_held_out: int = typer.Option(32, "--learn-held-out", help="Lines at the start of --learn-corpus not learned from, scored before and after (0: none)."),
     learn_lora_rank: int = typer.Option(8, "--learn-lora-rank", help="The LoRA adapters' rank (--learn-params lora)."),

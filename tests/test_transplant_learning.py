@@ -22,7 +22,7 @@ from tokkit.corpora import TextCorpus  # noqa: E402
 from tokkit.errors import InvalidValue, TokkitError  # noqa: E402
 from tokkit.transplant import correspondence, learning, methods, pipeline  # noqa: E402
 from tokkit.transplant.learning import LearnSettings  # noqa: E402
-from tokkit.transplant.learning.examples import make_example  # noqa: E402
+from tokkit.transplant.learning.examples import make_example, pack  # noqa: E402
 
 #: the learning text: the new tokenizer's own kind of text (lowercased)
 TEXTS = [t.lower() for t in mixed_texts(4)]
@@ -80,6 +80,8 @@ def test_only_the_rows_that_train_change(kind, method, params, old_tok, new_tok)
     result, corr = transplant_and_learn(model, old_tok, new_tok, method, dataclasses.replace(QUICK, params=params))
     before, after = state(zero_shot), state(model)
     assert before.keys() == after.keys()  # no adapter left behind
+    # the model's own weights were frozen while the rows learned, and are as they were
+    assert all(p.grad is None and p.requires_grad for p in model.parameters())
     estimated = torch.tensor(corr.estimate)
     others = torch.ones(new_tok.vocab_size, dtype=torch.bool)
     others[estimated] = False
@@ -104,10 +106,12 @@ def test_tuning_every_embedding_row_lowers_the_held_out_bits(old_tok, new_tok):
     assert learned.after < learned.before - 0.1 and learned.last_loss < learned.first_loss
 
 
-def test_distillation_finds_the_rows_the_teacher_states_imply(old_tok):
+@pytest.mark.parametrize("kind", ["llama-untied", "llama-tied"])
+def test_distillation_finds_the_rows_the_teacher_states_imply(kind, old_tok):
     """The oracle: with the same tokenizer on both sides, the teacher's states come from the
-    true rows, so learning rows that were overwritten must bring them back toward the truth."""
-    model = tiny_model("llama-untied", old_tok.vocab_size)
+    true rows, so learning rows that were overwritten must bring them back toward the truth
+    (in a tied model too, where the same rows are the output side)."""
+    model = tiny_model(kind, old_tok.vocab_size)
     with torch.no_grad():
         model.get_input_embeddings().weight.normal_(0, 1)
     true = model.get_input_embeddings().weight.detach().clone()
@@ -148,6 +152,21 @@ def test_alignment_pairs_positions_that_have_read_the_same_text(old_tok, new_tok
         assert new_pieces[new_pos - 1].end == old_pieces[old_pos - 1].end
     assert ex.aligned[-1] == (len(new_pieces), len(old_pieces))  # both end where the line ends
     assert len(make_example(line, old_tok, new_tok, 3).new_ids) == 4  # cut to 3 tokens after the prefix
+
+
+def test_packed_lines_keep_their_alignment_and_fit_the_length(old_tok, new_tok):
+    lines = ["the quick brown fox", "jumps over the lazy dog", "twice, and then once more", "a dog"]
+    singles = [make_example(line, old_tok, new_tok, 100) for line in lines]
+    length = len(singles[0].new_ids) + len(singles[1].new_ids) - 1
+    packed = pack(iter(singles), length, count=10)
+    assert packed[0].new_ids == singles[0].new_ids + singles[1].new_ids  # the two fit; the third does not
+    assert packed[0].old_ids == singles[0].old_ids + singles[1].old_ids
+    assert sum(len(p.new_ids) for p in packed) == sum(len(s.new_ids) for s in singles)
+    assert all(len(p.new_ids) <= length + 1 for p in packed)
+    for ex in packed:  # every aligned pair has read the same text: the same bytes, prefixes included
+        for new_pos, old_pos in ex.aligned:
+            assert new_tok.decode(ex.new_ids[: new_pos + 1]) == old_tok.decode(ex.old_ids[: old_pos + 1])
+    assert len(pack(iter(singles), 1, count=2)) == 2  # no more than asked for
 
 
 @pytest.fixture(scope="module")
@@ -271,10 +290,16 @@ def test_the_cli_defaults_are_the_library_defaults():
 
     from tokkit.cli.transplant import transplant_command
 
+    from tokkit.transplant import run
+    from tokkit.transplant.methods import DEFAULT_METHOD, Settings
+
     options = inspect.signature(transplant_command).parameters
     for name, value in LearnSettings().__dict__.items():
         if name != "seed":
             assert options[f"learn_{name}"].default.default == value, name
+    for name, value in Settings().__dict__.items():
+        assert options[name].default.default == value, name
+    assert options["method"].default.default == DEFAULT_METHOD == inspect.signature(run).parameters["method"].default
 
 
 def test_a_tokenizer_with_nothing_to_estimate_has_nothing_to_learn(old_tok):

@@ -33,7 +33,7 @@ from tokkit.tokenizer import Tokenizer
 from tokkit.transplant import correspondence, learning, pipeline, scoring, specials, surgery
 from tokkit.transplant.aux_space import Encoder
 from tokkit.transplant.learning import LearnSettings
-from tokkit.transplant.methods import Settings, get_method
+from tokkit.transplant.methods import DEFAULT_METHOD, Settings, get_method
 from tokkit.transplant.saving import save
 
 
@@ -77,7 +77,7 @@ class Summary:
                 "relation": self.relation, "learned": self.learned.to_json() if self.learned else None}
 
 
-def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *, method: str = "tokenadapt",
+def run(model: str | Path, tokenizer: str | Path | Tokenizer, out: str | Path, *, method: str = DEFAULT_METHOD,
         settings: Settings | None = None, aux_model: str | None = None, aux_precision: str = "auto", device: str = "auto",
         pad_multiple: int = 1, cache_dir: str | Path | None = None, force: bool = False,
         learn: str = "none", learn_corpus: str | Path | Sequence[str | Path] | None = None, learn_steps: int | None = None,

@@ -29,7 +29,7 @@ from tokkit.tokenizer import Tokenizer
 from tokkit.transplant import scoring
 from tokkit.transplant.learning.base import PARAMS, Example, Job, Learner, LearnReport, LearnSettings
 from tokkit.transplant.learning.distill import Distill
-from tokkit.transplant.learning.examples import check_coverage, draw, make_example, split_lines
+from tokkit.transplant.learning.examples import check_coverage, draw, make_example, pack, split_lines
 from tokkit.transplant.learning.tune import Tune
 
 __all__ = ["LEARNERS", "LEARN_CHOICES", "PARAMS", "Distill", "Example", "Job", "Learned", "Learner", "LearnReport",
@@ -53,8 +53,9 @@ def get_learner(name: str, settings: LearnSettings | None = None) -> Learner:
 
 @dataclass
 class Plan:
-    """A learning stage, checked and ready: the method, the held-out lines, the examples in
-    the order they are read, and the share of their tokens whose rows train."""
+    """A learning stage, checked and ready: the method, the held-out lines, the examples
+    (packed lines, :func:`~tokkit.transplant.learning.examples.pack`) in the order they are
+    read, and the share of their tokens whose rows train."""
 
     learner: Learner
     corpus: str
@@ -102,10 +103,16 @@ def prepare(method: str, settings: LearnSettings, texts: Iterable[str], corpus: 
     if not train_ids:
         raise TokkitError(f"nothing to learn: {new.name} has no token the transplant estimated (use --learn none)")
     held, pool = split_lines(texts, settings.held_out, corpus)
-    order = draw(settings.steps * settings.batch, len(pool), settings.seed)
-    made = {i: make_example(pool[i], old, new, settings.length) for i in sorted(set(order))}
-    coverage = check_coverage(list(made.values()), list(estimated) or train_ids, corpus, new.name)
-    return Plan(learner, corpus, held, [made[i] for i in order], train_ids, coverage)
+    made: dict[int, Example] = {}
+
+    def example(line: int) -> Example:
+        if line not in made:
+            made[line] = make_example(pool[line], old, new, settings.length)
+        return made[line]
+
+    examples = pack(map(example, draw(len(pool), settings.seed)), settings.length, settings.steps * settings.batch)
+    coverage = check_coverage(examples, list(estimated) or train_ids, corpus, new.name)
+    return Plan(learner, corpus, held, examples, train_ids, coverage)
 
 
 def learn(model, old: Tokenizer, new: Tokenizer, old_input, plan: Plan, device: str = "cpu",

@@ -31,12 +31,12 @@ class LearnSettings:
     :func:`~tokkit.transplant.run` and the CLI name them: ``learn_steps`` is
     ``--learn-steps``).
 
-    ``steps`` optimiser steps of ``batch`` examples, each a line of the learning corpus cut
-    to at most ``length`` new tokens; Adam at ``rate``; ``layer``: the hidden layer
-    distillation matches (counted from 1; 0 means the last); ``held_out``: lines at the start
-    of the corpus that learning never reads, scored before and after; ``lora_rank``: the
-    adapters' rank with ``params="lora"``; ``seed`` decides which lines are drawn and in
-    what order, so a seed gives the same rows. The defaults were chosen on FLORES-200 *dev*
+    ``steps`` optimiser steps of ``batch`` examples, each lines of the learning corpus
+    packed into at most ``length`` new tokens (a longer line is cut); Adam at ``rate``;
+    ``layer``: the hidden layer distillation matches (counted from 1; 0 means the last);
+    ``held_out``: lines at the start of the corpus that learning never reads, scored before
+    and after; ``lora_rank``: the adapters' rank with ``params="lora"``; ``seed`` decides
+    which lines are drawn and in what order, so a seed gives the same rows. The defaults were chosen on FLORES-200 *dev*
     (``bench/README.md``).
     """
 
@@ -64,8 +64,9 @@ class LearnSettings:
 
 @dataclass
 class Example:
-    """One line to learn from, in both tokenizations: ``new_ids`` and ``old_ids`` (each after
-    its tokenizer's line prefix, see :func:`~tokkit.transplant.scoring.prefix_id`), and
+    """One sequence to learn from, in both tokenizations: ``new_ids`` and ``old_ids``, one
+    line or several packed, each line after its tokenizer's line prefix (see
+    :func:`~tokkit.transplant.scoring.prefix_id`), and
     ``aligned``: (new position, old position) pairs where both tokenizations have read
     exactly the same text (a token of each ends at the same character; the prefixes pair)."""
 

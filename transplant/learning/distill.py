@@ -9,24 +9,37 @@ needs only raw text. What this module follows, and where it departs:
 
 * **The objective, input side.** For each line, the teacher is the model with the *old*
   embedding reading the old tokenization, the student the same layers with the new rows
-  reading the new tokenization; the loss is the mean squared difference of the output of
+  reading the new tokenization; the loss is the squared difference of the output of
   decoder layer ``LearnSettings.layer`` at every aligned position (both have read the same
   text there: AweDist's "tokens not merged, and the last token of a merged span", which
   for two whole vocabularies is every shared boundary; see
-  :mod:`~tokkit.transplant.learning.examples`), divided by the targets' mean square so that
-  it does not depend on the model's scale. AweDist matches the last layer by default and
-  an early one as an option; matching an early layer stops both passes there, which is
+  :mod:`~tokkit.transplant.learning.examples`). AweDist matches the last layer by default
+  and an early one as an option; matching an early layer stops both passes there, which is
   what makes the method affordable on a CPU (the default was chosen on FLORES-200 *dev*,
   ``bench/README.md``).
+* **Each dimension counts.** The squared error of each hidden dimension is divided by that
+  dimension's mean square over the batch's targets. A plain mean squared error is ruled
+  by the few dimensions (and the few positions) where a decoder carries "massive
+  activations" (Sun et al. 2024, "Massive Activations in Large Language Models"), so that
+  a row learned against it can move away from the true one while the error falls.
 * **The output side.** AweDist learns input rows and trains output rows with next-token
-  prediction. Here the output rows learn from the *teacher's* final hidden states: at each
-  aligned position the old model's last state, read by the new output rows, should predict
-  the next new token (cross-entropy). That needs no backward pass through the layers,
-  only the teacher's forward; once the input rows are right the student's states are the
-  teacher's, so it trains the output rows on the states they will see.
-* A tied model has one set of rows; both losses reach it (as in AweDist's code, where the
-  two gradients meet in the tied matrix). Only the rows that train get a gradient (AweDist
-  zeroes the others'; here they are not parameters at all).
+  prediction. Here the output rows of an *untied* model learn from the *teacher's* final
+  hidden states: at each aligned position the old model's last state, read by the new
+  output rows, should predict the next new token (cross-entropy). That needs no backward
+  pass through the layers, only the teacher's forward; once the input rows are right the
+  student's states are the teacher's, so it trains the output rows on the states they
+  will see.
+* **A tied model** has one set of rows, and they learn the hidden-state match alone. The
+  next-token term would reach the same rows, and it dominates the sum (a few nats against
+  a relative error below one), pulling each row toward what predicts the tokens that
+  follow it rather than toward what the layers read: on SmolLM2 (tied) with its own
+  tokenizer on both sides, where the true rows are known, the rows learned with both
+  terms ended further from the true rows than they started. Training a tied model's rows
+  on the language-model loss is ``tune``. Without that term the teacher's pass stops at
+  the matched layer too.
+
+Only the rows that train get a gradient (AweDist zeroes the others'; here they are not
+parameters at all).
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ from tokkit.transplant.learning.base import Example, Job, Learner, LearnReport
 from tokkit.transplant.learning.examples import padded
 from tokkit.transplant.learning.forward import depth, hidden_states
 from tokkit.transplant.learning.loop import optimise
-from tokkit.transplant.learning.rows import Rows
+from tokkit.transplant.learning.rows import Rows, frozen
 
 torch = require("torch", "lm")
 F = require("torch.nn.functional", "lm")
@@ -56,18 +69,22 @@ class Distill(Learner):
             old_ids, old_mask = padded([ex.old_ids for ex in batch], batch[0].old_ids[0], job.device)
             new_ids, new_mask = padded([ex.new_ids for ex in batch], batch[0].new_ids[0], job.device)
             with torch.no_grad():
-                target, last = hidden_states(model, teacher, old_ids, old_mask, layer, final=True)
+                target, last = hidden_states(model, teacher, old_ids, old_mask, layer, final=not rows.tied)
             overrides = rows.overrides()
             got, _ = hidden_states(model, overrides, new_ids, new_mask, layer)
             row, new_pos, old_pos = _pairs(batch, job.device, skip_prefix=True)
             wanted = target[row, old_pos].float()
-            mse = ((got[row, new_pos].float() - wanted) ** 2).mean() / (wanted**2).mean().clamp(min=1e-12)
+            spread = (wanted**2).mean(0).clamp(min=1e-12)
+            value = ((got[row, new_pos].float() - wanted) ** 2 / spread).mean()
+            if rows.tied:
+                return value
             row, new_pos, old_pos = _pairs(batch, job.device, skip_prefix=False, with_next=True)
             weight, bias = rows.output(overrides)
             predicted = F.linear(last[row, old_pos], weight, bias).float()
-            return mse + F.cross_entropy(predicted, new_ids[row, new_pos + 1])
+            return value + F.cross_entropy(predicted, new_ids[row, new_pos + 1])
 
-        report = optimise(rows.params, job.examples, s, loss, f"learning (distill, layer {layer})", job.progress)
+        with frozen(model):
+            report = optimise(rows.params, job.examples, s, loss, f"learning (distill, layer {layer})", job.progress)
         rows.write_back(model)
         return report
 

@@ -5,6 +5,10 @@
 * The lines to learn from are drawn in an order the seed decides, each line once until
   all have been used (:func:`draw`); each is cut to at most ``length`` new tokens at a
   token boundary and also encoded with the old tokenizer (:func:`make_example`).
+* **Packing.** Consecutive drawn lines are packed into one sequence of at most ``length``
+  new tokens, each line after its tokenizer's line prefix, as a model is pretrained on
+  packed documents (:func:`pack`). A batch of single lines padded to its longest spends
+  most of its products on padding (corpus lines are short); packed, every position is text.
 * **Alignment.** Where a token of each tokenization ends at the same character, both
   have read exactly the same text; those position pairs are where the old model's hidden
   states are the distillation targets (AweDist's "positions that were not merged, and
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import random
 from itertools import islice
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from tokkit.errors import TokkitError, require
 from tokkit.tokenizer import Tokenizer
@@ -45,15 +49,30 @@ def split_lines(texts: Iterable[str], held_out: int, spec: str) -> tuple[list[st
     return lines[:held_out], lines[held_out:]
 
 
-def draw(count: int, pool: int, seed: int) -> list[int]:
-    """``count`` line numbers out of ``pool``: a seeded shuffle, repeated as often as needed."""
+def draw(pool: int, seed: int) -> Iterator[int]:
+    """Line numbers out of ``pool``, without end: seeded shuffles, one after another."""
     rng = random.Random(seed)
-    order: list[int] = []
-    while len(order) < count:
+    while True:
         epoch = list(range(pool))
         rng.shuffle(epoch)
-        order += epoch
-    return order[:count]
+        yield from epoch
+
+
+def pack(examples: Iterable[Example], length: int, count: int) -> list[Example]:
+    """At most ``count`` sequences, each of consecutive ``examples`` joined while it holds at
+    most ``length`` new tokens after its first prefix (the later lines' prefixes count),
+    their positions shifted."""
+    packed: list[Example] = []
+    for ex in examples:
+        if packed and len(packed[-1].new_ids) + len(ex.new_ids) <= length + 1:
+            last = packed[-1]
+            packed[-1] = Example(last.new_ids + ex.new_ids, last.old_ids + ex.old_ids,
+                                 last.aligned + [(n + len(last.new_ids), o + len(last.old_ids)) for n, o in ex.aligned])
+        elif len(packed) == count:
+            break
+        else:
+            packed.append(ex)
+    return packed
 
 
 def make_example(line: str, old: Tokenizer, new: Tokenizer, length: int) -> Example:

@@ -23,7 +23,7 @@ from tokkit.transplant.learning.base import Example, Job, Learner, LearnReport, 
 from tokkit.transplant.learning.examples import padded
 from tokkit.transplant.learning.forward import logits
 from tokkit.transplant.learning.loop import optimise
-from tokkit.transplant.learning.rows import Rows
+from tokkit.transplant.learning.rows import Rows, frozen
 
 torch = require("torch", "lm")
 F = require("torch.nn.functional", "lm")
@@ -43,7 +43,7 @@ class Tune(Learner):
             keep = mask[:, 1:].reshape(-1).float()
             return (lost * keep).sum() / keep.sum()
 
-        with adapters(model, s) as extra:
+        with frozen(model), adapters(model, s) as extra:
             report = optimise(rows.params + extra, job.examples, s, loss, f"learning (tune, {s.params})", job.progress)
         rows.write_back(model)
         return report

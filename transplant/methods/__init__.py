@@ -9,7 +9,8 @@ all behind one interface (:class:`~tokkit.transplant.methods.base.Method`).
 * ``omp`` (:mod:`~tokkit.transplant.methods.omp`): orthogonal matching pursuit, as in mergekit's tokensurgeon;
 * ``random`` (:mod:`~tokkit.transplant.methods.random`): random rows with the old statistics.
 
-:func:`get_method` makes a method by its name.
+:func:`get_method` makes a method by its name; :data:`DEFAULT_METHOD` is the one a
+transplant uses unless told (chosen on FLORES-200 *dev*, ``bench/README.md``).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from tokkit.transplant.methods.omp import OMP
 from tokkit.transplant.methods.random import Random
 from tokkit.transplant.methods.tokenadapt import TokenAdapt
 
-__all__ = ["METHODS", "AuxVectors", "Global", "Local", "Mean", "Method", "OMP", "Problem", "Random", "Settings", "TokenAdapt",
+__all__ = ["DEFAULT_METHOD", "METHODS", "AuxVectors", "Global", "Local", "Mean", "Method", "OMP", "Problem", "Random", "Settings", "TokenAdapt",
            "WeightedMethod", "get_method", "make_problem"]
 
 #: the registry: every method by its name, in the order the CLI lists them
 METHODS: dict[str, type[Method]] = {cls.name: cls for cls in (TokenAdapt, Local, Global, Mean, OMP, Random)}
+#: the method a transplant uses unless told: the best on FLORES-200 dev in the model's own space
+DEFAULT_METHOD = "local"
 
 
 def get_method(name: str, settings: Settings | None = None) -> Method:
