@@ -22,7 +22,7 @@ Examples:
 
   tokkit transplant --model smollm2.gguf --tokenizer bpe32k/ --out smol-bpe32k/
 
-  tokkit transplant --model smollm2.gguf --tokenizer bpe32k/ --out smol-bpe32k/ --learn distill --learn-corpus text:eng --learn-steps 300
+  tokkit transplant --model smollm2.gguf --tokenizer bpe32k/ --out smol-bpe32k/ --learn distill --learn-corpus text:eng --learn-steps 40
 
   tokkit transplant --model smollm2.gguf --tokenizer tur32k/ --out smol-tur/ --learn tune --learn-corpus tur.txt --learn-params lora
 
@@ -64,7 +64,7 @@ def transplant_command(
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where auxiliary vectors are cached (default: $TOKKIT_CACHE_DIR, then ~/.cache/tokkit)."),
     learn: str = typer.Option("none", "--learn", help="Then learn the estimated rows: distill, tune or none."),
     learn_corpus: Optional[List[str]] = typer.Option(None, "--learn-corpus", help="Raw text to learn from (files, named corpora such as text:eng)."),
-    learn_steps: int = typer.Option(300, "--learn-steps", help="Optimiser steps."),
+    learn_steps: int = typer.Option(40, "--learn-steps", help="Optimiser steps."),
     learn_params: str = typer.Option("rows", "--learn-params", help="What trains: rows (the estimated rows), embeddings (every embedding row) or lora (the rows and LoRA adapters; tune only)."),
     learn_rate: float = typer.Option(3e-3, "--learn-rate", help="Adam's learning rate."),
     learn_batch: int = typer.Option(8, "--learn-batch", help="Lines per step."),

@@ -5,7 +5,7 @@ Needs the ``lm`` extra (torch, transformers). What a user calls is here::
     from tokkit.transplant import Settings, run, score_corpus
 
     summary = run("smollm2.gguf", "bpe32k/", "smol-bpe32k/", method="tokenadapt", settings=Settings(scale=1.0))
-    summary = run("smollm2.gguf", "bpe32k/", "smol-learned/", learn="distill", learn_corpus="text:eng", learn_steps=300)
+    summary = run("smollm2.gguf", "bpe32k/", "smol-learned/", learn="distill", learn_corpus="text:eng", learn_steps=40)
     print(summary.to_json())
     print(score_corpus("smol-bpe32k/", "flores200:devtest:eng_Latn", limit=120).bits_per_byte)
 
