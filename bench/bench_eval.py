@@ -19,8 +19,9 @@ alone: ``tokkit eval TOKENIZER --corpus FILE --json OUT --jobs J`` for each ``J`
 ``--eval-jobs`` (the command, all default metrics; ``--jobs 1`` is the local executor,
 more runs the units in worker processes, and a plain file is one unit), and the raw
 encoder reading the same file, either all lines at once (``raw whole``, only below
-``--whole-limit`` MB: it holds every id in Python lists) or in batches of 2^20 characters (``raw streamed``: the least a one-process batch encode of the file
-costs). Peak RSS is GNU time's ``%M`` (the largest process of the run; the local
+``--whole-limit`` MB: it holds every id in Python lists) or in batches of 2^20
+characters (``raw streamed``: the least a one-process batch encode of the file costs).
+Peak RSS is GNU time's ``%M`` (the largest process of the run; the local
 executor is one process). ``--make-corpus OUT --size-mb N`` writes a corpus of N MB made
 of FLORES dev + devtest (all languages), each copy after the first with its lines
 shuffled and two neighbouring characters of every line swapped, seeded per copy, so
