@@ -15,18 +15,20 @@ over raw encode time; the target is at most 1.3.
     TOKKIT_DATA_DIR=../shared/data python bench/bench_eval.py --langs 20 --repeat 1
 
 **A big plain file** (``--corpus FILE``): time and peak RSS of whole processes, each run
-alone: ``tokkit eval TOKENIZER --corpus FILE --json OUT`` (the command, all default
-metrics), and the raw encoder reading the same file, either all lines at once (``raw
-whole``, only below ``--whole-limit`` MB: it holds every id in Python lists) or in batches
-of 2^20 characters (``raw streamed``: the least a one-process batch encode of the file
-costs). Peak RSS is GNU time's ``%M`` (the largest process of the run; the local
+alone: ``tokkit eval TOKENIZER --corpus FILE --json OUT --jobs J`` for each ``J`` of
+``--eval-jobs`` (the command, all default metrics; ``--jobs 1`` is the local executor,
+more runs the units in worker processes, and a plain file is one unit), and the raw
+encoder reading the same file, either all lines at once (``raw whole``, only below
+``--whole-limit`` MB: it holds every id in Python lists) or in batches of 2^20
+characters (``raw streamed``: the least a one-process batch encode of the file costs).
+Peak RSS is GNU time's ``%M`` (the largest process of the run; the local
 executor is one process). ``--make-corpus OUT --size-mb N`` writes a corpus of N MB made
 of FLORES dev + devtest (all languages), each copy after the first with its lines
 shuffled and two neighbouring characters of every line swapped, seeded per copy, so
 that no two copies are the same text.
 
     python bench/bench_eval.py --make-corpus /tmp/1g.txt --size-mb 1000
-    python bench/bench_eval.py --corpus /tmp/1g.txt --repeat 1 --threads 2
+    python bench/bench_eval.py --corpus /tmp/1g.txt --repeat 1 --threads 2 --eval-jobs 1,2
 
 Runs alternate between the sides, so load on a shared machine hits both; the median of
 ``--repeat`` runs is kept for each side. ``--threads`` sets ``RAYON_NUM_THREADS`` (the
@@ -135,9 +137,11 @@ def big_file(args) -> None:
     env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "TQDM_DISABLE": "1"}
     print(f"{corpus} ({megabytes:,.1f} MB); {os.cpu_count()} CPUs (shared machine); RAYON_NUM_THREADS={args.threads}; "
           f"median of {args.repeat}")
+    eval_jobs = [int(jobs) for jobs in args.eval_jobs.split(",")]
     for label in map(SHORT.get, args.tokenizers.split(",")):
         path = str(data / SPECS[label])
-        sides = {"tokkit eval": None, "raw streamed": ["streamed"]}
+        sides = {("tokkit eval" if jobs == 1 else f"tokkit eval --jobs {jobs}"): ["eval", str(jobs)] for jobs in eval_jobs}
+        sides["raw streamed"] = ["streamed"]
         if megabytes <= args.whole_limit:
             sides["raw whole"] = ["whole"]
         results: dict[str, list[tuple[float, float]]] = {side: [] for side in sides}
@@ -145,13 +149,13 @@ def big_file(args) -> None:
         for _ in range(args.repeat):
             for side, mode in sides.items():
                 with tempfile.TemporaryDirectory() as tmp:
-                    if mode is None:
+                    if mode[0] == "eval":
                         command = [sys.executable, "-m", "tokkit.cli", "eval", path, "--corpus", str(corpus),
-                                   "--json", f"{tmp}/r.json"]
+                                   "--json", f"{tmp}/r.json", "--jobs", mode[1]]
                     else:
                         command = [sys.executable, __file__, "--raw-child", mode[0], path, str(corpus)]
                     seconds, peak, out = measured(command, env)
-                    if mode is None:
+                    if mode[0] == "eval":
                         table = json.loads(Path(f"{tmp}/r.json").read_text(encoding="utf-8"))
                         counts[side] = next(r["value"] for r in table["results"] if r["metric"] == "ctc")
                     else:
@@ -160,8 +164,10 @@ def big_file(args) -> None:
         assert len(set(counts.values())) == 1, f"token counts differ: {counts}"
         line = ", ".join(f"{side} {statistics.median(s for s, _ in runs):.1f} s / {max(p for _, p in runs):,.0f} MB"
                          for side, runs in results.items())
-        ratio = statistics.median(s for s, _ in results["tokkit eval"]) / statistics.median(s for s, _ in results["raw streamed"])
-        print(f"{label:36s} {line}; eval / raw streamed {ratio:.2f}; {int(counts['tokkit eval']):,} tokens")
+        raw = statistics.median(s for s, _ in results["raw streamed"])
+        ratios = ", ".join(f"{side} / raw streamed {statistics.median(s for s, _ in results[side]) / raw:.2f}"
+                           for side in sides if side.startswith("tokkit"))
+        print(f"{label:36s} {line}; {ratios}; {int(counts['raw streamed']):,} tokens")
 
 
 def make_corpus(args) -> None:
@@ -206,6 +212,8 @@ def main() -> None:
     parser.add_argument("--corpus", help="Measure whole processes on this plain text file instead.")
     parser.add_argument("--threads", type=int, default=2, help="RAYON_NUM_THREADS for every side (--corpus mode).")
     parser.add_argument("--tokenizers", default="cl100k,llama-bpe", help="--corpus mode: which of cl100k, llama-bpe.")
+    parser.add_argument("--eval-jobs", default="1", help="--corpus mode: tokkit eval's --jobs, one side each: 1,2 "
+                        "(1: the local executor; more: worker processes, one per unit, a tokenizer on a language).")
     parser.add_argument("--whole-limit", type=float, default=100, help="Run 'raw whole' only on files up to this many MB.")
     parser.add_argument("--make-corpus", help="Write a corpus of --size-mb MB to this path and stop.")
     parser.add_argument("--size-mb", type=float, default=1000)

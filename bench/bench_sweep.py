@@ -1,9 +1,11 @@
 """Benchmark: one vocabulary-size sweep on every executor (local, process, ray), same rows.
 
 A sweep of 8 languages (and the pivot, eng_Latn) x 6 small sizes: BPE trained on
-FLORES-200 dev, evaluated on devtest, run once with each executor into a fresh folder;
-prints each wall time and checks that every executor's rows (throughput aside) equal the
-local executor's. ``ray`` starts a local Ray runtime with ``--jobs`` CPUs (its start is
+FLORES-200 dev, evaluated on devtest (the largest size, 2,000, stays below the 2,025
+tokens that BPE reaches on hin_Deva's dev text, the fewest of the nine: the cl100k
+regex cuts Devanagari words before every vowel sign and virama), run once with each
+executor into a fresh folder; prints each wall time and checks that every executor's
+rows (throughput aside) equal the local executor's. ``ray`` starts a local Ray runtime with ``--jobs`` CPUs (its start is
 timed apart) and, with ``--kill``, a thread kills (SIGKILL) the first Ray worker it sees
 running a unit, which Ray retries.
 
@@ -22,7 +24,7 @@ import uuid
 from pathlib import Path
 
 LANGS = ["tur_Latn", "fin_Latn", "deu_Latn", "swh_Latn", "zho_Hans", "arb_Arab", "hin_Deva", "rus_Cyrl"]
-SIZES = [500, 1000, 1500, 2000, 3000, 4000]
+SIZES = [500, 750, 1000, 1250, 1500, 2000]
 
 
 def rows(table):
