@@ -113,7 +113,6 @@ def register(app: typer.Typer) -> None:
             table = plan.run(progress, samples=SAMPLES_PER_LANG if report else 0, vocabulary=report, executor=running)
         for name, arg in zip(plan.names, tokenizers):
             table.header.setdefault("specs", {})[name] = split_name(arg)[1]
-        render(table, "table", None, force)
         png = None
         if plot_out is not None:
             from tokkit import plots
@@ -121,11 +120,13 @@ def register(app: typer.Typer) -> None:
             png = plots.premium_by_script(table)
         files = {path: reports.render(table, fmt) for fmt, path in
                  (("json", json_out), ("csv", csv_out), ("html", html_out), ("md", md_out)) if path is not None}
-        # everything is computed: now write, each file whole or not at all
+        # everything is computed: now write, each file whole or not at all, before the
+        # table (a terminal or pipe that went away must not cost the files of a long run)
         for path, text in files.items():
             write_text(path, text, force)
         if plot_out is not None:
             plots.write_png(png, plot_out, force=force)
+        render(table, "table", None, force)
         for path in outputs:
             wrote(path)
 

@@ -88,6 +88,19 @@ def test_the_installed_command_exits_1_without_a_traceback(tmp_path, parallel_di
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_the_files_are_written_when_standard_output_has_gone(tmp_path, tok_dir, parallel_dir):
+    """A pipe closed before the table is printed (``| head`` that ended, a parent that
+    stopped) still leaves the files of the run: they are written before the table."""
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "tokkit.cli", "eval", str(tok_dir), "--corpus", str(parallel_dir),
+                             "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"COLUMNS": "100"})
+    proc.stdout.close()  # nothing reads what it prints
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 1  # rich's rule for a closed standard output: exit 1, quietly
+    assert "Traceback" not in err
+    assert json.loads(out.read_text(encoding="utf-8"))["results"]
+
+
 def test_sweep_resumes_without_redoing_finished_units(tmp_path, parallel_dir, monkeypatch):
     from tokkit import sweep as sweep_module
 
