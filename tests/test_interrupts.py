@@ -88,5 +88,12 @@ def test_ctrl_c_stops_eval_with_one_line_and_exit_130(data_dir, tmp_path, extra,
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130, err
-    assert err.strip().splitlines() == ["interrupted"]
+    lines = err.strip().splitlines()
+    if extra:
+        # with worker processes, CPython 3.11's concurrent.futures exit hook can race the
+        # stopped pool's closing wake-up pipe and print "Exception ignored ... EBADF" after
+        # tokkit's line (about 1 run in 30 here): tokkit's own output is the first line
+        assert lines[0] == "interrupted", err
+    else:
+        assert lines == ["interrupted"]
     assert list(tmp_path.iterdir()) == []  # no output, no temporary file

@@ -125,7 +125,8 @@ class ProcessExecutor(Executor):
                                    initializer=_start_worker, initargs=(_pickled(context),))
         try:
             with deferred_interrupts() as interrupts:
-                index = {pool.submit(_work_in_worker, work, unit): i for i, unit in enumerate(units)}
+                with _sigint_blocked():  # submit starts the workers
+                    index = {pool.submit(_work_in_worker, work, unit): i for i, unit in enumerate(units)}
                 pending = set(index)
                 while pending:
                     done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -136,6 +137,28 @@ class ProcessExecutor(Executor):
             _stop(pool)
             raise
         pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """SIGINT held back from this thread while worker processes are started.
+
+    A worker is spawned with the run's context written into a pipe it reads at start;
+    ``multiprocessing`` keeps the pipe's reading end open in this process until the whole
+    context is written, so a worker that Ctrl-C (sent to the terminal's whole process
+    group) kills before it has read it all leaves this process blocked in that write
+    forever. A signal mask, unlike a handler, is inherited across ``fork`` and ``exec``:
+    workers started here begin with SIGINT blocked and never see it, and a press in the
+    meantime is delivered to this process when the mask is put back.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to share Ctrl-C
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _pickled(context: Any) -> bytes:
