@@ -29,6 +29,9 @@ choose defaults), each line alone and as one stream (:mod:`tokkit.transplant.sco
 learning method runs once per combination, the baselines scored once.
 Learning reads ``text/<lang>/train.txt`` (no FLORES line is in it), whose first
 ``LearnSettings.held_out`` lines it scores before and after. Wall time per stage.
+``--control`` (``eng`` / ``tur``) also tunes the base model with LoRA on its own tokenizer,
+with each LoRA setting of the grid: how much of a LoRA row's gain is the model adapting to
+the learning corpus rather than to the new tokenizer.
 """
 
 from __future__ import annotations
@@ -124,6 +127,8 @@ def main() -> None:
     parser.add_argument("--targets", default="bpe32k")
     parser.add_argument("--tokenizer", default=None, help="a saved tokenizer to transplant onto (instead of --targets)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--control", action="store_true",
+                        help="also tune the base model with LoRA on its own tokenizer, once per LoRA setting of the grid")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -224,6 +229,16 @@ def main() -> None:
             show(f"leave {label}", {**row, "cosine": round(cosine, 4), "seconds": seconds, "learned": extra,
                                     "load_average": os.getloadavg()})
         return
+
+    if args.control:
+        for s in grid:
+            if s.params == "lora":
+                model = copy.deepcopy(base)
+                plan = learning.prepare("tune", s, open_corpus(str(train_file)).texts(), text, own, own, [])
+                learned = learning.learn(model, own, own, base.get_input_embeddings().weight.detach(), plan)
+                show(f"base+tune ({s.steps} steps, rate {s.rate:g}, lora, own tokenizer)",
+                     {**scored(model, own), "learned": learned.to_json(), "load_average": os.getloadavg()})
+                del model
 
     work = Path(tempfile.mkdtemp(prefix="bench-learn-"))
     targets = {}

@@ -302,9 +302,19 @@ def test_the_cli_defaults_are_the_library_defaults():
     assert options["method"].default.default == DEFAULT_METHOD == inspect.signature(run).parameters["method"].default
 
 
-def test_a_tokenizer_with_nothing_to_estimate_has_nothing_to_learn(old_tok):
+def test_a_tokenizer_with_nothing_to_estimate_has_nothing_to_learn_but_adapters(old_tok):
     with pytest.raises(TokkitError, match="nothing to learn"):
         learning.prepare("tune", QUICK, TEXTS, "<test text>", old_tok, old_tok, [])
+    # LoRA on the model's own tokenizer (the control of an adaptation): only the adapters learn
+    model = tiny_model("llama-tied", old_tok.vocab_size)
+    before = state(model)
+    plan = learning.prepare("tune", dataclasses.replace(QUICK, params="lora"), TEXTS, "<test text>", old_tok, old_tok, [])
+    learned = learning.learn(model, old_tok, old_tok, model.get_input_embeddings().weight.detach().clone(), plan)
+    after = state(model)
+    assert learned.rows == 0 and learned.coverage == 0.0 and learned.after < learned.before
+    for name in before:
+        changed = not torch.equal(before[name], after[name])
+        assert changed == ("attn" in name and ("q_proj" in name or "v_proj" in name)), name
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -96,11 +96,13 @@ def prepare(method: str, settings: LearnSettings, texts: Iterable[str], corpus: 
             estimated: list[int]) -> Plan:
     """Check and lay out a learning stage: ``method`` with ``settings`` on the lines of
     ``texts`` (the corpus named ``corpus``), training the rows of the new ids ``estimated``
-    (every row with ``params="embeddings"``). Refuses an unknown method or a setting it cannot
+    (every row with ``params="embeddings"``). With ``params="lora"`` and no estimated row only
+    the adapters learn: the model adapted to the corpus on its own tokenizer, the control for an
+    adaptation that also changes the tokenizer. Refuses an unknown method or a setting it cannot
     use, a corpus with nothing to learn from or that hardly uses the rows that train."""
     learner = get_learner(method, settings)
     train_ids = list(range(new.vocab_size)) if settings.params == "embeddings" else list(estimated)
-    if not train_ids:
+    if not train_ids and settings.params != "lora":
         raise TokkitError(f"nothing to learn: {new.name} has no token the transplant estimated (use --learn none)")
     held, pool = split_lines(texts, settings.held_out, corpus)
     made: dict[int, Example] = {}
@@ -111,7 +113,7 @@ def prepare(method: str, settings: LearnSettings, texts: Iterable[str], corpus: 
         return made[line]
 
     examples = pack(map(example, draw(len(pool), settings.seed)), settings.length, settings.steps * settings.batch)
-    coverage = check_coverage(examples, list(estimated) or train_ids, corpus, new.name)
+    coverage = check_coverage(examples, list(estimated) or train_ids, corpus, new.name) if train_ids else 0.0
     return Plan(learner, corpus, held, examples, train_ids, coverage)
 
 
