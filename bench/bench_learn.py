@@ -31,7 +31,9 @@ Learning reads ``text/<lang>/train.txt`` (no FLORES line is in it), whose first
 ``LearnSettings.held_out`` lines it scores before and after. Wall time per stage.
 ``--control`` (``eng`` / ``tur``) also tunes the base model with LoRA on its own tokenizer,
 with each LoRA setting of the grid: how much of a LoRA row's gain is the model adapting to
-the learning corpus rather than to the new tokenizer.
+the learning corpus rather than to the new tokenizer. ``--segmentation`` splits each row's
+excess over the base by line: lines the new tokenizer segments exactly as the base's does
+(the same token strings), differently with shared tokens only, and with a new token.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--control", action="store_true",
                         help="also tune the base model with LoRA on its own tokenizer, once per LoRA setting of the grid")
+    parser.add_argument("--segmentation", action="store_true",
+                        help="also split each row's excess over the base by how the lines are segmented")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -194,6 +198,25 @@ def main() -> None:
         return seconds, extra
 
     base_row = scored(base, own)
+    base_lines = scoring.line_bits(base, own, flores) if args.segmentation else None
+
+    def by_segmentation(model, new, estimated: set[int]) -> dict:
+        """The excess over the base per kind of line: segmented as the base segments it (the
+        same token strings), differently with shared tokens only, or with a new token."""
+        groups: dict[str, list] = {}
+        for line, ids, old_ids, (bits, _, _), (base_bits, _, _) in zip(
+                flores, new.encode_batch(flores), own.encode_batch(flores), scoring.line_bits(model, new, flores), base_lines):
+            if [new.id_to_token(i) for i in ids] == [own.id_to_token(i) for i in old_ids]:
+                kind = "as the base's"
+            else:
+                kind = "a new token" if estimated.intersection(ids) else "differently, shared tokens only"
+            group = groups.setdefault(kind, [0, 0, 0.0, 0.0])
+            group[0] += 1
+            group[1] += len(line.encode("utf-8"))
+            group[2] += bits
+            group[3] += base_bits
+        return {kind: {"lines": n, "bytes": size, "bits_per_byte": round(bits / size, 4), "base": round(base_bits / size, 4),
+                       "excess": round((bits - base_bits) / size, 4)} for kind, (n, size, bits, base_bits) in groups.items()}
     show("base", {**base_row, "flores": f"{args.split}/{code}", "lines": len(flores)})
 
     if args.part == "leave":
@@ -255,8 +278,10 @@ def main() -> None:
         for label, method, learn, learn_settings in variants():
             model = copy.deepcopy(base)
             seconds, extra = transplanted(model, own, new, method, learn, learn_settings, corr)
-            show(f"{name} {label}", {**scored(model, new), "seconds": seconds, "learned": extra,
-                                     "load_average": os.getloadavg()})
+            row = {**scored(model, new), "seconds": seconds, "learned": extra, "load_average": os.getloadavg()}
+            if args.segmentation:
+                row["by_segmentation"] = by_segmentation(model, new, set(corr.estimate))
+            show(f"{name} {label}", row)
 
 
 if __name__ == "__main__":
