@@ -33,7 +33,9 @@ Learning reads ``text/<lang>/train.txt`` (no FLORES line is in it), whose first
 with each LoRA setting of the grid: how much of a LoRA row's gain is the model adapting to
 the learning corpus rather than to the new tokenizer. ``--segmentation`` splits each row's
 excess over the base by line: lines the new tokenizer segments exactly as the base's does
-(the same token strings), differently with shared tokens only, and with a new token.
+(the same token strings), differently with shared tokens only, and with a new token;
+and by chunk (:func:`chunk_excess`): the spans between the places where both tokenizations
+end a token, by how many tokens each gives the span.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from __future__ import annotations
 import argparse
 import collections
 import copy
+import itertools
 import json
+import math
 import os
 import random
 import sys
@@ -107,6 +111,54 @@ def without(tok, removed: set[str]):
     return reduced, kept
 
 
+def token_bits(model, tok, line: str) -> tuple[list, list[float]]:
+    """``line``'s tokens under ``tok`` (after its line prefix) and the bits ``model`` gives each."""
+    pieces = tok.tokens(line)
+    seq = [scoring.prefix_id(tok)] + [p.id for p in pieces]
+    return pieces, [n / math.log(2) for n in scoring.windowed_nats(model, seq, scoring.window_width(model, len(seq)))]
+
+
+def chunk_excess(lines: list[str], new_bits: list, old_bits: list, estimated: set[int]) -> dict:
+    """The excess over the base split by chunk: a chunk is the text between two places where a
+    token of each tokenization ends (both models have then read the same text), grouped by how
+    many tokens each gives it (``new:old``, ``1:1`` split by whether the token is new) and, for
+    the new tokenization, into the chunk's first token (predicted where the base predicts the
+    chunk) and the rest (inside a word the base reads as one token). Bits per byte of all lines."""
+    groups: dict[str, list] = {}
+    total = sum(len(line.encode("utf-8")) for line in lines)
+    for line, (new_pieces, nb), (old_pieces, ob) in zip(lines, new_bits, old_bits):
+        cuts = sorted({p.end for p in new_pieces} & {p.end for p in old_pieces})
+        i = j = start = 0
+        for cut in cuts:
+            first = i
+            while i < len(new_pieces) and new_pieces[i].end <= cut:
+                i += 1
+            old_first = j
+            while j < len(old_pieces) and old_pieces[j].end <= cut:
+                j += 1
+            kind = f"{'1' if i - first == 1 else '>1'}:{'1' if j - old_first == 1 else '>1'}"
+            if i - first == 1:
+                kind += " new" if new_pieces[first].id in estimated else " shared"
+            g = groups.setdefault(kind, [0, 0, 0.0, 0.0, 0.0])
+            g[0] += 1
+            g[1] += len(line[start:cut].encode("utf-8"))
+            g[2] += nb[first]
+            g[3] += sum(nb[first + 1 : i])
+            g[4] += sum(ob[old_first:j])
+            start = cut
+    return {kind: {"chunks": n, "bytes": size, "excess": round((head + rest - old) / total, 4),
+                   "first_token": round((head - old) / total, 4), "rest": round(rest / total, 4)}
+            for kind, (n, size, head, rest, old) in sorted(groups.items())}
+
+
+def described(learn: str, s) -> str:
+    """A learning setting as the rows' labels show it."""
+    detail = f", layer {s.layer}" if learn == "distill" else ""
+    detail += f", {s.params}" if s.params != "rows" else ""
+    detail += f" rank {s.lora_rank} on {s.lora_targets}" if s.params == "lora" else ""
+    return f"{s.steps} steps, rate {s.rate:g}{detail}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=os.environ.get("TOKKIT_SMOLLM2"))
@@ -123,6 +175,8 @@ def main() -> None:
     parser.add_argument("--layer", default=None, help="distill's layer (a comma list; default: LearnSettings')")
     parser.add_argument("--rate", default=None, help="learning rate (a comma list; default: LearnSettings')")
     parser.add_argument("--params", default=None, help="what tune trains: rows, embeddings, lora (a comma list; default: LearnSettings')")
+    parser.add_argument("--lora-rank", default=None, help="the LoRA adapters' rank with --params lora (a comma list)")
+    parser.add_argument("--lora-targets", default=None, help="attention or all-linear (a comma list)")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--held-out", type=int, default=None, help="lines of the learning corpus scored before and after learning")
     parser.add_argument("--score", default="alone,stream", help="the FLORES settings scored: alone (each line), stream, or both")
@@ -155,10 +209,16 @@ def main() -> None:
     for name in ("batch", "held_out"):
         if getattr(args, name) is not None:
             settings = replace(settings, **{name: getattr(args, name)})
-    grid = [replace(settings, steps=int(steps), rate=float(rate), layer=int(layer), params=params)
-            for steps in args.steps.split(",") for rate in (args.rate or str(settings.rate)).split(",")
-            for layer in (args.layer or str(settings.layer)).split(",")
-            for params in (args.params or settings.params).split(",")]
+    grid: list[learning.LearnSettings] = []
+    for steps, rate, layer, params, rank, targets in itertools.product(
+            args.steps.split(","), (args.rate or str(settings.rate)).split(","), (args.layer or str(settings.layer)).split(","),
+            (args.params or settings.params).split(","), (args.lora_rank or str(settings.lora_rank)).split(","),
+            (args.lora_targets or settings.lora_targets).split(",")):
+        s = replace(settings, steps=int(steps), rate=float(rate), layer=int(layer), params=params)
+        if params == "lora":  # rank and targets matter only to LoRA
+            s = replace(s, lora_rank=int(rank), lora_targets=targets)
+        if s not in grid:
+            grid.append(s)
     settings_scored = args.score.split(",")
 
     def scored(model, tok) -> dict:
@@ -182,9 +242,7 @@ def main() -> None:
                     for s in grid:
                         if s.params not in learning.LEARNERS[learn].params:
                             continue  # e.g. distill has no adapters
-                        detail = f", layer {s.layer}" if learn == "distill" else ""
-                        detail += f", {s.params}" if s.params != "rows" else ""
-                        yield f"{method}+{learn} ({s.steps} steps, rate {s.rate:g}{detail})", method, learn, s
+                        yield f"{method}+{learn} ({described(learn, s)})", method, learn, s
 
     def transplanted(model, old, new, method, learn, learn_settings, corr):
         plan = None
@@ -199,6 +257,7 @@ def main() -> None:
 
     base_row = scored(base, own)
     base_lines = scoring.line_bits(base, own, flores) if args.segmentation else None
+    base_tokens = [token_bits(base, own, line) for line in flores] if args.segmentation else None
 
     def by_segmentation(model, new, estimated: set[int]) -> dict:
         """The excess over the base per kind of line: segmented as the base segments it (the
@@ -259,7 +318,7 @@ def main() -> None:
                 model = copy.deepcopy(base)
                 plan = learning.prepare("tune", s, open_corpus(str(train_file)).texts(), text, own, own, [])
                 learned = learning.learn(model, own, own, base.get_input_embeddings().weight.detach(), plan)
-                show(f"base+tune ({s.steps} steps, rate {s.rate:g}, lora, own tokenizer)",
+                show(f"base+tune ({described('tune', s)}, own tokenizer)",
                      {**scored(model, own), "learned": learned.to_json(), "load_average": os.getloadavg()})
                 del model
 
@@ -281,6 +340,8 @@ def main() -> None:
             row = {**scored(model, new), "seconds": seconds, "learned": extra, "load_average": os.getloadavg()}
             if args.segmentation:
                 row["by_segmentation"] = by_segmentation(model, new, set(corr.estimate))
+                row["by_chunk"] = chunk_excess(flores, [token_bits(model, new, line) for line in flores], base_tokens,
+                                               set(corr.estimate))
             show(f"{name} {label}", row)
 
 

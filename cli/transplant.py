@@ -72,6 +72,7 @@ def transplant_command(
     learn_layer: int = typer.Option(4, "--learn-layer", help="distill: the hidden layer matched (from 1; 0: the last)."),
     learn_held_out: int = typer.Option(32, "--learn-held-out", help="Lines at the start of --learn-corpus not learned from, scored before and after (0: none)."),
     learn_lora_rank: int = typer.Option(8, "--learn-lora-rank", help="The LoRA adapters' rank (--learn-params lora)."),
+    learn_lora_targets: str = typer.Option("attention", "--learn-lora-targets", help="Where the LoRA adapters go: attention (the attention projections) or all-linear (every linear layer)."),
     data_dir: Optional[Path] = typer.Option(None, help="Where named corpora live (default: $TOKKIT_DATA_DIR)."),
     carry_specials: bool = typer.Option(True, "--carry-specials/--no-carry-specials", help="Add the control tokens of the model's chat template (<|im_start|>, ...) that the new tokenizer lacks, with the model's rows, so the template goes along."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out."),
@@ -83,7 +84,8 @@ def transplant_command(
     prepare_output(json_out, force)
     settings = Settings(temperature=temperature, top_k=top_k, weight=weight, threshold=threshold, omp_k=omp_k, seed=seed, scale=scale)
     learn_settings = LearnSettings(steps=learn_steps, params=learn_params, rate=learn_rate, batch=learn_batch, length=learn_length,
-                                   layer=learn_layer, held_out=learn_held_out, lora_rank=learn_lora_rank, seed=seed)
+                                   layer=learn_layer, held_out=learn_held_out, lora_rank=learn_lora_rank,
+                                   lora_targets=learn_lora_targets, seed=seed)
     progress = Progress()
     with progress.live():
         summary = run(model, tokenizer, out, method=method, settings=settings, aux_model=aux_model, aux_precision=aux_precision,

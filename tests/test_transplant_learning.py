@@ -70,14 +70,17 @@ def state(model) -> dict[str, "torch.Tensor"]:
 
 
 @pytest.mark.parametrize("kind", ["llama-tied", "llama-untied", "gpt2"])
-@pytest.mark.parametrize("method,params", [("distill", "rows"), ("tune", "rows"), ("tune", "lora")])
-def test_only_the_rows_that_train_change(kind, method, params, old_tok, new_tok):
+@pytest.mark.parametrize("method,params,targets", [("distill", "rows", "attention"), ("tune", "rows", "attention"),
+                                                   ("tune", "lora", "attention"), ("tune", "lora", "all-linear")])
+def test_only_the_rows_that_train_change(kind, method, params, targets, old_tok, new_tok):
     if kind == "gpt2" and params == "lora":
         pytest.skip("covered on the Llama models")
     zero_shot = tiny_model(kind, old_tok.vocab_size)
     pipeline.transplant(zero_shot, old_tok, new_tok, methods.get_method("mean"))
     model = tiny_model(kind, old_tok.vocab_size)
-    result, corr = transplant_and_learn(model, old_tok, new_tok, method, dataclasses.replace(QUICK, params=params))
+    settings = dataclasses.replace(QUICK, params=params, lora_targets=targets)
+    result, corr = transplant_and_learn(model, old_tok, new_tok, method, settings)
+    adapted = ("q_proj", "v_proj") if targets == "attention" else ("_proj",)
     before, after = state(zero_shot), state(model)
     assert before.keys() == after.keys()  # no adapter left behind
     # the model's own weights were frozen while the rows learned, and are as they were
@@ -89,7 +92,7 @@ def test_only_the_rows_that_train_change(kind, method, params, old_tok, new_tok)
         if before[name].shape[:1] == (new_tok.vocab_size,):  # an embedding matrix or the output bias
             assert torch.equal(before[name][others], after[name][others]), name
             assert not torch.equal(before[name][estimated], after[name][estimated]), name
-        elif params == "lora" and "attn" in name and ("q_proj" in name or "v_proj" in name):
+        elif params == "lora" and name.endswith(".weight") and any(p in name for p in adapted):
             assert not torch.equal(before[name], after[name]), name  # the adapters were merged in
         else:
             assert torch.equal(before[name], after[name]), name
@@ -230,6 +233,8 @@ def test_the_python_api_mirrors_the_cli(folders, tmp_path):
     (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-steps", "-3"], "--learn-steps must be at least 1, not -3"),
     (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-rate", "0"], "--learn-rate must be above 0, not 0.0"),
     (["--learn", "distill", "--learn-corpus", "LEARN", "--learn-params", "lora"], "--learn-params must be one of rows, embeddings with distill"),
+    (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-params", "lora", "--learn-lora-targets", "mlp"],
+     "--learn-lora-targets must be one of attention, all-linear, not 'mlp'"),
     (["--learn", "tune", "--learn-corpus", "EMPTY"], "has no line to learn from"),
     (["--learn", "tune", "--learn-corpus", "LEARN", "--learn-held-out", "1000"], "has no line to learn from after the 1000 held-out lines"),
     (["--learn", "tune", "--learn-corpus", "UNCOVERED"], "is it in a language the new tokenizer covers?"),
@@ -278,6 +283,7 @@ def test_settings_refuse_what_they_cannot_use():
     for kwargs, message in [({"batch": 0}, "learn_batch must be at least 1, not 0"), ({"length": 1}, "learn_length must be at least 2"),
                             ({"layer": -1}, "learn_layer must be at least 0"), ({"rate": float("nan")}, "learn_rate must be a finite"),
                             ({"params": "all"}, "learn_params must be one of rows, embeddings, lora"),
+                            ({"lora_targets": "mlp"}, "learn_lora_targets must be one of attention, all-linear"),
                             ({"steps": 2.5}, "learn_steps must be a whole number")]:
         with pytest.raises(InvalidValue, match=message):
             LearnSettings(**kwargs)

@@ -23,6 +23,8 @@ from tokkit.tokenizer import Tokenizer
 
 #: what may train: the estimated rows only, every embedding row, or the rows and LoRA adapters
 PARAMS = ("rows", "embeddings", "lora")
+#: where LoRA adapters go: the attention projections peft picks for the architecture, or every linear layer
+LORA_TARGETS = ("attention", "all-linear")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class LearnSettings:
     packed into at most ``length`` new tokens (a longer line is cut); Adam at ``rate``;
     ``layer``: the hidden layer distillation matches (counted from 1; 0 means the last);
     ``held_out``: lines at the start of the corpus that learning never reads, scored before
-    and after; ``lora_rank``: the adapters' rank with ``params="lora"``; ``seed`` decides
+    and after; ``lora_rank``: the adapters' rank with ``params="lora"``, ``lora_targets`` the
+    layers they adapt (:data:`LORA_TARGETS`); ``seed`` decides
     which lines are drawn and in what order, so a seed gives the same rows. The defaults
     (distill's layer, rate and steps) are the best measured on FLORES-200 *dev*
     (``bench/README.md``).
@@ -49,6 +52,7 @@ class LearnSettings:
     layer: int = 4
     held_out: int = 32
     lora_rank: int = 8
+    lora_targets: str = "attention"
     seed: int = 0
 
     def __post_init__(self):
@@ -60,6 +64,7 @@ class LearnSettings:
         check_number("learn_layer", self.layer, at_least=0, whole=True)
         check_number("learn_held_out", self.held_out, at_least=0, whole=True)
         check_number("learn_lora_rank", self.lora_rank, at_least=1, whole=True)
+        check_choice("learn_lora_targets", self.lora_targets, LORA_TARGETS)
         check_number("seed", self.seed, whole=True)
 
 

@@ -8,7 +8,8 @@ It costs a forward and a backward pass through the whole model per line, against
 distillation's passes up to an early layer, but it trains what bits per byte measure.
 
 ``params="embeddings"`` trains every embedding row; ``params="lora"`` adds low-rank
-adapters (Hu et al. 2021, "LoRA") on the attention projections, through the ``peft``
+adapters (Hu et al. 2021, "LoRA") on the attention projections (or, with
+``lora_targets="all-linear"``, on every linear layer of the decoder), through the ``peft``
 library (it wraps transformers 5.x models, knows each architecture's projection names,
 and merges the adapters back into plain weights), so the saved model needs no adapter code.
 """
@@ -52,7 +53,7 @@ class Tune(Learner):
 @contextmanager
 def adapters(model, settings: LearnSettings) -> Iterator[list["torch.nn.Parameter"]]:
     """With ``params="lora"``: LoRA adapters of rank ``lora_rank`` on ``model``'s attention
-    projections (their parameters are yielded), merged into its weights when the block ends
+    projections or every linear layer (``lora_targets``; their parameters are yielded), merged into its weights when the block ends
     and removed, unmerged, if it fails; every ``requires_grad`` flag is restored. Otherwise
     nothing. The adapters' initial values come from ``settings.seed``."""
     if settings.params != "lora":
@@ -60,7 +61,8 @@ def adapters(model, settings: LearnSettings) -> Iterator[list["torch.nn.Paramete
         return
     peft = require("peft", "lm")
     flags = {name: p.requires_grad for name, p in model.named_parameters()}
-    config = peft.LoraConfig(r=settings.lora_rank, lora_alpha=2 * settings.lora_rank, lora_dropout=0.0)
+    targets = None if settings.lora_targets == "attention" else settings.lora_targets
+    config = peft.LoraConfig(r=settings.lora_rank, lora_alpha=2 * settings.lora_rank, lora_dropout=0.0, target_modules=targets)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
         try:
