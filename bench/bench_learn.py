@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--lora-rank", default=None, help="the LoRA adapters' rank with --params lora (a comma list)")
     parser.add_argument("--lora-targets", default=None, help="attention or all-linear (a comma list)")
     parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--length", type=int, default=None, help="new tokens per packed example")
     parser.add_argument("--held-out", type=int, default=None, help="lines of the learning corpus scored before and after learning")
     parser.add_argument("--score", default="alone,stream", help="the FLORES settings scored: alone (each line), stream, or both")
     parser.add_argument("--targets", default="bpe32k")
@@ -206,7 +207,7 @@ def main() -> None:
     base = load_causal_lm(args.model, device="cpu")
     own = load_lm_tokenizer(args.model)
     settings = learning.LearnSettings(seed=args.seed)
-    for name in ("batch", "held_out"):
+    for name in ("batch", "length", "held_out"):
         if getattr(args, name) is not None:
             settings = replace(settings, **{name: getattr(args, name)})
     grid: list[learning.LearnSettings] = []

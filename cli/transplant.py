@@ -101,7 +101,9 @@ def transplant_command(
         table.add_row(key.replace("_", " "), f"{value:,}")
     learned = summary.learned
     if learned is not None:
-        table.add_row(f"rows learned ({learned.method}, {learned.settings.params})", f"{learned.rows:,}")
+        s = learned.settings
+        adapters = f" rank {s.lora_rank} on {s.lora_targets}" if s.params == "lora" else ""
+        table.add_row(f"rows learned ({learned.method}, {s.params}{adapters})", f"{learned.rows:,}")
         table.add_row("loss, first step → last", f"{learned.first_loss:.4f} → {learned.last_loss:.4f}")
         if learned.before is not None:
             table.add_row("held-out bits per byte, before → after", f"{learned.before:.4f} → {learned.after:.4f}")

@@ -194,7 +194,7 @@ def test_the_cli_learns_shows_before_and_after_and_the_folder_loads_alone(capsys
                                                      "--learn-steps", "3", "--learn-params", "lora", "--learn-held-out", "5",
                                                      "--json", tmp_path / "t.json"))
     assert code == 0, err
-    assert "held-out bits per byte" in stdout and "learn (s)" in stdout and "rows learned (tune, lora)" in stdout
+    assert "held-out bits per byte" in stdout and "learn (s)" in stdout and "rows learned (tune, lora rank 8 on attention)" in stdout
     learned = json.loads((tmp_path / "t.json").read_text())["learned"]
     assert learned["method"] == "tune" and learned["settings"]["steps"] == 3 and learned["settings"]["params"] == "lora"
     assert learned["bits_per_byte_before"] > 0 and learned["bits_per_byte_after"] > 0 and "first 5 lines" in learned["held_out"]
