@@ -257,24 +257,22 @@ def main() -> None:
         return seconds, extra
 
     base_row = scored(base, own)
-    base_lines = scoring.line_bits(base, own, flores) if args.segmentation else None
     base_tokens = [token_bits(base, own, line) for line in flores] if args.segmentation else None
 
-    def by_segmentation(model, new, estimated: set[int]) -> dict:
+    def by_segmentation(new_tokens: list, estimated: set[int]) -> dict:
         """The excess over the base per kind of line: segmented as the base segments it (the
         same token strings), differently with shared tokens only, or with a new token."""
         groups: dict[str, list] = {}
-        for line, ids, old_ids, (bits, _, _), (base_bits, _, _) in zip(
-                flores, new.encode_batch(flores), own.encode_batch(flores), scoring.line_bits(model, new, flores), base_lines):
-            if [new.id_to_token(i) for i in ids] == [own.id_to_token(i) for i in old_ids]:
+        for line, (pieces, bits), (old_pieces, base_bits) in zip(flores, new_tokens, base_tokens):
+            if [p.token for p in pieces] == [p.token for p in old_pieces]:
                 kind = "as the base's"
             else:
-                kind = "a new token" if estimated.intersection(ids) else "differently, shared tokens only"
+                kind = "a new token" if estimated.intersection(p.id for p in pieces) else "differently, shared tokens only"
             group = groups.setdefault(kind, [0, 0, 0.0, 0.0])
             group[0] += 1
             group[1] += len(line.encode("utf-8"))
-            group[2] += bits
-            group[3] += base_bits
+            group[2] += sum(bits)
+            group[3] += sum(base_bits)
         return {kind: {"lines": n, "bytes": size, "bits_per_byte": round(bits / size, 4), "base": round(base_bits / size, 4),
                        "excess": round((bits - base_bits) / size, 4)} for kind, (n, size, bits, base_bits) in groups.items()}
     show("base", {**base_row, "flores": f"{args.split}/{code}", "lines": len(flores)})
@@ -340,9 +338,9 @@ def main() -> None:
             seconds, extra = transplanted(model, own, new, method, learn, learn_settings, corr)
             row = {**scored(model, new), "seconds": seconds, "learned": extra, "load_average": os.getloadavg()}
             if args.segmentation:
-                row["by_segmentation"] = by_segmentation(model, new, set(corr.estimate))
-                row["by_chunk"] = chunk_excess(flores, [token_bits(model, new, line) for line in flores], base_tokens,
-                                               set(corr.estimate))
+                new_tokens = [token_bits(model, new, line) for line in flores]
+                row["by_segmentation"] = by_segmentation(new_tokens, set(corr.estimate))
+                row["by_chunk"] = chunk_excess(flores, new_tokens, base_tokens, set(corr.estimate))
             show(f"{name} {label}", row)
 
 

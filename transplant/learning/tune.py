@@ -53,9 +53,10 @@ class Tune(Learner):
 @contextmanager
 def adapters(model, settings: LearnSettings) -> Iterator[list["torch.nn.Parameter"]]:
     """With ``params="lora"``: LoRA adapters of rank ``lora_rank`` on ``model``'s attention
-    projections or every linear layer (``lora_targets``; their parameters are yielded), merged into its weights when the block ends
-    and removed, unmerged, if it fails; every ``requires_grad`` flag is restored. Otherwise
-    nothing. The adapters' initial values come from ``settings.seed``."""
+    projections or every linear layer (``lora_targets``; their parameters are yielded),
+    merged into its weights when the block ends and removed, unmerged, if it fails; every
+    ``requires_grad`` flag is restored. Otherwise nothing. The adapters' initial values come
+    from ``settings.seed``."""
     if settings.params != "lora":
         yield []
         return
